@@ -1,0 +1,1 @@
+"""Sanctuary Network API: a role-scoped GraphQL API for a local sanctuary network."""

@@ -1,0 +1,93 @@
+"""The ASGI application: GraphQL endpoint, health probes and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.crypto import Sealer, sealer_from_settings
+from api.db import create_engine, session_factory
+from api.settings import Settings, get_settings
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: AsyncEngine | None = None, sealer: Sealer | None = None
+) -> Starlette:
+    """Build the application. ``engine`` and ``sealer`` may be injected (tests); otherwise built from settings."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own_engine = engine is None
+        if engine is None:
+            if not settings.database_url:
+                raise RuntimeError("DATABASE_URL is not set")
+            app.state.engine = create_engine(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+            )
+        else:
+            app.state.engine = engine
+        configure_state(
+            app,
+            engine=app.state.engine,
+            sessionmaker=session_factory(app.state.engine),
+            sealer=sealer or sealer_from_settings(settings.master_key, settings.resolved_key_file),
+            settings=settings,
+        )
+        try:
+            yield
+        finally:
+            if own_engine:
+                await app.state.engine.dispose()
+
+    from api.schema.view import graphql_app  # noqa: PLC0415
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/graphql", graphql_app(settings), methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def configure_state(
+    app: Starlette,
+    *,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sealer: Sealer,
+    settings: Settings,
+) -> None:
+    """Attach the shared resources every request uses (called by the lifespan, or by tests)."""
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.sealer = sealer
+    app.state.settings = settings
+
+
+async def healthz(request: Request) -> Response:
+    """The process is alive."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """The database answers within the readiness timeout."""
+    timeout = request.app.state.settings.readiness_timeout_s
+    try:
+        async with asyncio.timeout(timeout), request.app.state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ready"})

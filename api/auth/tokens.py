@@ -1,0 +1,78 @@
+"""Personal access tokens: random bearer secrets shown once and stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.viewer import Viewer
+from api.models import Member, PersonalAccessToken
+from api.models.enums import Role
+
+PAT_PREFIX = "snt_pat_"
+MAX_LIFETIME = timedelta(days=366)
+
+
+def hash_token(token: str) -> bytes:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def create_personal_token(
+    session: AsyncSession, member: Member, *, name: str, lifetime: timedelta
+) -> tuple[PersonalAccessToken, str]:
+    """Create a token for ``member``; returns the row and the secret (never stored, shown once)."""
+    if lifetime <= timedelta(0) or lifetime > MAX_LIFETIME:
+        raise ValueError("token lifetime must be between 1 second and 366 days")
+    secret = PAT_PREFIX + secrets.token_urlsafe(32)
+    row = PersonalAccessToken(
+        id=uuid.uuid4(),
+        member_id=member.id,
+        name=name,
+        token_hash=hash_token(secret),
+        expires_at=datetime.now(UTC) + lifetime,
+    )
+    session.add(row)
+    await session.flush()
+    return row, secret
+
+
+async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewer | None:
+    """The viewer a token stands for, or None if it is unknown, expired, revoked or its member inactive."""
+    now = datetime.now(UTC)
+    row = (
+        await session.execute(
+            select(PersonalAccessToken.id, Member)
+            .join(Member, Member.id == PersonalAccessToken.member_id)
+            .where(
+                PersonalAccessToken.token_hash == hash_token(secret),
+                PersonalAccessToken.revoked_at.is_(None),
+                PersonalAccessToken.expires_at > now,
+                Member.active,
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    _token_id, member = row
+    return Viewer(
+        member_id=member.id,
+        organization_id=member.organization_id,
+        roles=frozenset(Role(r) for r in member.roles),
+        region_id=member.region_id,
+    )
+
+
+async def revoke_personal_token(session: AsyncSession, token_id: uuid.UUID) -> bool:
+    """Revoke a token; it stops working on the very next request."""
+    result = await session.execute(
+        update(PersonalAccessToken)
+        .where(PersonalAccessToken.id == token_id, PersonalAccessToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return bool(getattr(result, "rowcount", 0))

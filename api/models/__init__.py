@@ -1,0 +1,38 @@
+"""SQLAlchemy models of every entity; importing this module registers them all on ``Base.metadata``."""
+
+from api.models.accompaniment import AccompanimentAssignment, AccompanimentRequest
+from api.models.advocacy import AdvocacyAction, AdvocacyOrganizer
+from api.models.audit import AuditEvent
+from api.models.base import Base, Entity, Tier
+from api.models.network import Congregation, Organization, Region
+from api.models.people import HouseholdLink, Member, Person, Training
+from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
+from api.models.sanctuary import CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
+from api.models.security import DataKey, PersonalAccessToken
+
+__all__ = [
+    "AccompanimentAssignment",
+    "AccompanimentRequest",
+    "AdvocacyAction",
+    "AdvocacyOrganizer",
+    "AuditEvent",
+    "Base",
+    "CaseSupporter",
+    "Congregation",
+    "DataKey",
+    "Entity",
+    "HospitalityShift",
+    "HouseholdLink",
+    "IncidentDispatch",
+    "IncidentTimelineEvent",
+    "Member",
+    "Organization",
+    "Person",
+    "PersonalAccessToken",
+    "RapidResponseIncident",
+    "Region",
+    "SanctuaryCase",
+    "ShiftAssignment",
+    "Tier",
+    "Training",
+]

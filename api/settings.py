@@ -1,0 +1,44 @@
+"""Settings read from the environment (prefix ``SANCTUARY_``, plus ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Per-user directory for the embedded database and the local key file."""
+    return Path.home() / ".local" / "share" / "sanctuary-api"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every value can come from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SANCTUARY_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "SANCTUARY_DATABASE_URL")
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    key_file: Path | None = None
+    master_key: str | None = None
+    environment: str = "development"
+    db_pool_size: int = 10
+    db_statement_timeout_ms: int = 15_000
+    readiness_timeout_s: float = 2.0
+    coarse_grid_decimals: int = 2
+    graphiql: bool = True
+
+    @property
+    def resolved_key_file(self) -> Path:
+        """Where the key-encryption key lives when not given inline."""
+        return self.key_file or self.data_dir / "master.key"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

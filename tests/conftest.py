@@ -1,0 +1,115 @@
+"""Fixtures: a real PostgreSQL with the real migrations, one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from api import migrate
+from api.app import configure_state, create_app
+from api.crypto import Sealer, sealer_from_settings
+from api.db import create_engine
+from api.settings import Settings
+from tests.database import fresh_database, test_server_url
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    with test_server_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    async with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=5)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
+    """Settings for the test session; the key-encryption key is generated at run time."""
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings(database_url=database_url, data_dir=data_dir, environment="test")
+
+
+@pytest.fixture(scope="session")
+def sealer(settings: Settings) -> Sealer:
+    return sealer_from_settings(None, settings.resolved_key_file)
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine, sealer: Sealer) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+            sealer.forget()  # keys created inside the rolled-back transaction are gone
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions joined to the test transaction: their commits become savepoint releases."""
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def app(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings
+) -> object:
+    app = create_app(settings, engine=engine, sealer=sealer)
+    configure_state(app, engine=engine, sessionmaker=sessionmaker, sealer=sealer, settings=settings)
+    return app
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class StatementCounter:
+    """Counts SQL statements sent on a connection (for N+1 tests)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, *args: object) -> None:
+        self.statements.append(str(args[2]))
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(connection: AsyncConnection) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    sync_engine = connection.sync_connection
+    assert sync_engine is not None
+    event.listen(sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(sync_engine, "before_cursor_execute", counter)
