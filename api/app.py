@@ -50,7 +50,7 @@ def create_app(
             if own_engine:
                 await app.state.engine.dispose()
 
-    from api.schema.view import graphql_app  # noqa: PLC0415
+    from api.schema.view import graphql_app
 
     return Starlette(
         routes=[

@@ -32,7 +32,7 @@ class RapidResponseIncident(Entity):
 
     organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     region_id: Mapped[uuid.UUID] = uuid_fk("region.id")
-    kind: Mapped[IncidentKind] = enum_column(IncidentKind, Tier.T1, nullable=False)
+    kind: Mapped[IncidentKind] = enum_column(IncidentKind, Tier.T0, nullable=False)
     intake_channel: Mapped[IntakeChannel] = enum_column(IntakeChannel, Tier.T2, nullable=False)
     verification: Mapped[Verification] = enum_column(
         Verification, Tier.T1, nullable=False, default=Verification.UNVERIFIED
@@ -59,6 +59,7 @@ class IncidentDispatch(Entity):
 
     __tablename__ = "incident_dispatch"
 
+    organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     incident_id: Mapped[uuid.UUID] = uuid_fk("rapid_response_incident.id", ondelete="CASCADE")
     member_id: Mapped[uuid.UUID] = uuid_fk("member.id")
     role: Mapped[DispatchRole] = enum_column(DispatchRole, Tier.T1, nullable=False)
@@ -72,6 +73,7 @@ class IncidentTimelineEvent(Entity):
 
     __tablename__ = "incident_timeline_event"
 
+    organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     incident_id: Mapped[uuid.UUID] = uuid_fk("rapid_response_incident.id", ondelete="CASCADE")
     author_id: Mapped[uuid.UUID | None] = uuid_fk("member.id", nullable=True)
     kind: Mapped[TimelineKind] = enum_column(TimelineKind, Tier.T2, nullable=False)

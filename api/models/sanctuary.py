@@ -73,5 +73,5 @@ class ShiftAssignment(Entity):
     shift_id: Mapped[uuid.UUID] = uuid_fk("hospitality_shift.id", ondelete="CASCADE")
     member_id: Mapped[uuid.UUID] = uuid_fk("member.id")
     status: Mapped[ShiftAssignmentStatus] = enum_column(
-        ShiftAssignmentStatus, Tier.T2, nullable=False, default=ShiftAssignmentStatus.SIGNED_UP
+        ShiftAssignmentStatus, Tier.T1, nullable=False, default=ShiftAssignmentStatus.SIGNED_UP
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 17:44:22.332604
+Create Date: 2026-11-24 17:47:48.319730
 
 """
 
@@ -297,30 +297,18 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["region_id"],
-            ["region.id"],
-            name=op.f("fk_rapid_response_incident_region_id_region"),
-            ondelete="RESTRICT",
+            ["region_id"], ["region.id"], name=op.f("fk_rapid_response_incident_region_id_region"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rapid_response_incident")),
     )
     op.create_index(
-        op.f("ix_rapid_response_incident_broadcast_at"),
-        "rapid_response_incident",
-        ["broadcast_at"],
-        unique=False,
+        op.f("ix_rapid_response_incident_broadcast_at"), "rapid_response_incident", ["broadcast_at"], unique=False
     )
     op.create_index(
-        "ix_rapid_response_incident_created_keyset",
-        "rapid_response_incident",
-        ["created_at", "id"],
-        unique=False,
+        "ix_rapid_response_incident_created_keyset", "rapid_response_incident", ["created_at", "id"], unique=False
     )
     op.create_index(
-        op.f("ix_rapid_response_incident_organization_id"),
-        "rapid_response_incident",
-        ["organization_id"],
-        unique=False,
+        op.f("ix_rapid_response_incident_organization_id"), "rapid_response_incident", ["organization_id"], unique=False
     )
     op.create_index(
         op.f("ix_rapid_response_incident_region_id"), "rapid_response_incident", ["region_id"], unique=False
@@ -332,10 +320,7 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_rapid_response_incident_updated_keyset",
-        "rapid_response_incident",
-        ["updated_at", "id"],
-        unique=False,
+        "ix_rapid_response_incident_updated_keyset", "rapid_response_incident", ["updated_at", "id"], unique=False
     )
     op.create_table(
         "accompaniment_request",
@@ -435,30 +420,18 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_accompaniment_request_person_id_person"),
-            ondelete="RESTRICT",
+            ["person_id"], ["person.id"], name=op.f("fk_accompaniment_request_person_id_person"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
-            ["region_id"],
-            ["region.id"],
-            name=op.f("fk_accompaniment_request_region_id_region"),
-            ondelete="RESTRICT",
+            ["region_id"], ["region.id"], name=op.f("fk_accompaniment_request_region_id_region"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accompaniment_request")),
     )
     op.create_index(
-        op.f("ix_accompaniment_request_appointment_at"),
-        "accompaniment_request",
-        ["appointment_at"],
-        unique=False,
+        op.f("ix_accompaniment_request_appointment_at"), "accompaniment_request", ["appointment_at"], unique=False
     )
     op.create_index(
-        op.f("ix_accompaniment_request_congregation_id"),
-        "accompaniment_request",
-        ["congregation_id"],
-        unique=False,
+        op.f("ix_accompaniment_request_congregation_id"), "accompaniment_request", ["congregation_id"], unique=False
     )
     op.create_index(
         "ix_accompaniment_request_created_keyset", "accompaniment_request", ["created_at", "id"], unique=False
@@ -467,10 +440,7 @@ def upgrade() -> None:
         op.f("ix_accompaniment_request_incident_id"), "accompaniment_request", ["incident_id"], unique=False
     )
     op.create_index(
-        op.f("ix_accompaniment_request_organization_id"),
-        "accompaniment_request",
-        ["organization_id"],
-        unique=False,
+        op.f("ix_accompaniment_request_organization_id"), "accompaniment_request", ["organization_id"], unique=False
     )
     op.create_index(op.f("ix_accompaniment_request_person_id"), "accompaniment_request", ["person_id"], unique=False)
     op.create_index(op.f("ix_accompaniment_request_region_id"), "accompaniment_request", ["region_id"], unique=False)
@@ -512,6 +482,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_household_link_related_person_id"), "household_link", ["related_person_id"], unique=False)
     op.create_table(
         "incident_dispatch",
+        sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("member_id", sa.UUID(), nullable=False),
         sa.Column(
@@ -542,17 +513,24 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["member.id"],
-            name=op.f("fk_incident_dispatch_member_id_member"),
+            ["member_id"], ["member.id"], name=op.f("fk_incident_dispatch_member_id_member"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_incident_dispatch_organization_id_organization"),
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_dispatch")),
     )
     op.create_index(op.f("ix_incident_dispatch_incident_id"), "incident_dispatch", ["incident_id"], unique=False)
     op.create_index(op.f("ix_incident_dispatch_member_id"), "incident_dispatch", ["member_id"], unique=False)
+    op.create_index(
+        op.f("ix_incident_dispatch_organization_id"), "incident_dispatch", ["organization_id"], unique=False
+    )
     op.create_table(
         "incident_timeline_event",
+        sa.Column("organization_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
         sa.Column("author_id", sa.UUID(), nullable=True),
         sa.Column(
@@ -578,10 +556,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["author_id"],
-            ["member.id"],
-            name=op.f("fk_incident_timeline_event_author_id_member"),
-            ondelete="RESTRICT",
+            ["author_id"], ["member.id"], name=op.f("fk_incident_timeline_event_author_id_member"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
             ["incident_id"],
@@ -589,16 +564,22 @@ def upgrade() -> None:
             name=op.f("fk_incident_timeline_event_incident_id_rapid_response_incident"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_incident_timeline_event_organization_id_organization"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_timeline_event")),
     )
     op.create_index(
         op.f("ix_incident_timeline_event_author_id"), "incident_timeline_event", ["author_id"], unique=False
     )
     op.create_index(
-        op.f("ix_incident_timeline_event_incident_id"),
-        "incident_timeline_event",
-        ["incident_id"],
-        unique=False,
+        op.f("ix_incident_timeline_event_incident_id"), "incident_timeline_event", ["incident_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_incident_timeline_event_organization_id"), "incident_timeline_event", ["organization_id"], unique=False
     )
     op.create_table(
         "personal_access_token",
@@ -613,10 +594,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["member.id"],
-            name=op.f("fk_personal_access_token_member_id_member"),
-            ondelete="CASCADE",
+            ["member_id"], ["member.id"], name=op.f("fk_personal_access_token_member_id_member"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_personal_access_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_personal_access_token_token_hash")),
@@ -670,8 +648,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.CheckConstraint(
-            "status <> 'EXITED' OR exit_outcome IS NOT NULL",
-            name=op.f("ck_sanctuary_case_exit_needs_outcome"),
+            "status <> 'EXITED' OR exit_outcome IS NOT NULL", name=op.f("ck_sanctuary_case_exit_needs_outcome")
         ),
         sa.ForeignKeyConstraint(
             ["host_congregation_id"],
@@ -691,10 +668,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sanctuary_case")),
     )
     op.create_index(
-        op.f("ix_sanctuary_case_host_congregation_id"),
-        "sanctuary_case",
-        ["host_congregation_id"],
-        unique=False,
+        op.f("ix_sanctuary_case_host_congregation_id"), "sanctuary_case", ["host_congregation_id"], unique=False
     )
     op.create_index(op.f("ix_sanctuary_case_organization_id"), "sanctuary_case", ["organization_id"], unique=False)
     op.create_index(op.f("ix_sanctuary_case_person_id"), "sanctuary_case", ["person_id"], unique=False)
@@ -724,8 +698,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.CheckConstraint(
-            "expires_at IS NULL OR expires_at > completed_at",
-            name=op.f("ck_training_expires_after_completion"),
+            "expires_at IS NULL OR expires_at > completed_at", name=op.f("ck_training_expires_after_completion")
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["member.id"], name=op.f("fk_training_member_id_member"), ondelete="CASCADE"
@@ -771,10 +744,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["member.id"],
-            name=op.f("fk_accompaniment_assignment_member_id_member"),
-            ondelete="RESTRICT",
+            ["member_id"], ["member.id"], name=op.f("fk_accompaniment_assignment_member_id_member"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
             ["request_id"],
@@ -789,10 +759,7 @@ def upgrade() -> None:
         op.f("ix_accompaniment_assignment_member_id"), "accompaniment_assignment", ["member_id"], unique=False
     )
     op.create_index(
-        op.f("ix_accompaniment_assignment_request_id"),
-        "accompaniment_assignment",
-        ["request_id"],
-        unique=False,
+        op.f("ix_accompaniment_assignment_request_id"), "accompaniment_assignment", ["request_id"], unique=False
     )
     op.create_table(
         "advocacy_action",
@@ -834,13 +801,7 @@ def upgrade() -> None:
         sa.Column(
             "visibility",
             sa.Enum(
-                "PUBLIC",
-                "NETWORK",
-                "ORG",
-                name="visibility",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
+                "PUBLIC", "NETWORK", "ORG", name="visibility", native_enum=False, create_constraint=True, length=32
             ),
             nullable=False,
         ),
@@ -1017,10 +978,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["member.id"],
-            name=op.f("fk_shift_assignment_member_id_member"),
-            ondelete="RESTRICT",
+            ["member_id"], ["member.id"], name=op.f("fk_shift_assignment_member_id_member"), ondelete="RESTRICT"
         ),
         sa.ForeignKeyConstraint(
             ["shift_id"],
@@ -1069,9 +1027,11 @@ def downgrade() -> None:
     op.drop_table("sanctuary_case")
     op.drop_index(op.f("ix_personal_access_token_member_id"), table_name="personal_access_token")
     op.drop_table("personal_access_token")
+    op.drop_index(op.f("ix_incident_timeline_event_organization_id"), table_name="incident_timeline_event")
     op.drop_index(op.f("ix_incident_timeline_event_incident_id"), table_name="incident_timeline_event")
     op.drop_index(op.f("ix_incident_timeline_event_author_id"), table_name="incident_timeline_event")
     op.drop_table("incident_timeline_event")
+    op.drop_index(op.f("ix_incident_dispatch_organization_id"), table_name="incident_dispatch")
     op.drop_index(op.f("ix_incident_dispatch_member_id"), table_name="incident_dispatch")
     op.drop_index(op.f("ix_incident_dispatch_incident_id"), table_name="incident_dispatch")
     op.drop_table("incident_dispatch")

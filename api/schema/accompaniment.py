@@ -1,0 +1,164 @@
+"""Accompaniment: requests from legal aid groups and the volunteers matched to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.auth.access import readable
+from api.models import AccompanimentAssignment as AssignmentRow
+from api.models import AccompanimentRequest as RequestRow
+from api.models import Congregation as CongregationRow
+from api.models import Member as MemberRow
+from api.models import Organization as OrganizationRow
+from api.models import Person as PersonRow
+from api.models import RapidResponseIncident as IncidentRow
+from api.models import Region as RegionRow
+from api.models.base import Tier
+from api.models.enums import (
+    AccompanimentKind,
+    AccompanimentStatus,
+    AssignmentRole,
+    AssignmentStatus,
+    Urgency,
+)
+from api.schema.context import Info
+from api.schema.fields import plain, tiered
+from api.schema.filters import (
+    RegionArg,
+    UpdatedSinceArg,
+    apply_in,
+    apply_range,
+    apply_region,
+    apply_updated_since,
+    owned_only,
+)
+from api.schema.lookup import load_children, load_one
+from api.schema.relay import (
+    AfterArg,
+    BeforeArg,
+    Connection,
+    ConnectionOrder,
+    FirstArg,
+    LastArg,
+    Node,
+    OrderArg,
+    node_type,
+    paginate,
+)
+
+if TYPE_CHECKING:
+    from api.schema.network import Congregation, Organization, Region
+    from api.schema.people import Member, Person
+    from api.schema.rapid_response import RapidResponseIncident
+
+
+@node_type(
+    RequestRow,
+    floor=Tier.T1,
+    description="A request that trained volunteers go with a person to an appointment or help them reach "
+    "services. Visible to the requesting organization and the congregation it is routed to.",
+)
+class AccompanimentRequest(Node):
+    version: int = plain(RequestRow.version, "Version for optimistic concurrency; pass it back when updating.")
+    kind: AccompanimentKind = plain(RequestRow.kind, "What the accompaniment is for.")
+    urgency: Urgency = plain(RequestRow.urgency, "How urgent the request is.")
+    status: AccompanimentStatus = plain(RequestRow.status, "Where the request is in its lifecycle.")
+    languages_needed: list[str] = plain(RequestRow.languages_needed, "Languages the volunteers need (BCP 47).")
+    created_at: datetime = plain(RequestRow.created_at, "When the request was submitted.")
+    updated_at: datetime = plain(RequestRow.updated_at, "When the request last changed.")
+    outcome = tiered(RequestRow.outcome, "What happened (set when COMPLETED).")
+    appointment_at = tiered(RequestRow.appointment_at, "When the appointment is.")
+    place = tiered(RequestRow.place, "Where the appointment is (court, office, address).")
+    notes = tiered(RequestRow.notes, "Notes from the requesting organization.")
+
+    @strawberry.field(description="The person to accompany.")
+    async def person(
+        self, root: strawberry.Parent[RequestRow], info: Info
+    ) -> Annotated[Person, strawberry.lazy("api.schema.people")] | None:
+        return await load_one(info, PersonRow, root.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The organization that submitted the request.")
+    async def requesting_organization(
+        self, root: strawberry.Parent[RequestRow], info: Info
+    ) -> Annotated[Organization, strawberry.lazy("api.schema.network")] | None:
+        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The congregation whose accompaniment team the request is routed to.")
+    async def congregation(
+        self, root: strawberry.Parent[RequestRow], info: Info
+    ) -> Annotated[Congregation, strawberry.lazy("api.schema.network")] | None:
+        return await load_one(info, CongregationRow, root.congregation_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The region of the appointment.")
+    async def region(
+        self, root: strawberry.Parent[RequestRow], info: Info
+    ) -> Annotated[Region, strawberry.lazy("api.schema.network")] | None:
+        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Volunteers invited or confirmed, oldest first.")
+    async def assignments(self, root: strawberry.Parent[RequestRow], info: Info) -> list[AccompanimentAssignment]:
+        return await load_children(info, AssignmentRow.request_id, root.id)
+
+    @strawberry.field(description="The rapid-response incident opened when the person was detained.")
+    async def incident(
+        self, root: strawberry.Parent[RequestRow], info: Info
+    ) -> Annotated[RapidResponseIncident, strawberry.lazy("api.schema.rapid_response")] | None:
+        return await load_one(info, IncidentRow, root.incident_id)  # type: ignore[no-any-return]
+
+
+@node_type(AssignmentRow, floor=Tier.T1, description="A volunteer invited to, or confirmed on, a request.")
+class AccompanimentAssignment(Node):
+    role: AssignmentRole = plain(AssignmentRow.role, "The volunteer's role.")
+    status: AssignmentStatus = plain(AssignmentRow.status, "The volunteer's answer and attendance.")
+
+    @strawberry.field(description="The request.")
+    async def request(self, root: strawberry.Parent[AssignmentRow], info: Info) -> AccompanimentRequest | None:
+        return await load_one(info, RequestRow, root.request_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The volunteer.")
+    async def member(
+        self, root: strawberry.Parent[AssignmentRow], info: Info
+    ) -> Annotated[Member, strawberry.lazy("api.schema.people")] | None:
+        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class AccompanimentQueries:
+    @strawberry.field(
+        description="Accompaniment requests your organization submitted or that are routed to your congregation."
+    )
+    async def accompaniment_requests(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        status: Annotated[
+            list[AccompanimentStatus] | None, strawberry.argument(description="Only requests in these states.")
+        ] = None,
+        kind: Annotated[list[AccompanimentKind] | None, strawberry.argument(description="Only these kinds.")] = None,
+        region: RegionArg = None,
+        appointment_from: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only appointments at or after this time (your organization's only)."),
+        ] = None,
+        appointment_before: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only appointments before this time (your organization's only)."),
+        ] = None,
+        updated_since: UpdatedSinceArg = None,
+    ) -> Connection[AccompanimentRequest]:  # fmt: skip
+        statement = readable(info.context.viewer, RequestRow)
+        statement = apply_in(statement, RequestRow.status, status, "status")
+        statement = apply_in(statement, RequestRow.kind, kind, "kind")
+        statement = apply_region(statement, RequestRow.region_id, region)
+        if appointment_from is not None or appointment_before is not None:  # appointment times are T2
+            statement = owned_only(statement, RequestRow.organization_id, info)
+            statement = apply_range(
+                statement, RequestRow.appointment_at, appointment_from, appointment_before, "appointment"
+            )
+        statement = apply_updated_since(statement, RequestRow, updated_since)
+        return await paginate(
+            info, statement, RequestRow, name="accompanimentRequests", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

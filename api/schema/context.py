@@ -1,0 +1,61 @@
+"""The per-request context: viewer, database session, dataloaders, withheld fields and audited reads."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from sqlalchemy import Result, Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info as StrawberryInfo
+
+from api.auth.viewer import Viewer
+from api.crypto import Sealer
+
+if TYPE_CHECKING:
+    from api.schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    """Everything a resolver may use. One per request; never shared."""
+
+    viewer: Viewer
+    session: AsyncSession
+    sealer: Sealer
+    request_id: str
+    loaders: Loaders = field(init=False)
+    withheld: list[dict[str, Any]] = field(default_factory=list)
+    audited_reads: dict[uuid.UUID, set[str]] = field(default_factory=dict)
+    operation_name: str | None = None
+    document_hash: str | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        from api.schema.loaders import Loaders
+
+        self.loaders = Loaders(self)
+
+    async def execute(self, statement: Select[Any]) -> Result[Any]:
+        """Run a statement; serialized because one AsyncSession cannot run two queries at once."""
+        async with self._lock:
+            result: Result[Any] = await self.session.execute(statement)
+            return result
+
+    async def scalars(self, statement: Select[Any]) -> list[Any]:
+        """Run a statement and return the first column of every row."""
+        return list((await self.execute(statement)).scalars().all())
+
+    async def open_sealed(self, owner: uuid.UUID, record_id: uuid.UUID, column: str, value: bytes | None) -> str | None:
+        """Decrypt a T3 value (serialized: loading a data key may query the session)."""
+        async with self._lock:
+            return await self.sealer.open(self.session, owner, record_id, column, value)
+
+    def record_read(self, record_id: uuid.UUID, field_name: str) -> None:
+        """Remember a T2/T3 read for the request's audit event."""
+        self.audited_reads.setdefault(record_id, set()).add(field_name)
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]

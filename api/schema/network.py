@@ -1,0 +1,140 @@
+"""Regions, organizations and congregations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.auth.access import readable
+from api.models import CaseSupporter as CaseSupporterRow
+from api.models import Congregation as CongregationRow
+from api.models import Organization as OrganizationRow
+from api.models import Region as RegionRow
+from api.models.base import Tier
+from api.models.enums import Commitment, OrganizationKind
+from api.schema.context import Info
+from api.schema.fields import plain, tiered
+from api.schema.filters import RegionArg, UpdatedSinceArg, apply_in, apply_region, apply_updated_since
+from api.schema.lookup import load_children, load_one
+from api.schema.relay import (
+    AfterArg,
+    BeforeArg,
+    Connection,
+    ConnectionOrder,
+    FirstArg,
+    LastArg,
+    Node,
+    OrderArg,
+    node_type,
+    paginate,
+)
+
+if TYPE_CHECKING:
+    from api.schema.sanctuary import CaseSupporter, SanctuaryCase
+
+
+@node_type(RegionRow, floor=Tier.T0, description="Coarse geography (a county or metro area) for routing and alerts.")
+class Region(Node):
+    name: str = plain(RegionRow.name, "Name of the region.")
+    code: str = plain(RegionRow.code, "Short stable code of the region.")
+
+
+@node_type(OrganizationRow, floor=Tier.T1, description="A member organization of the network.")
+class Organization(Node):
+    name: str = plain(OrganizationRow.name, "Name of the organization.")
+    kind: OrganizationKind = plain(OrganizationRow.kind, "What kind of organization this is.")
+
+    @strawberry.field(description="The region the organization works in.")
+    async def region(self, root: strawberry.Parent[OrganizationRow], info: Info) -> Region | None:
+        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+
+
+@node_type(
+    CongregationRow,
+    floor=Tier.T0,
+    description="A congregation's sanctuary profile. Anonymous viewers see only publicly declared congregations.",
+)
+class Congregation(Node):
+    public_name: str = plain(CongregationRow.public_name, "The congregation's public name.")
+    faith_tradition: str = plain(CongregationRow.faith_tradition, "Faith tradition.")
+    city: str = plain(CongregationRow.city, "City.")
+    commitment: Commitment = plain(CongregationRow.commitment, "Sanctuary commitment.")
+    public_declaration: bool = plain(
+        CongregationRow.public_declaration, "True when the congregation declared its commitment publicly."
+    )
+    capacity = tiered(CongregationRow.capacity, "How many guests it can shelter.")
+    accessibility_notes = tiered(CongregationRow.accessibility_notes, "Accessibility of the space.")
+    contact_name = tiered(CongregationRow.contact_name, "Sanctuary contact person.", owner="organization_id")
+    contact_phone = tiered(CongregationRow.contact_phone, "Sanctuary contact phone.")
+    contact_email = tiered(CongregationRow.contact_email, "Sanctuary contact email.")
+
+    @strawberry.field(description="The organization this profile belongs to. Network (T1).")
+    async def organization(self, root: strawberry.Parent[CongregationRow], info: Info) -> Organization | None:
+        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Sanctuary cases this congregation hosts that you may read.")
+    async def hosted_cases(
+        self, root: strawberry.Parent[CongregationRow], info: Info
+    ) -> list[Annotated[SanctuaryCase, strawberry.lazy("api.schema.sanctuary")]]:
+        from api.models import SanctuaryCase as CaseRow
+
+        return await load_children(info, CaseRow.host_congregation_id, root.id)
+
+    @strawberry.field(description="Cases this congregation supports, with its roles in each, that you may read.")
+    async def supporting(
+        self, root: strawberry.Parent[CongregationRow], info: Info
+    ) -> list[Annotated[CaseSupporter, strawberry.lazy("api.schema.sanctuary")]]:
+        return await load_children(info, CaseSupporterRow.congregation_id, root.id)
+
+
+@strawberry.type
+class NetworkQueries:
+    @strawberry.field(description="Regions of the network.")
+    async def regions(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+    ) -> Connection[Region]:  # fmt: skip
+        statement = readable(info.context.viewer, RegionRow)
+        return await paginate(
+            info, statement, RegionRow, name="regions", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="Member organizations of the network (members only).")
+    async def organizations(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        kind: Annotated[list[OrganizationKind] | None, strawberry.argument(description="Only these kinds.")] = None,
+        region: RegionArg = None, updated_since: UpdatedSinceArg = None,
+    ) -> Connection[Organization]:  # fmt: skip
+        statement = readable(info.context.viewer, OrganizationRow)
+        statement = apply_in(statement, OrganizationRow.kind, kind, "kind")
+        statement = apply_region(statement, OrganizationRow.region_id, region)
+        statement = apply_updated_since(statement, OrganizationRow, updated_since)
+        return await paginate(
+            info, statement, OrganizationRow, name="organizations", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="Congregations; anonymous viewers see only publicly declared ones.")
+    async def congregations(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        commitment: Annotated[
+            list[Commitment] | None, strawberry.argument(description="Only these commitments.")
+        ] = None,
+        region: RegionArg = None, updated_since: UpdatedSinceArg = None,
+    ) -> Connection[Congregation]:  # fmt: skip
+        statement = readable(info.context.viewer, CongregationRow)
+        statement = apply_in(statement, CongregationRow.commitment, commitment, "commitment")
+        if region is not None:
+            in_region = apply_region(
+                readable(info.context.viewer, OrganizationRow), OrganizationRow.region_id, region
+            ).with_only_columns(OrganizationRow.id)
+            statement = statement.where(CongregationRow.organization_id.in_(in_region))
+        statement = apply_updated_since(statement, CongregationRow, updated_since)
+        return await paginate(
+            info, statement, CongregationRow, name="congregations", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

@@ -1,0 +1,150 @@
+"""Members and their trainings; the people the network protects and their households."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.auth.access import readable
+from api.models import HouseholdLink as HouseholdLinkRow
+from api.models import Member as MemberRow
+from api.models import Organization as OrganizationRow
+from api.models import Person as PersonRow
+from api.models import Region as RegionRow
+from api.models import Training as TrainingRow
+from api.models.base import Tier
+from api.models.enums import Role, TrainingKind
+from api.schema.context import Info
+from api.schema.fields import plain, tiered
+from api.schema.filters import UpdatedSinceArg, apply_updated_since
+from api.schema.lookup import load_children, load_one
+from api.schema.relay import (
+    AfterArg,
+    BeforeArg,
+    Connection,
+    ConnectionOrder,
+    FirstArg,
+    LastArg,
+    Node,
+    OrderArg,
+    node_type,
+    paginate,
+    parse_id,
+)
+
+if TYPE_CHECKING:
+    from api.schema.network import Organization, Region
+
+
+@node_type(MemberRow, floor=Tier.T1, description="A person who uses the system: a volunteer or staff member.")
+class Member(Node):
+    alias: str = plain(MemberRow.alias, "The name the member goes by in the network.")
+    languages: list[str] = plain(MemberRow.languages, "Languages spoken (BCP 47 tags such as `es`, `ht`).")
+    active: bool = plain(MemberRow.active, "False once the member left or was deactivated.")
+    email = tiered(MemberRow.email, "Sign-in email.")
+    legal_name = tiered(MemberRow.legal_name, "Legal name.")
+    phone = tiered(MemberRow.phone, "Phone number.")
+
+    @strawberry.field(description="Roles the member holds in their organization. Network (T1).")
+    def roles(self, root: strawberry.Parent[MemberRow]) -> list[Role]:
+        return [Role(role) for role in root.roles]
+
+    @strawberry.field(description="The member's organization.")
+    async def organization(
+        self, root: strawberry.Parent[MemberRow], info: Info
+    ) -> Annotated[Organization, strawberry.lazy("api.schema.network")] | None:
+        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The region the member usually serves.")
+    async def region(
+        self, root: strawberry.Parent[MemberRow], info: Info
+    ) -> Annotated[Region, strawberry.lazy("api.schema.network")] | None:
+        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Trainings the member completed, oldest first.")
+    async def trainings(self, root: strawberry.Parent[MemberRow], info: Info) -> list[Training]:
+        return await load_children(info, TrainingRow.member_id, root.id)
+
+
+@node_type(TrainingRow, floor=Tier.T1, description="A training a member completed, and when it expires.")
+class Training(Node):
+    kind: TrainingKind = plain(TrainingRow.kind, "Which training.")
+    completed_at: datetime = plain(TrainingRow.completed_at, "When it was completed.")
+    expires_at: datetime | None = plain(TrainingRow.expires_at, "When it expires; null if it does not.")
+
+    @strawberry.field(description="True while the training has not expired. Network (T1).")
+    def is_current(self, root: strawberry.Parent[TrainingRow]) -> bool:
+        return root.expires_at is None or root.expires_at > datetime.now(UTC)
+
+    @strawberry.field(description="The member who completed it.")
+    async def member(self, root: strawberry.Parent[TrainingRow], info: Info) -> Member | None:
+        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+
+
+@node_type(
+    PersonRow,
+    floor=Tier.T1,
+    description="Someone the network protects: a guest in sanctuary, a person accompanied, or a person "
+    "affected by a raid. Visible to the organization that registered them.",
+)
+class Person(Node):
+    languages: list[str] = plain(PersonRow.languages, "Languages spoken (BCP 47 tags).")
+    preferred_name = tiered(PersonRow.preferred_name, "The name the person wants to be called.")
+    legal_name = tiered(PersonRow.legal_name, "Legal name.")
+    a_number = tiered(PersonRow.a_number, "Alien registration number (A-number).")
+    country_of_origin = tiered(PersonRow.country_of_origin, "Country of origin.")
+
+    @strawberry.field(description="Household relations of this person that you may read.")
+    async def household(self, root: strawberry.Parent[PersonRow], info: Info) -> list[HouseholdLink]:
+        return await load_children(info, HouseholdLinkRow.person_id, root.id)
+
+
+@node_type(HouseholdLinkRow, floor=Tier.T1, description="A household relation between two protected people.")
+class HouseholdLink(Node):
+    relation = tiered(HouseholdLinkRow.relation, "How the related person is related (e.g. child, spouse).")
+
+    @strawberry.field(description="The person whose household this is.")
+    async def person(self, root: strawberry.Parent[HouseholdLinkRow], info: Info) -> Person | None:
+        return await load_one(info, PersonRow, root.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The related person.")
+    async def related_person(self, root: strawberry.Parent[HouseholdLinkRow], info: Info) -> Person | None:
+        return await load_one(info, PersonRow, root.related_person_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class PeopleQueries:
+    @strawberry.field(description="Members of the network (by alias); restricted fields only for their own org.")
+    async def members(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        organization: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only members of this organization (its id).")
+        ] = None,
+        role: Annotated[Role | None, strawberry.argument(description="Only members holding this role.")] = None,
+        updated_since: UpdatedSinceArg = None,
+    ) -> Connection[Member]:  # fmt: skip
+        statement = readable(info.context.viewer, MemberRow)
+        if organization is not None:
+            statement = statement.where(MemberRow.organization_id == parse_id(organization, "Organization"))
+        if role is not None:
+            statement = statement.where(MemberRow.roles.contains([role.value]))
+        statement = apply_updated_since(statement, MemberRow, updated_since)
+        return await paginate(
+            info, statement, MemberRow, name="members", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="People your organization registered.")
+    async def persons(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        updated_since: UpdatedSinceArg = None,
+    ) -> Connection[Person]:  # fmt: skip
+        statement = apply_updated_since(readable(info.context.viewer, PersonRow), PersonRow, updated_since)
+        return await paginate(
+            info, statement, PersonRow, name="persons", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

@@ -1,0 +1,67 @@
+"""The root Query: node lookups plus every domain's root fields."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import strawberry
+
+from api.models import Member as MemberRow
+from api.schema.accompaniment import AccompanimentQueries
+from api.schema.advocacy import AdvocacyQueries
+from api.schema.audit import AuditQueries
+from api.schema.context import Info
+from api.schema.errors import BadRequestError
+from api.schema.ids import decode_global_id
+from api.schema.network import NetworkQueries
+from api.schema.people import Member, PeopleQueries
+from api.schema.rapid_response import RapidResponseQueries
+from api.schema.relay import MAX_PAGE_SIZE, MODELS, Node
+from api.schema.sanctuary import SanctuaryQueries
+
+
+async def _load_node(info: Info, value: strawberry.ID) -> Any:
+    type_name, record_id = decode_global_id(value)
+    model = MODELS.get(type_name)
+    if model is None:
+        return None
+    return await info.context.loaders.by_id(model).load(record_id)
+
+
+@strawberry.type(description="Read the network's data. What you see depends on who you are (see each field).")
+class Query(
+    NetworkQueries,
+    PeopleQueries,
+    SanctuaryQueries,
+    AccompanimentQueries,
+    RapidResponseQueries,
+    AdvocacyQueries,
+    AuditQueries,
+):
+    @strawberry.field(description="Any object by its opaque id; null when it does not exist or you may not see it.")
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="An opaque id.")]
+    ) -> Node | None:
+        node: Node | None = await _load_node(info, id)
+        return node
+
+    @strawberry.field(
+        description=f"Objects by their opaque ids, in the same order (at most {MAX_PAGE_SIZE}); null for each id "
+        "that does not exist or that you may not see."
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Opaque ids.")],
+    ) -> list[Node | None]:
+        if len(ids) > MAX_PAGE_SIZE:
+            raise BadRequestError(f"At most {MAX_PAGE_SIZE} ids at once.", code="TOO_MANY_IDS")
+        return list(await asyncio.gather(*(_load_node(info, value) for value in ids)))
+
+    @strawberry.field(description="The member you are authenticated as; null when anonymous.")
+    async def me(self, info: Info) -> Member | None:
+        member_id = info.context.viewer.member_id
+        if member_id is None:
+            return None
+        return await info.context.loaders.by_id(MemberRow).load(member_id)  # type: ignore[no-any-return]

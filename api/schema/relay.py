@@ -1,0 +1,170 @@
+"""Relay conventions: the Node interface, cursor connections and keyset pagination."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import Select, tuple_
+
+from api.models.base import Tier
+from api.schema.context import Info
+from api.schema.errors import BadRequestError
+from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
+
+MAX_PAGE_SIZE = 100
+
+NodeT = TypeVar("NodeT")
+
+# model class -> GraphQL type name, filled by @node_type
+TYPE_NAMES: dict[type[Any], str] = {}
+MODELS: dict[str, type[Any]] = {}
+# GraphQL type name -> the tier one needs to see any of its rows (plain fields may not exceed it)
+FLOORS: dict[str, Tier] = {}
+
+
+@strawberry.interface(description="An object with an opaque, globally unique id that `node(id:)` resolves.")
+class Node:
+    @strawberry.field(description="Opaque global id of this object. Stable across requests; never parse it.")
+    def id(self, root: strawberry.Parent[Any], info: Info) -> strawberry.ID:
+        return strawberry.ID(encode_global_id(TYPE_NAMES[type(root)], root.id))
+
+
+def node_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[type[Any]], Any]:
+    """Declare a type implementing Node whose resolvers receive ``model`` rows as roots."""
+
+    def wrap(cls: type[Any]) -> Any:
+        TYPE_NAMES[model] = cls.__name__
+        MODELS[cls.__name__] = model
+        return row_type(model, floor=floor, description=description)(cls)
+
+    return wrap
+
+
+def row_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[type[Any]], Any]:
+    """Declare a type whose resolvers receive ``model`` rows as roots; ``floor`` is the tier its rows need."""
+
+    def wrap(cls: type[Any]) -> Any:
+        cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, model))
+        FLOORS[cls.__name__] = floor
+        return strawberry.type(cls, description=description)
+
+    return wrap
+
+
+def parse_id(value: strawberry.ID, expected: str) -> uuid.UUID:
+    """The UUID inside an opaque id of type ``expected``; BadRequestError for any other id."""
+    type_name, record_id = decode_global_id(value)
+    if type_name != expected:
+        raise BadRequestError(f"Expected the id of a {expected}.", code="INVALID_ID")
+    return record_id
+
+
+@strawberry.type(description="Where a page sits in its connection.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="True when more items follow the last edge of this page.")
+    has_previous_page: bool = strawberry.field(
+        description="True when items precede the first edge (when paginating forward: a cursor was given)."
+    )
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge; pass it as `before`.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
+
+
+@strawberry.type(description="One item of a connection, with the cursor that points at it.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Opaque position of this item; pass it as `after` or `before`.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items, in a stable order, with keyset (cursor) pagination.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the connection.")
+
+    @strawberry.field(description="The items of this page, without cursors (shortcut for `edges { node }`).")
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.enum(description="Ordering of a connection. Both orders are stable (ties broken by id).")
+class ConnectionOrder(enum.Enum):
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="Oldest created first.")
+    UPDATED_AT = strawberry.enum_value(
+        "UPDATED_AT", description="Least recently updated first: for incremental sync with `updatedSince`."
+    )
+
+
+FirstArg = Annotated[
+    int | None, strawberry.argument(description=f"Return the first N items after `after` (1-{MAX_PAGE_SIZE}).")
+]
+AfterArg = Annotated[str | None, strawberry.argument(description="Cursor of the item to start after.")]
+LastArg = Annotated[
+    int | None, strawberry.argument(description=f"Return the last N items before `before` (1-{MAX_PAGE_SIZE}).")
+]
+BeforeArg = Annotated[str | None, strawberry.argument(description="Cursor of the item to end before.")]
+OrderArg = Annotated[
+    ConnectionOrder, strawberry.argument(description="Ordering of the connection (default: by creation).")
+]
+
+
+class Page:
+    """Validated pagination arguments of one connection field."""
+
+    def __init__(self, name: str, first: int | None, after: str | None, last: int | None, before: str | None) -> None:
+        if (first is None) == (last is None):
+            raise BadRequestError("Pass exactly one of `first` or `last`.", code="PAGE_SIZE_REQUIRED")
+        size = first if first is not None else last
+        assert size is not None
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise BadRequestError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.", code="PAGE_SIZE_OUT_OF_RANGE")
+        if (first is not None and before is not None) or (last is not None and after is not None):
+            raise BadRequestError("Use `after` with `first` and `before` with `last`.", code="INVALID_CURSOR")
+        self.name, self.size, self.forward = name, size, first is not None
+        cursor = after if self.forward else before
+        self.position = decode_cursor(name, cursor) if cursor is not None else None
+
+
+async def paginate(
+    info: Info,
+    statement: Select[Any],
+    model: type[Any],
+    *,
+    name: str,
+    order: ConnectionOrder,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[Any]:
+    """Run ``statement`` (already access-scoped) as one keyset page, ordered by (timestamp, id)."""
+    page = Page(f"{name}:{order.value}", first, after, last, before)
+    sort = model.updated_at if order is ConnectionOrder.UPDATED_AT else model.created_at
+    key = tuple_(sort, model.id)
+    if page.position is not None:
+        statement = statement.where(key > tuple_(*page.position) if page.forward else key < tuple_(*page.position))
+    ordering = (sort.asc(), model.id.asc()) if page.forward else (sort.desc(), model.id.desc())
+    rows = await info.context.scalars(statement.order_by(*ordering).limit(page.size + 1))
+    more = len(rows) > page.size
+    rows = rows[: page.size]
+    if not page.forward:
+        rows.reverse()
+    attribute = "updated_at" if order is ConnectionOrder.UPDATED_AT else "created_at"
+    edges = [Edge(cursor=encode_cursor(page.name, getattr(r, attribute), r.id), node=r) for r in rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=more if page.forward else page.position is not None,
+            has_previous_page=page.position is not None if page.forward else more,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def sort_value(row: Any, order: ConnectionOrder) -> datetime:
+    """The timestamp a row is ordered by in ``order``."""
+    return row.updated_at if order is ConnectionOrder.UPDATED_AT else row.created_at  # type: ignore[no-any-return]

@@ -1,0 +1,176 @@
+"""Physical sanctuary: cases, supporting congregations, hospitality shifts and sign-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.auth.access import readable
+from api.models import CaseSupporter as CaseSupporterRow
+from api.models import Congregation as CongregationRow
+from api.models import HospitalityShift as ShiftRow
+from api.models import Member as MemberRow
+from api.models import Person as PersonRow
+from api.models import SanctuaryCase as CaseRow
+from api.models import ShiftAssignment as ShiftAssignmentRow
+from api.models.base import Tier
+from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus, SupportRole
+from api.schema.context import Info
+from api.schema.fields import plain, tiered
+from api.schema.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since, owned_only
+from api.schema.lookup import load_children, load_one
+from api.schema.relay import (
+    AfterArg,
+    BeforeArg,
+    Connection,
+    ConnectionOrder,
+    FirstArg,
+    LastArg,
+    Node,
+    OrderArg,
+    node_type,
+    paginate,
+)
+
+if TYPE_CHECKING:
+    from api.schema.network import Congregation
+    from api.schema.people import Member, Person
+
+CongregationRef = Annotated["Congregation", strawberry.lazy("api.schema.network")]
+
+
+@node_type(
+    CaseRow,
+    floor=Tier.T1,
+    description="A person sheltered, or being considered for shelter, by a host congregation. Visible to the "
+    "host organization and to supporting congregations.",
+)
+class SanctuaryCase(Node):
+    version: int = plain(CaseRow.version, "Version for optimistic concurrency; pass it back when updating.")
+    public_story_consent: bool = plain(
+        CaseRow.public_story_consent, "True while the guest consents to their story being told publicly."
+    )
+    status = tiered(CaseRow.status, "Where the case is in its lifecycle.")
+    exit_outcome = tiered(CaseRow.exit_outcome, "How the stay ended (set when EXITED).")
+    entered_at = tiered(CaseRow.entered_at, "When the guest entered sanctuary.")
+    exited_at = tiered(CaseRow.exited_at, "When the guest left sanctuary.")
+    closed_at = tiered(CaseRow.closed_at, "When the case was closed.")
+    legal_status_summary = tiered(CaseRow.legal_status_summary, "Summary of the immigration case.")
+    location_detail = tiered(
+        CaseRow.location_detail, "Where on the host's property the guest stays (never coordinates)."
+    )
+
+    @strawberry.field(description="The person in (or asking for) sanctuary.")
+    async def person(
+        self, root: strawberry.Parent[CaseRow], info: Info
+    ) -> Annotated[Person, strawberry.lazy("api.schema.people")] | None:
+        return await load_one(info, PersonRow, root.person_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The host congregation.")
+    async def host_congregation(self, root: strawberry.Parent[CaseRow], info: Info) -> CongregationRef | None:
+        return await load_one(info, CongregationRow, root.host_congregation_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Supporting congregations and their roles.")
+    async def supporters(self, root: strawberry.Parent[CaseRow], info: Info) -> list[CaseSupporter]:
+        return await load_children(info, CaseSupporterRow.case_id, root.id)
+
+    @strawberry.field(description="Hospitality shifts of this case, oldest first.")
+    async def shifts(self, root: strawberry.Parent[CaseRow], info: Info) -> list[HospitalityShift]:
+        return await load_children(info, ShiftRow.case_id, root.id)
+
+
+@node_type(CaseSupporterRow, floor=Tier.T1, description="A congregation supporting a sanctuary case.")
+class CaseSupporter(Node):
+    @strawberry.field(description="What the congregation does for the case. Network (T1).")
+    def roles(self, root: strawberry.Parent[CaseSupporterRow]) -> list[SupportRole]:
+        return [SupportRole(role) for role in root.roles]
+
+    @strawberry.field(description="The supporting congregation.")
+    async def congregation(self, root: strawberry.Parent[CaseSupporterRow], info: Info) -> CongregationRef | None:
+        return await load_one(info, CongregationRow, root.congregation_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The supported case.")
+    async def case(self, root: strawberry.Parent[CaseSupporterRow], info: Info) -> SanctuaryCase | None:
+        return await load_one(info, CaseRow, root.case_id)  # type: ignore[no-any-return]
+
+
+@node_type(ShiftRow, floor=Tier.T1, description="A block of time during which volunteers are present with a guest.")
+class HospitalityShift(Node):
+    version: int = plain(ShiftRow.version, "Version for optimistic concurrency.")
+    needed_volunteers: int = plain(ShiftRow.needed_volunteers, "How many volunteers the shift needs (at least 2).")
+    status: ShiftStatus = plain(ShiftRow.status, "Where the shift is in its lifecycle.")
+    starts_at = tiered(ShiftRow.starts_at, "Start of the shift.")
+    ends_at = tiered(ShiftRow.ends_at, "End of the shift.")
+
+    @strawberry.field(description="The sanctuary case.")
+    async def case(self, root: strawberry.Parent[ShiftRow], info: Info) -> SanctuaryCase | None:
+        return await load_one(info, CaseRow, root.case_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The supporting congregation staffing the shift, if any.")
+    async def supporting_congregation(self, root: strawberry.Parent[ShiftRow], info: Info) -> CongregationRef | None:
+        return await load_one(info, CongregationRow, root.supporting_congregation_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Volunteers signed up.")
+    async def assignments(self, root: strawberry.Parent[ShiftRow], info: Info) -> list[ShiftAssignment]:
+        return await load_children(info, ShiftAssignmentRow.shift_id, root.id)
+
+
+@node_type(ShiftAssignmentRow, floor=Tier.T1, description="A volunteer's sign-up for a hospitality shift.")
+class ShiftAssignment(Node):
+    status: ShiftAssignmentStatus = plain(ShiftAssignmentRow.status, "The sign-up's state.")
+
+    @strawberry.field(description="The shift.")
+    async def shift(self, root: strawberry.Parent[ShiftAssignmentRow], info: Info) -> HospitalityShift | None:
+        return await load_one(info, ShiftRow, root.shift_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The volunteer.")
+    async def member(
+        self, root: strawberry.Parent[ShiftAssignmentRow], info: Info
+    ) -> Annotated[Member, strawberry.lazy("api.schema.people")] | None:
+        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class SanctuaryQueries:
+    @strawberry.field(description="Sanctuary cases your organization hosts or supports.")
+    async def sanctuary_cases(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        status: Annotated[
+            list[SanctuaryCaseStatus] | None, strawberry.argument(description="Only cases in these states.")
+        ] = None,
+        updated_since: UpdatedSinceArg = None,
+    ) -> Connection[SanctuaryCase]:  # fmt: skip
+        statement = apply_in(readable(info.context.viewer, CaseRow), CaseRow.status, status, "status")
+        if status is not None:  # status is T2
+            statement = owned_only(statement, CaseRow.organization_id, info)
+        statement = apply_updated_since(statement, CaseRow, updated_since)
+        return await paginate(
+            info, statement, CaseRow, name="sanctuaryCases", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="Hospitality shifts of cases you may read.")
+    async def hospitality_shifts(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+        status: Annotated[list[ShiftStatus] | None, strawberry.argument(description="Only these states.")] = None,
+        starts_from: Annotated[
+            datetime | None, strawberry.argument(description="Only shifts starting at or after this time.")
+        ] = None,
+        starts_before: Annotated[
+            datetime | None, strawberry.argument(description="Only shifts starting before this time.")
+        ] = None,
+        updated_since: UpdatedSinceArg = None,
+    ) -> Connection[HospitalityShift]:  # fmt: skip
+        statement = apply_in(readable(info.context.viewer, ShiftRow), ShiftRow.status, status, "status")
+        if starts_from is not None or starts_before is not None:  # start times are T2
+            statement = owned_only(statement, ShiftRow.organization_id, info)
+            statement = apply_range(statement, ShiftRow.starts_at, starts_from, starts_before, "starts")
+        statement = apply_updated_since(statement, ShiftRow, updated_since)
+        return await paginate(
+            info, statement, ShiftRow, name="hospitalityShifts", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

@@ -1,0 +1,77 @@
+"""The strawberry schema, its extensions, and safe error handling."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from collections.abc import Iterator
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
+from api.schema.errors import MASKED_MESSAGE, ClientError
+from api.schema.query import Query
+
+logger = logging.getLogger("api.graphql")
+
+
+class OperationInfo(SchemaExtension):
+    """Put the operation name and the document's hash on the context (for the audit log)."""
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if execution.query is not None and hasattr(context, "document_hash"):
+            context.document_hash = hashlib.sha256(execution.query.encode()).hexdigest()
+            context.operation_name = execution.operation_name
+        yield
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected exceptions only; validation, limit and client errors keep their message."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError | ClientError)
+
+
+class SanctuarySchema(strawberry.Schema):
+    """Logs unexpected errors without their message (it may hold values) and never the variables."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, GraphQLError):
+                continue
+            frames = "".join(traceback.format_tb(original.__traceback__))
+            logger.error("unexpected %s at %s\n%s", type(original).__name__, error.path, frames)
+
+
+def build_schema() -> strawberry.Schema:
+    """The public schema with parser/validation caches, size limits and error masking."""
+    return SanctuarySchema(
+        query=Query,
+        extensions=[
+            OperationInfo,
+            partial(MaxTokensLimiter, max_token_count=5000),
+            partial(QueryDepthLimiter, max_depth=10),
+            partial(MaxAliasesLimiter, max_alias_count=30),
+            ParserCache,
+            ValidationCache,
+            partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
+        ],
+    )
+
+
+schema = build_schema()

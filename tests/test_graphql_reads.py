@@ -1,0 +1,118 @@
+"""Reading through GraphQL: visibility of rows and fields, decryption of T3 values, audit of reads."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.crypto import Sealer
+from api.models import AuditEvent
+from api.models.enums import OrganizationKind, Role
+from api.schema.ids import encode_global_id
+from tests import factories as f
+from tests.graphql import gql
+
+CONGREGATIONS = "{ congregations(first: 100) { nodes { publicName capacity contactPhone } } }"
+
+
+async def test_anonymous_sees_only_public_congregations_without_network_fields(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    public = await f.congregation(db, public_name="Open Door Fellowship", public_declaration=True)
+    await f.congregation(db, public_name="Quiet Meeting House", public_declaration=False)
+    await db.commit()
+
+    body = await gql(client, CONGREGATIONS)
+
+    names = [n["publicName"] for n in body["data"]["congregations"]["nodes"]]
+    assert public.public_name in names
+    assert "Quiet Meeting House" not in names
+    assert all(n["capacity"] is None and n["contactPhone"] is None for n in body["data"]["congregations"]["nodes"])
+    reasons = {w["reason"] for w in body["extensions"]["withheld"]}
+    assert reasons == {"AUTHENTICATION_REQUIRED"}
+
+
+async def test_member_sees_network_fields_of_any_congregation(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    hidden = await f.congregation(db, public_name="Quiet Meeting House", public_declaration=False, capacity=3)
+    viewer = await f.member(db, await f.organization(db, OrganizationKind.LEGAL_AID), Role.LEGAL_ADVOCATE)
+    token = await f.token_for(db, viewer)
+    await db.commit()
+
+    body = await gql(client, CONGREGATIONS, token=token)
+
+    by_name = {n["publicName"]: n for n in body["data"]["congregations"]["nodes"]}
+    assert by_name[hidden.public_name]["capacity"] == 3
+
+
+REQUEST = """query R($id: ID!) { node(id: $id) { ... on AccompanimentRequest {
+  kind place notes person { preferredName legalName aNumber } } } }"""
+
+
+async def test_owner_org_reads_and_decrypts_critical_fields_and_the_read_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    legal = await f.organization(db, OrganizationKind.LEGAL_AID)
+    guest = await f.person(db, sealer, legal, legal_name="Canary Lindqvist-Oyelaran", a_number="A-111-222-333")
+    request = await f.accompaniment_request(db, sealer, legal, guest, notes="Canary note: prefers Haitian Creole")
+    token = await f.token_for(db, await f.member(db, legal, Role.LEGAL_ADVOCATE))
+    await db.commit()
+
+    body = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", request.id)}, token=token)
+
+    node = body["data"]["node"]
+    assert node["notes"] == "Canary note: prefers Haitian Creole"
+    assert node["person"] == {
+        "preferredName": "Ana",
+        "legalName": "Canary Lindqvist-Oyelaran",
+        "aNumber": "A-111-222-333",
+    }
+    event = (await db.scalars(select(AuditEvent).where(AuditEvent.organization_id == legal.id))).one()
+    assert set(event.record_ids) == {request.id, guest.id}
+    assert "AccompanimentRequest.notes" in event.fields
+    assert "Person.legalName" in event.fields
+    assert "Canary" not in repr(event.__dict__)
+
+
+async def test_other_organizations_request_is_indistinguishable_from_a_missing_id(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    legal = await f.organization(db, OrganizationKind.LEGAL_AID)
+    request = await f.accompaniment_request(db, sealer, legal, await f.person(db, sealer, legal))
+    outsider = await f.member(db, await f.organization(db, OrganizationKind.LEGAL_AID), Role.LEGAL_ADVOCATE)
+    token = await f.token_for(db, outsider)
+    await db.commit()
+
+    foreign = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", request.id)}, token=token)
+    missing = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", f.uuid.uuid4())}, token=token)
+    listed = await gql(client, "{ accompanimentRequests(first: 100) { nodes { id } } }", token=token)
+
+    assert foreign == missing == {"data": {"node": None}}
+    assert listed["data"]["accompanimentRequests"]["nodes"] == []
+
+
+async def test_routed_congregation_sees_request_but_not_restricted_fields(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    legal = await f.organization(db, OrganizationKind.LEGAL_AID)
+    host = await f.congregation(db)
+    request = await f.accompaniment_request(
+        db, sealer, legal, await f.person(db, sealer, legal), congregation_id=host.id, notes="secret"
+    )
+    coordinator = await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
+    token = await f.token_for(db, coordinator)
+    await db.commit()
+
+    body = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", request.id)}, token=token)
+
+    assert body["data"]["node"] == {"kind": "COURT_HEARING", "place": None, "notes": None, "person": None}
+    withheld = {tuple(w["path"]): w["reason"] for w in body["extensions"]["withheld"]}
+    assert withheld == {("node", "place"): "NOT_OWNER_ORGANIZATION", ("node", "notes"): "NOT_OWNER_ORGANIZATION"}
+
+
+async def test_bad_credentials_get_401_with_www_authenticate(client: httpx.AsyncClient) -> None:
+    for header in ("Bearer snt_pat_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "):
+        response = await client.post("/graphql", json={"query": "{ me { alias } }"}, headers={"Authorization": header})
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert "snt_pat_not-a-real-token" not in response.text
