@@ -35,7 +35,7 @@ from api.schema.filters import (
     apply_updated_since,
     owned_only,
 )
-from api.schema.lookup import load_children, load_one
+from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
     BeforeArg,
@@ -74,39 +74,49 @@ class AccompanimentRequest(Node):
     place = tiered(RequestRow.place, "Where the appointment is (court, office, address).")
     notes = tiered(RequestRow.notes, "Notes from the requesting organization.")
 
-    @strawberry.field(description="The person to accompany.")
-    async def person(
+    @strawberry.field(description="The person to accompany.", metadata=to_one(PersonRow, "person_id"))
+    def person(
         self, root: strawberry.Parent[RequestRow], info: Info
     ) -> Annotated[Person, strawberry.lazy("api.schema.people")] | None:
-        return await load_one(info, PersonRow, root.person_id)  # type: ignore[no-any-return]
+        return related(info, PersonRow, root.person_id)
 
-    @strawberry.field(description="The organization that submitted the request.")
-    async def requesting_organization(
+    @strawberry.field(
+        description="The organization that submitted the request.", metadata=to_one(OrganizationRow, "organization_id")
+    )
+    def requesting_organization(
         self, root: strawberry.Parent[RequestRow], info: Info
     ) -> Annotated[Organization, strawberry.lazy("api.schema.network")] | None:
-        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+        return related(info, OrganizationRow, root.organization_id)
 
-    @strawberry.field(description="The congregation whose accompaniment team the request is routed to.")
-    async def congregation(
+    @strawberry.field(
+        description="The congregation whose accompaniment team the request is routed to.",
+        metadata=to_one(CongregationRow, "congregation_id"),
+    )
+    def congregation(
         self, root: strawberry.Parent[RequestRow], info: Info
     ) -> Annotated[Congregation, strawberry.lazy("api.schema.network")] | None:
-        return await load_one(info, CongregationRow, root.congregation_id)  # type: ignore[no-any-return]
+        return related(info, CongregationRow, root.congregation_id)
 
-    @strawberry.field(description="The region of the appointment.")
-    async def region(
+    @strawberry.field(description="The region of the appointment.", metadata=to_one(RegionRow, "region_id"))
+    def region(
         self, root: strawberry.Parent[RequestRow], info: Info
     ) -> Annotated[Region, strawberry.lazy("api.schema.network")] | None:
-        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+        return related(info, RegionRow, root.region_id)
 
-    @strawberry.field(description="Volunteers invited or confirmed, oldest first.")
-    async def assignments(self, root: strawberry.Parent[RequestRow], info: Info) -> list[AccompanimentAssignment]:
-        return await load_children(info, AssignmentRow.request_id, root.id)
+    @strawberry.field(
+        description="Volunteers invited or confirmed, oldest first.", metadata=to_many(AssignmentRow.request_id)
+    )
+    def assignments(self, root: strawberry.Parent[RequestRow], info: Info) -> list[AccompanimentAssignment]:
+        return children(info, AssignmentRow.request_id, root.id)
 
-    @strawberry.field(description="The rapid-response incident opened when the person was detained.")
-    async def incident(
+    @strawberry.field(
+        description="The rapid-response incident opened when the person was detained.",
+        metadata=to_one(IncidentRow, "incident_id"),
+    )
+    def incident(
         self, root: strawberry.Parent[RequestRow], info: Info
     ) -> Annotated[RapidResponseIncident, strawberry.lazy("api.schema.rapid_response")] | None:
-        return await load_one(info, IncidentRow, root.incident_id)  # type: ignore[no-any-return]
+        return related(info, IncidentRow, root.incident_id)
 
 
 @node_type(AssignmentRow, floor=Tier.T1, description="A volunteer invited to, or confirmed on, a request.")
@@ -114,15 +124,15 @@ class AccompanimentAssignment(Node):
     role: AssignmentRole = plain(AssignmentRow.role, "The volunteer's role.")
     status: AssignmentStatus = plain(AssignmentRow.status, "The volunteer's answer and attendance.")
 
-    @strawberry.field(description="The request.")
-    async def request(self, root: strawberry.Parent[AssignmentRow], info: Info) -> AccompanimentRequest | None:
-        return await load_one(info, RequestRow, root.request_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The request.", metadata=to_one(RequestRow, "request_id"))
+    def request(self, root: strawberry.Parent[AssignmentRow], info: Info) -> AccompanimentRequest | None:
+        return related(info, RequestRow, root.request_id)
 
-    @strawberry.field(description="The volunteer.")
-    async def member(
+    @strawberry.field(description="The volunteer.", metadata=to_one(MemberRow, "member_id"))
+    def member(
         self, root: strawberry.Parent[AssignmentRow], info: Info
     ) -> Annotated[Member, strawberry.lazy("api.schema.people")] | None:
-        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+        return related(info, MemberRow, root.member_id)
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from api.models.enums import AdvocacyKind, AdvocacyLevel, AdvocacyStatus, Visibi
 from api.schema.context import Info
 from api.schema.fields import plain
 from api.schema.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since
-from api.schema.lookup import load_children, load_one
+from api.schema.lookup import children, related, to_one
 from api.schema.relay import (
     AfterArg,
     BeforeArg,
@@ -54,21 +54,28 @@ class AdvocacyAction(Node):
     visibility: Visibility = plain(ActionRow.visibility, "Who may see it.")
     status: AdvocacyStatus = plain(ActionRow.status, "Where the action is in its lifecycle.")
 
-    @strawberry.field(description="The lead organizing organization (members only).")
-    async def organization(self, root: strawberry.Parent[ActionRow], info: Info) -> OrganizationRef | None:
-        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+    @strawberry.field(
+        description="The lead organizing organization (members only).",
+        metadata=to_one(OrganizationRow, "organization_id"),
+    )
+    def organization(self, root: strawberry.Parent[ActionRow], info: Info) -> OrganizationRef | None:
+        return related(info, OrganizationRow, root.organization_id)
 
     @strawberry.field(description="Co-organizing organizations (members only).")
     async def co_organizers(self, root: strawberry.Parent[ActionRow], info: Info) -> list[OrganizationRef]:
-        links = await load_children(info, OrganizerRow.action_id, root.id)
+        links = children(info, OrganizerRow.action_id, root.id)
+        links = links if isinstance(links, list) else await links
         loaded = await info.context.loaders.by_id(OrganizationRow).load_many([link.organization_id for link in links])
         return [org for org in loaded if org is not None]
 
-    @strawberry.field(description="The sanctuary case whose public story the action tells, when you may read it.")
-    async def sanctuary_case(
+    @strawberry.field(
+        description="The sanctuary case whose public story the action tells, when you may read it.",
+        metadata=to_one(CaseRow, "sanctuary_case_id"),
+    )
+    def sanctuary_case(
         self, root: strawberry.Parent[ActionRow], info: Info
     ) -> Annotated[SanctuaryCase, strawberry.lazy("api.schema.sanctuary")] | None:
-        return await load_one(info, CaseRow, root.sanctuary_case_id)  # type: ignore[no-any-return]
+        return related(info, CaseRow, root.sanctuary_case_id)
 
 
 @strawberry.type

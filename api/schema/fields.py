@@ -74,8 +74,7 @@ def tiered(column: InstrumentedAttribute[Any], description: str, *, owner: str =
     async def resolve_sealed(root: strawberry.Parent[Any], info: Info) -> Any:
         if not allowed(root, info):
             return None
-        context = info.context
-        return await context.sealer.open(context.session, getattr(root, owner), root.id, storage, getattr(root, name))
+        return await info.context.open_sealed(getattr(root, owner), root.id, storage, getattr(root, name))
 
     return strawberry.field(
         resolver=resolve_sealed if sealed else resolve,

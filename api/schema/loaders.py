@@ -1,10 +1,10 @@
-"""Per-request dataloaders: one batched, access-scoped query per relation and nesting level."""
+"""Per-request dataloaders and row cache: one batched, access-scoped query per relation and level."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import InstrumentedAttribute
@@ -15,14 +15,26 @@ from api.auth.access import readable
 if TYPE_CHECKING:
     from api.schema.context import Context
 
+MISSING: Any = object()
+
 
 class Loaders:
-    """Dataloaders of one request, created on first use; every query goes through ``readable``."""
+    """Loaders of one request; every query goes through ``readable`` and fills a per-request cache."""
 
     def __init__(self, context: Context) -> None:
         self._context = context
         self._by_id: dict[type[Any], DataLoader[uuid.UUID, Any]] = {}
         self._children: dict[InstrumentedAttribute[Any], DataLoader[uuid.UUID, list[Any]]] = {}
+        self._rows: dict[type[Any], dict[uuid.UUID, Any]] = defaultdict(dict)
+        self._child_rows: dict[InstrumentedAttribute[Any], dict[uuid.UUID, list[Any]]] = defaultdict(dict)
+
+    def cached(self, model: type[Any], record_id: uuid.UUID) -> Any:
+        """The loaded row (None if unreadable), or MISSING when not loaded yet."""
+        return self._rows[model].get(record_id, MISSING)
+
+    def cached_children(self, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID) -> Any:
+        """The loaded child rows, or MISSING when not loaded yet."""
+        return self._child_rows[foreign_key].get(parent_id, MISSING)
 
     def by_id(self, model: type[Any]) -> DataLoader[uuid.UUID, Any]:
         """Rows of ``model`` by id; an id the viewer may not read loads as None."""
@@ -40,9 +52,24 @@ class Loaders:
             )
         return loader
 
+    async def prime(self, model: type[Any], ids: Collection[uuid.UUID]) -> None:
+        """Load all of ``ids`` not loaded yet in one query."""
+        wanted = [i for i in ids if i not in self._rows[model]]
+        if wanted:
+            await self._load_by_id(model, wanted)
+
+    async def prime_children(self, foreign_key: InstrumentedAttribute[Any], parent_ids: Sequence[uuid.UUID]) -> None:
+        """Load the children of all of ``parent_ids`` not loaded yet in one query."""
+        wanted = [i for i in parent_ids if i not in self._child_rows[foreign_key]]
+        if wanted:
+            await self._load_children(foreign_key, wanted)
+
     async def _load_by_id(self, model: type[Any], ids: Sequence[uuid.UUID]) -> list[Any]:
         statement = readable(self._context.viewer, model).where(model.id.in_(ids))
         found = {row.id: row for row in await self._context.scalars(statement)}
+        cache = self._rows[model]
+        for i in ids:
+            cache[i] = found.get(i)
         return [found.get(i) for i in ids]
 
     async def _load_children(self, foreign_key: InstrumentedAttribute[Any], keys: Sequence[uuid.UUID]) -> list[Any]:
@@ -53,4 +80,7 @@ class Loaders:
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for row in await self._context.scalars(statement):
             grouped[getattr(row, foreign_key.key)].append(row)
+        cache = self._child_rows[foreign_key]
+        for key in keys:
+            cache[key] = grouped.get(key, [])
         return [grouped.get(k, []) for k in keys]

@@ -1,22 +1,105 @@
-"""Helpers resolvers use to follow relations through the access-scoped dataloaders."""
+"""Following relations through the access-scoped loaders, batched per page.
+
+Relation fields declare what they follow (``to_one`` / ``to_many`` metadata). When a
+connection page is fetched, :func:`prefetch` loads every selected relation of the page's
+rows in one query per relation, so the resolvers below return cached rows synchronously
+instead of creating one task per row; anything not prefetched goes through the dataloaders.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.schema.context import Info
+from api.schema.loaders import MISSING
+
+
+def to_one(model: type[Any], foreign_key: str) -> dict[str, Any]:
+    """Field metadata of a relation to one ``model`` row through ``foreign_key`` of the parent row."""
+    return {"to_one": (model, foreign_key)}
+
+
+def to_many(foreign_key: InstrumentedAttribute[Any]) -> dict[str, Any]:
+    """Field metadata of a relation to the rows whose ``foreign_key`` is the parent's id."""
+    return {"to_many": foreign_key}
+
+
+def related(info: Info, model: type[Any], record_id: uuid.UUID | None) -> Any:
+    """The related row if the viewer may read it, else None (an awaitable when not yet loaded)."""
+    if record_id is None:
+        return None
+    loaders = info.context.loaders
+    cached = loaders.cached(model, record_id)
+    return loaders.by_id(model).load(record_id) if cached is MISSING else cached
+
+
+def children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID) -> Any:
+    """The readable rows pointing at ``parent_id`` (an awaitable when not yet loaded)."""
+    loaders = info.context.loaders
+    cached = loaders.cached_children(foreign_key, parent_id)
+    return loaders.children(foreign_key).load(parent_id) if cached is MISSING else cached
 
 
 async def load_one(info: Info, model: type[Any], record_id: uuid.UUID | None) -> Any:
-    """The related row if the viewer may read it, else None."""
-    if record_id is None:
-        return None
-    return await info.context.loaders.by_id(model).load(record_id)
+    """Awaitable form of :func:`related`."""
+    value = related(info, model, record_id)
+    return await value if value is not None and hasattr(value, "__await__") else value
 
 
-async def load_children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID) -> list[Any]:
-    """The readable rows pointing at ``parent_id`` through ``foreign_key``."""
-    return await info.context.loaders.children(foreign_key).load(parent_id)
+async def prefetch(info: Info, type_name: str, rows: list[Any]) -> None:
+    """Load the relations selected under a connection's nodes for all of ``rows`` at once."""
+    if not rows:
+        return
+    relations = _relations_of(info, type_name)
+    loaders = info.context.loaders
+    for name in _node_field_names(info.selected_fields):
+        relation = relations.get(name)
+        if relation is None:
+            continue
+        if "to_one" in relation:
+            model, foreign_key = relation["to_one"]
+            await loaders.prime(model, {getattr(row, foreign_key) for row in rows} - {None})
+        else:
+            await loaders.prime_children(relation["to_many"], [row.id for row in rows])
+
+
+_RELATIONS: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def _relations_of(info: Info, type_name: str) -> dict[str, dict[str, Any]]:
+    if type_name not in _RELATIONS:
+        definition = info.schema.get_type_by_name(type_name)
+        converter = info.schema.config.name_converter
+        _RELATIONS[type_name] = {
+            converter.get_graphql_name(field): dict(field.metadata)
+            for field in getattr(definition, "fields", [])
+            if field.metadata and ("to_one" in field.metadata or "to_many" in field.metadata)
+        }
+    return _RELATIONS[type_name]
+
+
+def _node_field_names(selected: Iterable[Selection]) -> set[str]:
+    names: set[str] = set()
+    for connection in _fields(selected):
+        for part in _fields(connection.selections):
+            if part.name == "nodes":
+                names |= {f.name for f in _fields(part.selections)}
+            elif part.name == "edges":
+                for node in (f for f in _fields(part.selections) if f.name == "node"):
+                    names |= {f.name for f in _fields(node.selections)}
+    return names
+
+
+def _fields(selections: Iterable[Selection]) -> list[SelectedField]:
+    found: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.append(selection)
+        else:
+            found += _fields(selection.selections)
+    return found

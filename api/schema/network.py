@@ -11,12 +11,13 @@ from api.models import CaseSupporter as CaseSupporterRow
 from api.models import Congregation as CongregationRow
 from api.models import Organization as OrganizationRow
 from api.models import Region as RegionRow
+from api.models import SanctuaryCase as CaseRow
 from api.models.base import Tier
 from api.models.enums import Commitment, OrganizationKind
 from api.schema.context import Info
 from api.schema.fields import plain, tiered
 from api.schema.filters import RegionArg, UpdatedSinceArg, apply_in, apply_region, apply_updated_since
-from api.schema.lookup import load_children, load_one
+from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
     BeforeArg,
@@ -45,9 +46,9 @@ class Organization(Node):
     name: str = plain(OrganizationRow.name, "Name of the organization.")
     kind: OrganizationKind = plain(OrganizationRow.kind, "What kind of organization this is.")
 
-    @strawberry.field(description="The region the organization works in.")
-    async def region(self, root: strawberry.Parent[OrganizationRow], info: Info) -> Region | None:
-        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The region the organization works in.", metadata=to_one(RegionRow, "region_id"))
+    def region(self, root: strawberry.Parent[OrganizationRow], info: Info) -> Region | None:
+        return related(info, RegionRow, root.region_id)
 
 
 @node_type(
@@ -69,23 +70,30 @@ class Congregation(Node):
     contact_phone = tiered(CongregationRow.contact_phone, "Sanctuary contact phone.")
     contact_email = tiered(CongregationRow.contact_email, "Sanctuary contact email.")
 
-    @strawberry.field(description="The organization this profile belongs to. Network (T1).")
-    async def organization(self, root: strawberry.Parent[CongregationRow], info: Info) -> Organization | None:
-        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+    @strawberry.field(
+        description="The organization this profile belongs to. Network (T1).",
+        metadata=to_one(OrganizationRow, "organization_id"),
+    )
+    def organization(self, root: strawberry.Parent[CongregationRow], info: Info) -> Organization | None:
+        return related(info, OrganizationRow, root.organization_id)
 
-    @strawberry.field(description="Sanctuary cases this congregation hosts that you may read.")
-    async def hosted_cases(
+    @strawberry.field(
+        description="Sanctuary cases this congregation hosts that you may read.",
+        metadata=to_many(CaseRow.host_congregation_id),
+    )
+    def hosted_cases(
         self, root: strawberry.Parent[CongregationRow], info: Info
     ) -> list[Annotated[SanctuaryCase, strawberry.lazy("api.schema.sanctuary")]]:
-        from api.models import SanctuaryCase as CaseRow
+        return children(info, CaseRow.host_congregation_id, root.id)
 
-        return await load_children(info, CaseRow.host_congregation_id, root.id)
-
-    @strawberry.field(description="Cases this congregation supports, with its roles in each, that you may read.")
-    async def supporting(
+    @strawberry.field(
+        description="Cases this congregation supports, with its roles in each, that you may read.",
+        metadata=to_many(CaseSupporterRow.congregation_id),
+    )
+    def supporting(
         self, root: strawberry.Parent[CongregationRow], info: Info
     ) -> list[Annotated[CaseSupporter, strawberry.lazy("api.schema.sanctuary")]]:
-        return await load_children(info, CaseSupporterRow.congregation_id, root.id)
+        return children(info, CaseSupporterRow.congregation_id, root.id)
 
 
 @strawberry.type

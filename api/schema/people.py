@@ -19,7 +19,7 @@ from api.models.enums import Role, TrainingKind
 from api.schema.context import Info
 from api.schema.fields import plain, tiered
 from api.schema.filters import UpdatedSinceArg, apply_updated_since
-from api.schema.lookup import load_children, load_one
+from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
     BeforeArg,
@@ -51,21 +51,23 @@ class Member(Node):
     def roles(self, root: strawberry.Parent[MemberRow]) -> list[Role]:
         return [Role(role) for role in root.roles]
 
-    @strawberry.field(description="The member's organization.")
-    async def organization(
+    @strawberry.field(description="The member's organization.", metadata=to_one(OrganizationRow, "organization_id"))
+    def organization(
         self, root: strawberry.Parent[MemberRow], info: Info
     ) -> Annotated[Organization, strawberry.lazy("api.schema.network")] | None:
-        return await load_one(info, OrganizationRow, root.organization_id)  # type: ignore[no-any-return]
+        return related(info, OrganizationRow, root.organization_id)
 
-    @strawberry.field(description="The region the member usually serves.")
-    async def region(
+    @strawberry.field(description="The region the member usually serves.", metadata=to_one(RegionRow, "region_id"))
+    def region(
         self, root: strawberry.Parent[MemberRow], info: Info
     ) -> Annotated[Region, strawberry.lazy("api.schema.network")] | None:
-        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+        return related(info, RegionRow, root.region_id)
 
-    @strawberry.field(description="Trainings the member completed, oldest first.")
-    async def trainings(self, root: strawberry.Parent[MemberRow], info: Info) -> list[Training]:
-        return await load_children(info, TrainingRow.member_id, root.id)
+    @strawberry.field(
+        description="Trainings the member completed, oldest first.", metadata=to_many(TrainingRow.member_id)
+    )
+    def trainings(self, root: strawberry.Parent[MemberRow], info: Info) -> list[Training]:
+        return children(info, TrainingRow.member_id, root.id)
 
 
 @node_type(TrainingRow, floor=Tier.T1, description="A training a member completed, and when it expires.")
@@ -78,9 +80,9 @@ class Training(Node):
     def is_current(self, root: strawberry.Parent[TrainingRow]) -> bool:
         return root.expires_at is None or root.expires_at > datetime.now(UTC)
 
-    @strawberry.field(description="The member who completed it.")
-    async def member(self, root: strawberry.Parent[TrainingRow], info: Info) -> Member | None:
-        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The member who completed it.", metadata=to_one(MemberRow, "member_id"))
+    def member(self, root: strawberry.Parent[TrainingRow], info: Info) -> Member | None:
+        return related(info, MemberRow, root.member_id)
 
 
 @node_type(
@@ -96,22 +98,25 @@ class Person(Node):
     a_number = tiered(PersonRow.a_number, "Alien registration number (A-number).")
     country_of_origin = tiered(PersonRow.country_of_origin, "Country of origin.")
 
-    @strawberry.field(description="Household relations of this person that you may read.")
-    async def household(self, root: strawberry.Parent[PersonRow], info: Info) -> list[HouseholdLink]:
-        return await load_children(info, HouseholdLinkRow.person_id, root.id)
+    @strawberry.field(
+        description="Household relations of this person that you may read.",
+        metadata=to_many(HouseholdLinkRow.person_id),
+    )
+    def household(self, root: strawberry.Parent[PersonRow], info: Info) -> list[HouseholdLink]:
+        return children(info, HouseholdLinkRow.person_id, root.id)
 
 
 @node_type(HouseholdLinkRow, floor=Tier.T1, description="A household relation between two protected people.")
 class HouseholdLink(Node):
     relation = tiered(HouseholdLinkRow.relation, "How the related person is related (e.g. child, spouse).")
 
-    @strawberry.field(description="The person whose household this is.")
-    async def person(self, root: strawberry.Parent[HouseholdLinkRow], info: Info) -> Person | None:
-        return await load_one(info, PersonRow, root.person_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The person whose household this is.", metadata=to_one(PersonRow, "person_id"))
+    def person(self, root: strawberry.Parent[HouseholdLinkRow], info: Info) -> Person | None:
+        return related(info, PersonRow, root.person_id)
 
-    @strawberry.field(description="The related person.")
-    async def related_person(self, root: strawberry.Parent[HouseholdLinkRow], info: Info) -> Person | None:
-        return await load_one(info, PersonRow, root.related_person_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The related person.", metadata=to_one(PersonRow, "related_person_id"))
+    def related_person(self, root: strawberry.Parent[HouseholdLinkRow], info: Info) -> Person | None:
+        return related(info, PersonRow, root.related_person_id)
 
 
 @strawberry.type

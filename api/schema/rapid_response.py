@@ -19,7 +19,7 @@ from api.models.enums import DispatchRole, IncidentKind, IncidentStatus, Verific
 from api.schema.context import Info
 from api.schema.fields import plain, tiered
 from api.schema.filters import RegionArg, UpdatedSinceArg, apply_in, apply_range, apply_region, apply_updated_since
-from api.schema.lookup import load_children, load_one
+from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
     BeforeArg,
@@ -66,19 +66,24 @@ class RapidResponseIncident(Node):
     exact_location = tiered(IncidentRow.exact_location, "Exact location (S.A.L.U.T.E. Location).")
     reporter_contact = tiered(IncidentRow.reporter_contact, "How to reach the person who reported it.")
 
-    @strawberry.field(description="The region of the incident.")
-    async def region(
+    @strawberry.field(description="The region of the incident.", metadata=to_one(RegionRow, "region_id"))
+    def region(
         self, root: strawberry.Parent[IncidentRow], info: Info
     ) -> Annotated[Region, strawberry.lazy("api.schema.network")] | None:
-        return await load_one(info, RegionRow, root.region_id)  # type: ignore[no-any-return]
+        return related(info, RegionRow, root.region_id)
 
-    @strawberry.field(description="Responders dispatched, oldest first, that you may read.")
-    async def dispatches(self, root: strawberry.Parent[IncidentRow], info: Info) -> list[IncidentDispatch]:
-        return await load_children(info, DispatchRow.incident_id, root.id)
+    @strawberry.field(
+        description="Responders dispatched, oldest first, that you may read.", metadata=to_many(DispatchRow.incident_id)
+    )
+    def dispatches(self, root: strawberry.Parent[IncidentRow], info: Info) -> list[IncidentDispatch]:
+        return children(info, DispatchRow.incident_id, root.id)
 
-    @strawberry.field(description="The incident's timeline, oldest first (the holding organization only).")
-    async def timeline(self, root: strawberry.Parent[IncidentRow], info: Info) -> list[IncidentTimelineEvent]:
-        return await load_children(info, TimelineRow.incident_id, root.id)
+    @strawberry.field(
+        description="The incident's timeline, oldest first (the holding organization only).",
+        metadata=to_many(TimelineRow.incident_id),
+    )
+    def timeline(self, root: strawberry.Parent[IncidentRow], info: Info) -> list[IncidentTimelineEvent]:
+        return children(info, TimelineRow.incident_id, root.id)
 
 
 @node_type(DispatchRow, floor=Tier.T1, description="A responder sent to an incident.")
@@ -88,13 +93,13 @@ class IncidentDispatch(Node):
     arrived_at = tiered(DispatchRow.arrived_at, "When the responder arrived.")
     released_at = tiered(DispatchRow.released_at, "When the responder was released.")
 
-    @strawberry.field(description="The incident.")
-    async def incident(self, root: strawberry.Parent[DispatchRow], info: Info) -> RapidResponseIncident | None:
-        return await load_one(info, IncidentRow, root.incident_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The incident.", metadata=to_one(IncidentRow, "incident_id"))
+    def incident(self, root: strawberry.Parent[DispatchRow], info: Info) -> RapidResponseIncident | None:
+        return related(info, IncidentRow, root.incident_id)
 
-    @strawberry.field(description="The responder.")
-    async def member(self, root: strawberry.Parent[DispatchRow], info: Info) -> MemberRef | None:
-        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The responder.", metadata=to_one(MemberRow, "member_id"))
+    def member(self, root: strawberry.Parent[DispatchRow], info: Info) -> MemberRef | None:
+        return related(info, MemberRow, root.member_id)
 
 
 @node_type(TimelineRow, floor=Tier.T1, description="An entry in an incident's timeline.")
@@ -103,13 +108,13 @@ class IncidentTimelineEvent(Node):
     occurred_at = tiered(TimelineRow.occurred_at, "When it happened.")
     note = tiered(TimelineRow.note, "The note or debrief.")
 
-    @strawberry.field(description="The incident.")
-    async def incident(self, root: strawberry.Parent[TimelineRow], info: Info) -> RapidResponseIncident | None:
-        return await load_one(info, IncidentRow, root.incident_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The incident.", metadata=to_one(IncidentRow, "incident_id"))
+    def incident(self, root: strawberry.Parent[TimelineRow], info: Info) -> RapidResponseIncident | None:
+        return related(info, IncidentRow, root.incident_id)
 
-    @strawberry.field(description="Who wrote the entry.")
-    async def author(self, root: strawberry.Parent[TimelineRow], info: Info) -> MemberRef | None:
-        return await load_one(info, MemberRow, root.author_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="Who wrote the entry.", metadata=to_one(MemberRow, "author_id"))
+    def author(self, root: strawberry.Parent[TimelineRow], info: Info) -> MemberRef | None:
+        return related(info, MemberRow, root.author_id)
 
 
 IncidentKindArg = Annotated[list[IncidentKind] | None, strawberry.argument(description="Only these kinds.")]

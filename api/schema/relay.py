@@ -15,6 +15,7 @@ from api.models.base import Tier
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
+from api.schema.lookup import prefetch
 
 MAX_PAGE_SIZE = 100
 
@@ -29,9 +30,9 @@ FLOORS: dict[str, Tier] = {}
 
 @strawberry.interface(description="An object with an opaque, globally unique id that `node(id:)` resolves.")
 class Node:
-    @strawberry.field(description="Opaque global id of this object. Stable across requests; never parse it.")
-    def id(self, root: strawberry.Parent[Any], info: Info) -> strawberry.ID:
-        return strawberry.ID(encode_global_id(TYPE_NAMES[type(root)], root.id))
+    global_id: strawberry.ID = strawberry.field(
+        name="id", description="Opaque global id of this object. Stable across requests; never parse it."
+    )
 
 
 def node_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[type[Any]], Any]:
@@ -40,6 +41,7 @@ def node_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[t
     def wrap(cls: type[Any]) -> Any:
         TYPE_NAMES[model] = cls.__name__
         MODELS[cls.__name__] = model
+        model.global_id = property(lambda row: encode_global_id(cls.__name__, row.id))  # read by Node.id
         return row_type(model, floor=floor, description=description)(cls)
 
     return wrap
@@ -152,6 +154,7 @@ async def paginate(
     rows = rows[: page.size]
     if not page.forward:
         rows.reverse()
+    await prefetch(info, TYPE_NAMES[model], rows)
     attribute = "updated_at" if order is ConnectionOrder.UPDATED_AT else "created_at"
     edges = [Edge(cursor=encode_cursor(page.name, getattr(r, attribute), r.id), node=r) for r in rows]
     return Connection(

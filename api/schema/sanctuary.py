@@ -20,7 +20,7 @@ from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftSt
 from api.schema.context import Info
 from api.schema.fields import plain, tiered
 from api.schema.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since, owned_only
-from api.schema.lookup import load_children, load_one
+from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
     BeforeArg,
@@ -62,23 +62,25 @@ class SanctuaryCase(Node):
         CaseRow.location_detail, "Where on the host's property the guest stays (never coordinates)."
     )
 
-    @strawberry.field(description="The person in (or asking for) sanctuary.")
-    async def person(
+    @strawberry.field(description="The person in (or asking for) sanctuary.", metadata=to_one(PersonRow, "person_id"))
+    def person(
         self, root: strawberry.Parent[CaseRow], info: Info
     ) -> Annotated[Person, strawberry.lazy("api.schema.people")] | None:
-        return await load_one(info, PersonRow, root.person_id)  # type: ignore[no-any-return]
+        return related(info, PersonRow, root.person_id)
 
-    @strawberry.field(description="The host congregation.")
-    async def host_congregation(self, root: strawberry.Parent[CaseRow], info: Info) -> CongregationRef | None:
-        return await load_one(info, CongregationRow, root.host_congregation_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The host congregation.", metadata=to_one(CongregationRow, "host_congregation_id"))
+    def host_congregation(self, root: strawberry.Parent[CaseRow], info: Info) -> CongregationRef | None:
+        return related(info, CongregationRow, root.host_congregation_id)
 
-    @strawberry.field(description="Supporting congregations and their roles.")
-    async def supporters(self, root: strawberry.Parent[CaseRow], info: Info) -> list[CaseSupporter]:
-        return await load_children(info, CaseSupporterRow.case_id, root.id)
+    @strawberry.field(
+        description="Supporting congregations and their roles.", metadata=to_many(CaseSupporterRow.case_id)
+    )
+    def supporters(self, root: strawberry.Parent[CaseRow], info: Info) -> list[CaseSupporter]:
+        return children(info, CaseSupporterRow.case_id, root.id)
 
-    @strawberry.field(description="Hospitality shifts of this case, oldest first.")
-    async def shifts(self, root: strawberry.Parent[CaseRow], info: Info) -> list[HospitalityShift]:
-        return await load_children(info, ShiftRow.case_id, root.id)
+    @strawberry.field(description="Hospitality shifts of this case, oldest first.", metadata=to_many(ShiftRow.case_id))
+    def shifts(self, root: strawberry.Parent[CaseRow], info: Info) -> list[HospitalityShift]:
+        return children(info, ShiftRow.case_id, root.id)
 
 
 @node_type(CaseSupporterRow, floor=Tier.T1, description="A congregation supporting a sanctuary case.")
@@ -87,13 +89,13 @@ class CaseSupporter(Node):
     def roles(self, root: strawberry.Parent[CaseSupporterRow]) -> list[SupportRole]:
         return [SupportRole(role) for role in root.roles]
 
-    @strawberry.field(description="The supporting congregation.")
-    async def congregation(self, root: strawberry.Parent[CaseSupporterRow], info: Info) -> CongregationRef | None:
-        return await load_one(info, CongregationRow, root.congregation_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The supporting congregation.", metadata=to_one(CongregationRow, "congregation_id"))
+    def congregation(self, root: strawberry.Parent[CaseSupporterRow], info: Info) -> CongregationRef | None:
+        return related(info, CongregationRow, root.congregation_id)
 
-    @strawberry.field(description="The supported case.")
-    async def case(self, root: strawberry.Parent[CaseSupporterRow], info: Info) -> SanctuaryCase | None:
-        return await load_one(info, CaseRow, root.case_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The supported case.", metadata=to_one(CaseRow, "case_id"))
+    def case(self, root: strawberry.Parent[CaseSupporterRow], info: Info) -> SanctuaryCase | None:
+        return related(info, CaseRow, root.case_id)
 
 
 @node_type(ShiftRow, floor=Tier.T1, description="A block of time during which volunteers are present with a guest.")
@@ -104,32 +106,35 @@ class HospitalityShift(Node):
     starts_at = tiered(ShiftRow.starts_at, "Start of the shift.")
     ends_at = tiered(ShiftRow.ends_at, "End of the shift.")
 
-    @strawberry.field(description="The sanctuary case.")
-    async def case(self, root: strawberry.Parent[ShiftRow], info: Info) -> SanctuaryCase | None:
-        return await load_one(info, CaseRow, root.case_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The sanctuary case.", metadata=to_one(CaseRow, "case_id"))
+    def case(self, root: strawberry.Parent[ShiftRow], info: Info) -> SanctuaryCase | None:
+        return related(info, CaseRow, root.case_id)
 
-    @strawberry.field(description="The supporting congregation staffing the shift, if any.")
-    async def supporting_congregation(self, root: strawberry.Parent[ShiftRow], info: Info) -> CongregationRef | None:
-        return await load_one(info, CongregationRow, root.supporting_congregation_id)  # type: ignore[no-any-return]
+    @strawberry.field(
+        description="The supporting congregation staffing the shift, if any.",
+        metadata=to_one(CongregationRow, "supporting_congregation_id"),
+    )
+    def supporting_congregation(self, root: strawberry.Parent[ShiftRow], info: Info) -> CongregationRef | None:
+        return related(info, CongregationRow, root.supporting_congregation_id)
 
-    @strawberry.field(description="Volunteers signed up.")
-    async def assignments(self, root: strawberry.Parent[ShiftRow], info: Info) -> list[ShiftAssignment]:
-        return await load_children(info, ShiftAssignmentRow.shift_id, root.id)
+    @strawberry.field(description="Volunteers signed up.", metadata=to_many(ShiftAssignmentRow.shift_id))
+    def assignments(self, root: strawberry.Parent[ShiftRow], info: Info) -> list[ShiftAssignment]:
+        return children(info, ShiftAssignmentRow.shift_id, root.id)
 
 
 @node_type(ShiftAssignmentRow, floor=Tier.T1, description="A volunteer's sign-up for a hospitality shift.")
 class ShiftAssignment(Node):
     status: ShiftAssignmentStatus = plain(ShiftAssignmentRow.status, "The sign-up's state.")
 
-    @strawberry.field(description="The shift.")
-    async def shift(self, root: strawberry.Parent[ShiftAssignmentRow], info: Info) -> HospitalityShift | None:
-        return await load_one(info, ShiftRow, root.shift_id)  # type: ignore[no-any-return]
+    @strawberry.field(description="The shift.", metadata=to_one(ShiftRow, "shift_id"))
+    def shift(self, root: strawberry.Parent[ShiftAssignmentRow], info: Info) -> HospitalityShift | None:
+        return related(info, ShiftRow, root.shift_id)
 
-    @strawberry.field(description="The volunteer.")
-    async def member(
+    @strawberry.field(description="The volunteer.", metadata=to_one(MemberRow, "member_id"))
+    def member(
         self, root: strawberry.Parent[ShiftAssignmentRow], info: Info
     ) -> Annotated[Member, strawberry.lazy("api.schema.people")] | None:
-        return await load_one(info, MemberRow, root.member_id)  # type: ignore[no-any-return]
+        return related(info, MemberRow, root.member_id)
 
 
 @strawberry.type
