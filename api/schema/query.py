@@ -64,4 +64,4 @@ class Query(
         member_id = info.context.viewer.member_id
         if member_id is None:
             return None
-        return await info.context.loaders.by_id(MemberRow).load(member_id)  # type: ignore[no-any-return]
+        return await info.context.loaders.by_id(MemberRow).load(member_id)

@@ -170,4 +170,4 @@ async def paginate(
 
 def sort_value(row: Any, order: ConnectionOrder) -> datetime:
     """The timestamp a row is ordered by in ``order``."""
-    return row.updated_at if order is ConnectionOrder.UPDATED_AT else row.created_at  # type: ignore[no-any-return]
+    return row.updated_at if order is ConnectionOrder.UPDATED_AT else row.created_at
