@@ -91,13 +91,13 @@ async def test_other_organizations_request_is_indistinguishable_from_a_missing_i
     assert listed["data"]["accompanimentRequests"]["nodes"] == []
 
 
-async def test_routed_congregation_sees_request_but_not_restricted_fields(
+async def test_routed_coordinator_sees_appointment_but_not_notes_or_legal_fields(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
 ) -> None:
     legal = await f.organization(db, OrganizationKind.LEGAL_AID)
     host = await f.congregation(db)
     request = await f.accompaniment_request(
-        db, sealer, legal, await f.person(db, sealer, legal), congregation_id=host.id, notes="secret"
+        db, sealer, legal, await f.person(db, sealer, legal, legal_name="x"), congregation_id=host.id, notes="secret"
     )
     coordinator = await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
     token = await f.token_for(db, coordinator)
@@ -105,9 +105,18 @@ async def test_routed_congregation_sees_request_but_not_restricted_fields(
 
     body = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", request.id)}, token=token)
 
-    assert body["data"]["node"] == {"kind": "COURT_HEARING", "place": None, "notes": None, "person": None}
+    assert body["data"]["node"] == {
+        "kind": "COURT_HEARING",
+        "place": "Immigration Court, Room 4",
+        "notes": None,
+        "person": {"preferredName": "Ana", "legalName": None, "aNumber": None},
+    }
     withheld = {tuple(w["path"]): w["reason"] for w in body["extensions"]["withheld"]}
-    assert withheld == {("node", "place"): "NOT_OWNER_ORGANIZATION", ("node", "notes"): "NOT_OWNER_ORGANIZATION"}
+    assert withheld == {
+        ("node", "notes"): "NO_RELATIONSHIP",
+        ("node", "person", "legalName"): "ROLE_NOT_PERMITTED",
+        ("node", "person", "aNumber"): "ROLE_NOT_PERMITTED",
+    }
 
 
 async def test_bad_credentials_get_401_with_www_authenticate(client: httpx.AsyncClient) -> None:

@@ -1,14 +1,11 @@
 """Which rows a viewer may read: one function per entity, each returning a SELECT.
 
-Every root field, connection, nested relation and ``node``/``nodes`` lookup starts from
-these statements (``tests/test_access_guard.py`` fails if a schema module queries a model
-any other way). Policy of this release (refined per role in the "Role-scoped access" work):
-
-* anonymous: regions, publicly declared congregations, public announced/held advocacy
-  actions and broadcast (CONFIRMED) incident alerts; nothing else;
-* members: network-level (T1) records network-wide; protected people, sanctuary cases,
-  shifts, accompaniment requests and incident timelines only of their own organization
-  or where their organization is the routed / supporting one.
+Every root field, connection, nested relation and ``node``/``nodes`` lookup starts from these
+statements (``tests/test_access_guard.py`` fails if a schema module queries a model another
+way). They follow the roles table of the domain specification: anonymous viewers get public
+(T0) rows only; any member gets network-level (T1) rows network-wide; protected people,
+sanctuary cases, shifts, requests and incident details only reach the roles tied to them.
+Which *fields* of a readable row a viewer sees is decided in :mod:`api.auth.fields`.
 """
 
 from __future__ import annotations
@@ -40,11 +37,16 @@ from api.models import (
     ShiftAssignment,
     Training,
 )
-from api.models.enums import AdvocacyStatus, Role, Verification, Visibility
+from api.models.enums import (
+    AdvocacyStatus,
+    AssignmentStatus,
+    Role,
+    ShiftAssignmentStatus,
+    Verification,
+    Visibility,
+)
 
-
-def _congregation_ids_of(viewer: Viewer) -> Select[Any]:
-    return select(Congregation.id).where(Congregation.organization_id == viewer.organization_id)
+OWN_ORG_ROLES = (Role.ORG_ADMIN,)
 
 
 def regions(viewer: Viewer) -> Select[Any]:
@@ -54,7 +56,7 @@ def regions(viewer: Viewer) -> Select[Any]:
 
 def organizations(viewer: Viewer) -> Select[Any]:
     """Organizations are network-level records."""
-    return select(Organization).where(_member_only(viewer))
+    return select(Organization).where(_member(viewer))
 
 
 def congregations(viewer: Viewer) -> Select[Any]:
@@ -66,33 +68,44 @@ def congregations(viewer: Viewer) -> Select[Any]:
 
 def members(viewer: Viewer) -> Select[Any]:
     """Active members are visible to the network by alias; inactive ones only to their organization."""
-    return select(Member).where(
-        _member_only(viewer), or_(Member.active, Member.organization_id == viewer.organization_id)
-    )
+    return select(Member).where(_member(viewer), or_(Member.active, _own(viewer, Member.organization_id)))
 
 
 def trainings(viewer: Viewer) -> Select[Any]:
     """Trainings follow their member."""
-    return select(Training).where(Training.member_id.in_(members(viewer).with_only_columns(Member.id)))
+    return select(Training).where(Training.member_id.in_(_ids(members(viewer), Member)))
 
 
 def persons(viewer: Viewer) -> Select[Any]:
-    """Protected people: only the organization that registered them."""
-    return select(Person).where(_own(viewer, Person.organization_id))
+    """Protected people: their organization's admins and legal advocates, and the roles tied to them."""
+    return select(Person).where(
+        or_(
+            _role_in_own(viewer, Person.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE, Role.NETWORK_COORDINATOR),
+            _if(viewer, Role.SANCTUARY_COORDINATOR, Person.id.in_(_hosted(viewer, SanctuaryCase.person_id))),
+            _if(viewer, Role.HOSPITALITY_VOLUNTEER, Person.id.in_(_volunteer_cases(viewer, SanctuaryCase.person_id))),
+            _if(viewer, Role.ACCOMPANIMENT_COORDINATOR, Person.id.in_(_routed(viewer, AccompanimentRequest.person_id))),
+            _if(viewer, Role.ACCOMPANIER, Person.id.in_(_assigned(viewer, AccompanimentRequest.person_id))),
+        )
+    )
 
 
 def household_links(viewer: Viewer) -> Select[Any]:
-    """Household links: only the organization that registered them."""
-    return select(HouseholdLink).where(_own(viewer, HouseholdLink.organization_id))
+    """Household links: the registering organization's admins and legal advocates."""
+    return select(HouseholdLink).where(
+        _role_in_own(viewer, HouseholdLink.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE)
+    )
 
 
 def sanctuary_cases(viewer: Viewer) -> Select[Any]:
-    """The host organization's cases, and cases its congregation supports."""
-    if viewer.is_anonymous:
-        return select(SanctuaryCase).where(false())
-    supported = select(CaseSupporter.case_id).where(CaseSupporter.congregation_id.in_(_congregation_ids_of(viewer)))
+    """The host's coordinators and admins; supporting congregations; volunteers on its shifts; the hub."""
     return select(SanctuaryCase).where(
-        or_(SanctuaryCase.organization_id == viewer.organization_id, SanctuaryCase.id.in_(supported))
+        or_(
+            _role_in_own(viewer, SanctuaryCase.organization_id, Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR),
+            _if(viewer, (Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR), SanctuaryCase.id.in_(_supported(viewer))),
+            _if(viewer, Role.HOSPITALITY_VOLUNTEER, SanctuaryCase.id.in_(_volunteer_cases(viewer, SanctuaryCase.id))),
+            _if(viewer, Role.NETWORK_COORDINATOR, true()),
+            _if(viewer, Role.ORGANIZER, SanctuaryCase.public_story_consent.is_(True)),
+        )
     )
 
 
@@ -102,8 +115,16 @@ def case_supporters(viewer: Viewer) -> Select[Any]:
 
 
 def hospitality_shifts(viewer: Viewer) -> Select[Any]:
-    """Shifts of readable cases."""
-    return select(HospitalityShift).where(HospitalityShift.case_id.in_(_ids(sanctuary_cases(viewer), SanctuaryCase)))
+    """Shifts of cases the viewer coordinates, shifts its congregation staffs, and its own."""
+    staffing = HospitalityShift.supporting_congregation_id.in_(_congregation_ids(viewer))
+    return select(HospitalityShift).where(
+        or_(
+            _role_in_own(viewer, HospitalityShift.organization_id, Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR),
+            _if(viewer, (Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER, Role.ORG_ADMIN), staffing),
+            _if(viewer, Role.HOSPITALITY_VOLUNTEER, HospitalityShift.id.in_(_assigned_shifts(viewer))),
+            _if(viewer, Role.NETWORK_COORDINATOR, true()),
+        )
+    )
 
 
 def shift_assignments(viewer: Viewer) -> Select[Any]:
@@ -117,13 +138,17 @@ def shift_assignments(viewer: Viewer) -> Select[Any]:
 
 
 def accompaniment_requests(viewer: Viewer) -> Select[Any]:
-    """Requests the organization submitted or that are routed to its congregation."""
-    if viewer.is_anonymous:
-        return select(AccompanimentRequest).where(false())
+    """The submitting organization; coordinators of the congregation (or network) it is routed to; assignees."""
+    routed = or_(
+        AccompanimentRequest.congregation_id.is_(None),
+        AccompanimentRequest.congregation_id.in_(_congregation_ids(viewer)),
+    )
     return select(AccompanimentRequest).where(
         or_(
-            AccompanimentRequest.organization_id == viewer.organization_id,
-            AccompanimentRequest.congregation_id.in_(_congregation_ids_of(viewer)),
+            _role_in_own(viewer, AccompanimentRequest.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE),
+            _if(viewer, Role.ACCOMPANIMENT_COORDINATOR, routed),
+            _if(viewer, Role.ACCOMPANIER, AccompanimentRequest.id.in_(_assigned(viewer, AccompanimentRequest.id))),
+            _if(viewer, Role.NETWORK_COORDINATOR, true()),
         )
     )
 
@@ -139,7 +164,7 @@ def accompaniment_assignments(viewer: Viewer) -> Select[Any]:
 
 
 def incidents(viewer: Viewer) -> Select[Any]:
-    """Members see the network's incidents (coarse); anonymous viewers only broadcast alerts."""
+    """Members see the network's incidents (coarse fields); anonymous viewers only broadcast alerts."""
     if viewer.is_anonymous:
         return select(RapidResponseIncident).where(
             RapidResponseIncident.broadcast_at.is_not(None),
@@ -149,15 +174,24 @@ def incidents(viewer: Viewer) -> Select[Any]:
 
 
 def incident_dispatches(viewer: Viewer) -> Select[Any]:
-    """Dispatches of the holding organization, and one's own."""
+    """Dispatches: the holding organization's dispatchers and admins, and the responder's own."""
     return select(IncidentDispatch).where(
-        or_(_own(viewer, IncidentDispatch.organization_id), _self(viewer, IncidentDispatch.member_id))
+        or_(
+            _role_in_own(viewer, IncidentDispatch.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
+            _self(viewer, IncidentDispatch.member_id),
+        )
     )
 
 
 def incident_timeline_events(viewer: Viewer) -> Select[Any]:
-    """Timelines: only the organization holding the incident."""
-    return select(IncidentTimelineEvent).where(_own(viewer, IncidentTimelineEvent.organization_id))
+    """Timelines: the holding organization's dispatchers and admins, and responders dispatched there."""
+    dispatched = select(IncidentDispatch.incident_id).where(_self(viewer, IncidentDispatch.member_id))
+    return select(IncidentTimelineEvent).where(
+        or_(
+            _role_in_own(viewer, IncidentTimelineEvent.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
+            _if(viewer, Role.RR_RESPONDER, IncidentTimelineEvent.incident_id.in_(dispatched)),
+        )
+    )
 
 
 def advocacy_actions(viewer: Viewer) -> Select[Any]:
@@ -185,9 +219,11 @@ def advocacy_organizers(viewer: Viewer) -> Select[Any]:
 
 
 def audit_events(viewer: Viewer) -> Select[Any]:
-    """Auditors and org admins read their organization's audit log; the hub's auditor the network's."""
-    if not viewer.has_role(Role.AUDITOR, Role.ORG_ADMIN):
+    """Auditors read their organization's audit log; the hub's auditors the whole network's."""
+    if not viewer.has_role(Role.AUDITOR):
         return select(AuditEvent).where(false())
+    if viewer.is_hub:
+        return select(AuditEvent)
     return select(AuditEvent).where(AuditEvent.organization_id == viewer.organization_id)
 
 
@@ -219,12 +255,21 @@ def readable(viewer: Viewer, model: type[Any]) -> Select[Any]:
     return READABLE[model](viewer)
 
 
-def _member_only(viewer: Viewer) -> ColumnElement[bool]:
+def _member(viewer: Viewer) -> ColumnElement[bool]:
     return false() if viewer.is_anonymous else true()
 
 
 def _own(viewer: Viewer, column: Any) -> ColumnElement[bool]:
     return false() if viewer.is_anonymous else column == viewer.organization_id
+
+
+def _role_in_own(viewer: Viewer, column: Any, *roles: Role) -> ColumnElement[bool]:
+    return _own(viewer, column) if viewer.has_role(*roles) else false()
+
+
+def _if(viewer: Viewer, roles: Role | tuple[Role, ...], condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    wanted = roles if isinstance(roles, tuple) else (roles,)
+    return condition if viewer.has_role(*wanted) else false()
 
 
 def _self(viewer: Viewer, column: Any) -> ColumnElement[bool]:
@@ -233,3 +278,37 @@ def _self(viewer: Viewer, column: Any) -> ColumnElement[bool]:
 
 def _ids(statement: Select[Any], model: type[Any]) -> Select[Any]:
     return statement.with_only_columns(model.id)
+
+
+def _congregation_ids(viewer: Viewer) -> Select[Any]:
+    return select(Congregation.id).where(_own(viewer, Congregation.organization_id))
+
+
+def _supported(viewer: Viewer) -> Select[Any]:
+    return select(CaseSupporter.case_id).where(CaseSupporter.congregation_id.in_(_congregation_ids(viewer)))
+
+
+def _hosted(viewer: Viewer, column: Any) -> Select[Any]:
+    return select(column).where(_own(viewer, SanctuaryCase.organization_id))
+
+
+def _assigned_shifts(viewer: Viewer) -> Select[Any]:
+    return select(ShiftAssignment.shift_id).where(
+        _self(viewer, ShiftAssignment.member_id), ShiftAssignment.status != ShiftAssignmentStatus.WITHDRAWN
+    )
+
+
+def _volunteer_cases(viewer: Viewer, column: Any) -> Select[Any]:
+    shifts = select(HospitalityShift.case_id).where(HospitalityShift.id.in_(_assigned_shifts(viewer)))
+    return select(column).where(SanctuaryCase.id.in_(shifts))
+
+
+def _routed(viewer: Viewer, column: Any) -> Select[Any]:
+    return select(column).where(AccompanimentRequest.congregation_id.in_(_congregation_ids(viewer)))
+
+
+def _assigned(viewer: Viewer, column: Any) -> Select[Any]:
+    mine = select(AccompanimentAssignment.request_id).where(
+        _self(viewer, AccompanimentAssignment.member_id), AccompanimentAssignment.status != AssignmentStatus.DECLINED
+    )
+    return select(column).where(AccompanimentRequest.id.in_(mine))

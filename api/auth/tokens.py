@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
-from api.models import Member, PersonalAccessToken
+from api.models import Member, Organization, PersonalAccessToken
 from api.models.enums import Role
 
 PAT_PREFIX = "snt_pat_"
@@ -47,8 +47,9 @@ async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewe
     now = datetime.now(UTC)
     row = (
         await session.execute(
-            select(PersonalAccessToken.id, Member)
+            select(PersonalAccessToken.id, Member, Organization.kind, Organization.region_id)
             .join(Member, Member.id == PersonalAccessToken.member_id)
+            .join(Organization, Organization.id == Member.organization_id)
             .where(
                 PersonalAccessToken.token_hash == hash_token(secret),
                 PersonalAccessToken.revoked_at.is_(None),
@@ -59,12 +60,13 @@ async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewe
     ).one_or_none()
     if row is None:
         return None
-    _token_id, member = row
+    _token_id, member, kind, org_region = row
     return Viewer(
         member_id=member.id,
         organization_id=member.organization_id,
+        organization_kind=kind,
         roles=frozenset(Role(r) for r in member.roles),
-        region_id=member.region_id,
+        region_ids=frozenset(r for r in (org_region, member.region_id) if r is not None),
     )
 
 

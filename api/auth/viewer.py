@@ -5,22 +5,28 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from api.models.enums import Role
+from api.models.enums import OrganizationKind, Role
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """An authenticated member (or partner app acting for its organization), or anonymous."""
+    """An authenticated member (or a partner app acting for its organization), or anonymous."""
 
     member_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
+    organization_kind: OrganizationKind | None = None
     roles: frozenset[Role] = field(default_factory=frozenset)
+    region_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     client_id: str | None = None
-    region_id: uuid.UUID | None = None
 
     @property
     def is_anonymous(self) -> bool:
         return self.organization_id is None
+
+    @property
+    def is_hub(self) -> bool:
+        """True for members of the network hub (network-wide roles such as the hub's auditor)."""
+        return self.organization_kind is OrganizationKind.NETWORK_HUB
 
     def has_role(self, *roles: Role) -> bool:
         """True when the viewer holds any of ``roles``."""

@@ -11,6 +11,7 @@ from sqlalchemy import Result, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
 
+from api.auth.facts import NO_FACTS, Facts
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 
@@ -26,6 +27,7 @@ class Context:
     session: AsyncSession
     sealer: Sealer
     request_id: str
+    facts: Facts = NO_FACTS
     loaders: Loaders = field(init=False)
     withheld: list[dict[str, Any]] = field(default_factory=list)
     audited_reads: dict[uuid.UUID, set[str]] = field(default_factory=dict)

@@ -52,7 +52,7 @@ def plain(column: InstrumentedAttribute[Any], description: str) -> Any:
     return strawberry.field(description=f"{description} {TIER_NOTES[tier]}", metadata={"tier": tier})
 
 
-def tiered(column: InstrumentedAttribute[Any], description: str, *, owner: str = "organization_id") -> Any:
+def tiered(column: InstrumentedAttribute[Any], description: str) -> Any:
     """A field checked against the field rule on each record; T3 columns are decrypted after the check."""
     tier = column_tier(column)
     name = column.key
@@ -60,12 +60,13 @@ def tiered(column: InstrumentedAttribute[Any], description: str, *, owner: str =
     storage = f"{column.class_.__tablename__}.{name}"
 
     def allowed(root: Any, info: Info) -> bool:
-        reason = field_access(info.context.viewer, tier, getattr(root, owner))
+        context = info.context
+        reason = field_access(context.viewer, context.facts, storage, tier, root)
         if reason is not None:
             info.context.withheld.append({"path": info.path.as_list(), "reason": reason.value})
             return False
         if tier >= Tier.T2:
-            info.context.record_read(root.id, f"{info.path.typename}.{info.field_name}")
+            context.record_read(root.id, f"{info.path.typename}.{info.field_name}")
         return True
 
     def resolve(root: strawberry.Parent[Any], info: Info) -> Any:
@@ -74,7 +75,7 @@ def tiered(column: InstrumentedAttribute[Any], description: str, *, owner: str =
     async def resolve_sealed(root: strawberry.Parent[Any], info: Info) -> Any:
         if not allowed(root, info):
             return None
-        return await info.context.open_sealed(getattr(root, owner), root.id, storage, getattr(root, name))
+        return await info.context.open_sealed(root.organization_id, root.id, storage, getattr(root, name))
 
     return strawberry.field(
         resolver=resolve_sealed if sealed else resolve,

@@ -66,7 +66,7 @@ class Congregation(Node):
     )
     capacity = tiered(CongregationRow.capacity, "How many guests it can shelter.")
     accessibility_notes = tiered(CongregationRow.accessibility_notes, "Accessibility of the space.")
-    contact_name = tiered(CongregationRow.contact_name, "Sanctuary contact person.", owner="organization_id")
+    contact_name = tiered(CongregationRow.contact_name, "Sanctuary contact person.")
     contact_phone = tiered(CongregationRow.contact_phone, "Sanctuary contact phone.")
     contact_email = tiered(CongregationRow.contact_email, "Sanctuary contact email.")
 

@@ -16,6 +16,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth.authenticate import AuthenticationError, authenticate
+from api.auth.facts import load_facts
 from api.logs import request_id as request_id_var
 from api.schema.context import Context
 from api.schema.schema import schema
@@ -41,7 +42,8 @@ class SanctuaryGraphQL(GraphQL[Context, None]):
                 viewer = await authenticate(session, request.headers.get("authorization"))
             except AuthenticationError as error:
                 return _unauthorized(error.description)
-            ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id)
+            facts = await load_facts(session, viewer)
+            ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id, facts=facts)
             request.state.graphql_context = ctx
             response = await super().run(request, context=ctx)
             await record_reads(

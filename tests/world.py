@@ -1,0 +1,108 @@
+"""A small network with one member per role and records tied to some of them (for access tests)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.crypto import Sealer
+from api.models import (
+    AccompanimentAssignment,
+    AuditEvent,
+    CaseSupporter,
+    HospitalityShift,
+    IncidentDispatch,
+    Organization,
+    ShiftAssignment,
+)
+from api.models.enums import (
+    AssignmentRole,
+    AssignmentStatus,
+    AuditAction,
+    AuditOutcome,
+    DispatchRole,
+    OrganizationKind,
+    Role,
+    Verification,
+)
+from tests import factories as f
+
+
+@dataclass
+class World:
+    """Members by key (``role@org``), tokens by the same key, and records by name."""
+
+    tokens: dict[str, str] = field(default_factory=dict)
+    records: dict[str, Any] = field(default_factory=dict)
+    orgs: dict[str, Organization] = field(default_factory=dict)
+
+
+async def build_world(db: AsyncSession, sealer: Sealer) -> World:
+    """Two congregations, two legal aid groups, a hub, a rapid-response team and a community group."""
+    world = World()
+    x, y = await f.region(db, name="Region X"), await f.region(db, name="Region Y")
+    kinds = {
+        "hub": OrganizationKind.NETWORK_HUB, "A": OrganizationKind.CONGREGATION, "B": OrganizationKind.CONGREGATION,
+        "L1": OrganizationKind.LEGAL_AID, "L2": OrganizationKind.LEGAL_AID, "RR": OrganizationKind.RAPID_RESPONSE,
+        "CG": OrganizationKind.COMMUNITY_GROUP,
+    }  # fmt: skip
+    for key, kind in kinds.items():
+        world.orgs[key] = await f.organization(db, kind, region_id=x.id, name=f"Org {key}")
+    cong_a = await f.congregation(db, world.orgs["A"], public_declaration=True)
+    cong_b = await f.congregation(db, world.orgs["B"], public_declaration=False)
+    members = {
+        "network_coordinator@hub": Role.NETWORK_COORDINATOR, "auditor@hub": Role.AUDITOR,
+        "org_admin@A": Role.ORG_ADMIN, "sanctuary_coordinator@A": Role.SANCTUARY_COORDINATOR,
+        "hospitality_volunteer@A": Role.HOSPITALITY_VOLUNTEER, "accompaniment_coordinator@A":
+        Role.ACCOMPANIMENT_COORDINATOR, "accompanier@A": Role.ACCOMPANIER, "auditor@A": Role.AUDITOR,
+        "sanctuary_coordinator@B": Role.SANCTUARY_COORDINATOR, "hospitality_volunteer@B": Role.HOSPITALITY_VOLUNTEER,
+        "accompaniment_coordinator@B": Role.ACCOMPANIMENT_COORDINATOR, "accompanier@B": Role.ACCOMPANIER,
+        "legal_advocate@L1": Role.LEGAL_ADVOCATE, "org_admin@L1": Role.ORG_ADMIN,
+        "legal_advocate@L2": Role.LEGAL_ADVOCATE, "rr_dispatcher@RR": Role.RR_DISPATCHER,
+        "rr_responder@RR": Role.RR_RESPONDER, "rr_responder2@RR": Role.RR_RESPONDER, "organizer@CG": Role.ORGANIZER,
+    }  # fmt: skip
+    people: dict[str, Any] = {}
+    for key, role in members.items():
+        org = world.orgs[key.split("@")[1]]
+        people[key] = await f.member(db, org, role, legal_name=f"Legal {key}", phone="555-0199")
+        world.tokens[key] = await f.token_for(db, people[key])
+    r = world.records
+    r["member_L1"] = people["legal_advocate@L1"]
+    r["member_A"] = people["accompanier@A"]
+    # accompaniment: L1 asks for P1, routed to congregation A, matched with A's accompanier
+    r["P1"] = await f.person(db, sealer, world.orgs["L1"], preferred_name="Pilar", legal_name="Pilar Legal-One",
+                             a_number="A-100-200-300")  # fmt: skip
+    r["R1"] = await f.accompaniment_request(db, sealer, world.orgs["L1"], r["P1"], congregation_id=cong_a.id,
+                                            place="Court 7", notes="Note R1")  # fmt: skip
+    db.add(AccompanimentAssignment(id=uuid.uuid4(), request_id=r["R1"].id, member_id=people["accompanier@A"].id,
+                                   role=AssignmentRole.LEAD, status=AssignmentStatus.ACCEPTED))  # fmt: skip
+    # sanctuary: A hosts P2 in case C1, supported by B; A's volunteer is on shift S1
+    r["P2"] = await f.person(db, sealer, world.orgs["A"], preferred_name="Tomas", legal_name="Tomas Legal-Two")
+    r["C1"] = await f.sanctuary_case(db, sealer, cong_a, r["P2"], location_detail="Parsonage, room 2")
+    db.add(CaseSupporter(id=uuid.uuid4(), case_id=r["C1"].id, congregation_id=cong_b.id, roles=["HOSPITALITY"]))
+    start = datetime.now(UTC) + timedelta(days=1)
+    r["S1"] = HospitalityShift(id=uuid.uuid4(), organization_id=world.orgs["A"].id, case_id=r["C1"].id,
+                               starts_at=start, ends_at=start + timedelta(hours=4), needed_volunteers=2)  # fmt: skip
+    db.add(r["S1"])
+    await db.flush()
+    db.add(ShiftAssignment(id=uuid.uuid4(), shift_id=r["S1"].id, member_id=people["hospitality_volunteer@A"].id))
+    # rapid response: I1 in region X (responder dispatched), I2 in region Y, I3 broadcast
+    rr = world.orgs["RR"]
+    r["I1"] = await f.incident(db, sealer, rr, exact_location="12 Canary Lane", reporter_contact=None)
+    r["I1"].reporter_contact = await sealer.seal(db, rr.id, r["I1"].id, "rapid_response_incident.reporter_contact",
+                                                 "caller 555-0123")  # fmt: skip
+    r["I2"] = await f.incident(db, sealer, rr, exact_location="9 Other Road", region_id=y.id)
+    r["I3"] = await f.incident(db, sealer, rr, exact_location="1 Broadcast Way", verification=Verification.CONFIRMED,
+                               broadcast_at=datetime.now(UTC))  # fmt: skip
+    db.add(IncidentDispatch(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id,
+                            member_id=people["rr_responder@RR"].id, role=DispatchRole.LEGAL_OBSERVER,
+                            dispatched_at=datetime.now(UTC)))  # fmt: skip
+    for org_key in ("A", "L1"):
+        db.add(AuditEvent(organization_id=world.orgs[org_key].id, action=AuditAction.READ,
+                          outcome=AuditOutcome.ALLOWED, fields=[f"Test.{org_key}"]))  # fmt: skip
+    await db.commit()
+    return world
