@@ -16,21 +16,35 @@ from tests.graphql import gql
 CONGREGATIONS = "{ congregations(first: 100) { nodes { publicName capacity contactPhone } } }"
 
 
-async def test_anonymous_sees_only_public_congregations_without_network_fields(
-    client: httpx.AsyncClient, db: AsyncSession
-) -> None:
+async def test_anonymous_sees_only_public_congregations(client: httpx.AsyncClient, db: AsyncSession) -> None:
     public = await f.congregation(db, public_name="Open Door Fellowship", public_declaration=True)
     await f.congregation(db, public_name="Quiet Meeting House", public_declaration=False)
     await db.commit()
 
-    body = await gql(client, CONGREGATIONS)
+    body = await gql(client, "{ congregations(first: 100) { nodes { publicName city } } }")
 
     names = [n["publicName"] for n in body["data"]["congregations"]["nodes"]]
     assert public.public_name in names
     assert "Quiet Meeting House" not in names
-    assert all(n["capacity"] is None and n["contactPhone"] is None for n in body["data"]["congregations"]["nodes"])
-    reasons = {w["reason"] for w in body["extensions"]["withheld"]}
-    assert reasons == {"AUTHENTICATION_REQUIRED"}
+
+
+async def test_anonymous_schema_has_no_network_fields_and_suggests_nothing(client: httpx.AsyncClient) -> None:
+    body = await gql(client, CONGREGATIONS)
+
+    messages = [e["message"] for e in body["errors"]]
+    assert messages == [
+        "Cannot query field 'capacity' on type 'Congregation'.",
+        "Cannot query field 'contactPhone' on type 'Congregation'.",
+    ]
+
+
+async def test_anonymous_introspection_shows_only_public_entry_points(client: httpx.AsyncClient) -> None:
+    body = await gql(client, "{ __schema { queryType { fields { name } } types { name } } }")
+
+    fields = {f["name"] for f in body["data"]["__schema"]["queryType"]["fields"]}
+    assert fields == {"congregations", "advocacyActions", "broadcastAlerts", "node", "nodes"}
+    types = {t["name"] for t in body["data"]["__schema"]["types"]}
+    assert not types & {"Person", "SanctuaryCase", "AccompanimentRequest", "Member", "AuditEvent"}
 
 
 async def test_member_sees_network_fields_of_any_congregation(client: httpx.AsyncClient, db: AsyncSession) -> None:
@@ -45,6 +59,9 @@ async def test_member_sees_network_fields_of_any_congregation(client: httpx.Asyn
     assert by_name[hidden.public_name]["capacity"] == 3
 
 
+ROUTED = (
+    """query R($id: ID!) { node(id: $id) { ... on AccompanimentRequest { place notes person { preferredName } } } }"""
+)
 REQUEST = """query R($id: ID!) { node(id: $id) { ... on AccompanimentRequest {
   kind place notes person { preferredName legalName aNumber } } } }"""
 
@@ -102,20 +119,20 @@ async def test_routed_coordinator_sees_appointment_but_not_notes_or_legal_fields
     coordinator = await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
     token = await f.token_for(db, coordinator)
     await db.commit()
+    variables = {"id": encode_global_id("AccompanimentRequest", request.id)}
 
-    body = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", request.id)}, token=token)
+    body = await gql(client, ROUTED, variables, token=token)
+    legal_fields = await gql(client, REQUEST, variables, token=token)
 
     assert body["data"]["node"] == {
-        "kind": "COURT_HEARING",
         "place": "Immigration Court, Room 4",
         "notes": None,
-        "person": {"preferredName": "Ana", "legalName": None, "aNumber": None},
+        "person": {"preferredName": "Ana"},
     }
-    withheld = {tuple(w["path"]): w["reason"] for w in body["extensions"]["withheld"]}
-    assert withheld == {
-        ("node", "notes"): "NO_RELATIONSHIP",
-        ("node", "person", "legalName"): "ROLE_NOT_PERMITTED",
-        ("node", "person", "aNumber"): "ROLE_NOT_PERMITTED",
+    assert body["extensions"]["withheld"] == [{"path": ["node", "notes"], "reason": "NO_RELATIONSHIP"}]
+    assert {e["message"] for e in legal_fields["errors"]} == {
+        "Cannot query field 'legalName' on type 'Person'.",
+        "Cannot query field 'aNumber' on type 'Person'.",
     }
 
 

@@ -50,8 +50,8 @@ OWN_ORG_ROLES = (Role.ORG_ADMIN,)
 
 
 def regions(viewer: Viewer) -> Select[Any]:
-    """Regions are coarse public geography."""
-    return select(Region)
+    """Regions are coarse geography, for members (anonymous viewers get alerts' coarse areas instead)."""
+    return select(Region).where(_member(viewer))
 
 
 def organizations(viewer: Viewer) -> Select[Any]:
@@ -312,3 +312,74 @@ def _assigned(viewer: Viewer, column: Any) -> Select[Any]:
         _self(viewer, AccompanimentAssignment.member_id), AccompanimentAssignment.status != AssignmentStatus.DECLINED
     )
     return select(column).where(AccompanimentRequest.id.in_(mine))
+
+
+_ALL_MEMBERS = frozenset(Role)
+# Which roles can ever read some row of each model (None: anonymous viewers too). This is a static
+# summary of the functions above, used to build each role's schema; tests/test_audience.py checks
+# that a role left out here is given no rows by the function.
+AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
+    Region: _ALL_MEMBERS,
+    Organization: _ALL_MEMBERS,
+    Congregation: None,
+    Member: _ALL_MEMBERS,
+    Training: _ALL_MEMBERS,
+    Person: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.LEGAL_ADVOCATE,
+            Role.NETWORK_COORDINATOR,
+            Role.SANCTUARY_COORDINATOR,
+            Role.HOSPITALITY_VOLUNTEER,
+            Role.ACCOMPANIMENT_COORDINATOR,
+            Role.ACCOMPANIER,
+        }
+    ),
+    HouseholdLink: frozenset({Role.ORG_ADMIN, Role.LEGAL_ADVOCATE}),
+    SanctuaryCase: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.SANCTUARY_COORDINATOR,
+            Role.HOSPITALITY_VOLUNTEER,
+            Role.NETWORK_COORDINATOR,
+            Role.ORGANIZER,
+        }
+    ),
+    CaseSupporter: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.SANCTUARY_COORDINATOR,
+            Role.HOSPITALITY_VOLUNTEER,
+            Role.NETWORK_COORDINATOR,
+            Role.ORGANIZER,
+        }
+    ),
+    HospitalityShift: frozenset(
+        {Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER, Role.NETWORK_COORDINATOR}
+    ),
+    ShiftAssignment: _ALL_MEMBERS,  # one's own sign-ups
+    AccompanimentRequest: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.LEGAL_ADVOCATE,
+            Role.ACCOMPANIMENT_COORDINATOR,
+            Role.ACCOMPANIER,
+            Role.NETWORK_COORDINATOR,
+        }
+    ),
+    AccompanimentAssignment: _ALL_MEMBERS,  # one's own assignments
+    RapidResponseIncident: None,
+    IncidentDispatch: _ALL_MEMBERS,  # one's own dispatches
+    IncidentTimelineEvent: frozenset({Role.ORG_ADMIN, Role.RR_DISPATCHER, Role.RR_RESPONDER}),
+    AdvocacyAction: None,
+    AdvocacyOrganizer: None,
+    AuditEvent: frozenset({Role.AUDITOR}),
+}
+
+
+def may_ever_read(model: type[Any], anonymous: bool, roles: frozenset[Role]) -> bool:
+    """Whether a viewer with these roles can read some row of ``model`` (drives each role's schema)."""
+    audience = AUDIENCE[model]
+    if audience is None:
+        return True
+    return not anonymous and bool(audience & roles)

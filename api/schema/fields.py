@@ -81,5 +81,5 @@ def tiered(column: InstrumentedAttribute[Any], description: str) -> Any:
         resolver=resolve_sealed if sealed else resolve,
         graphql_type=Optional[_python_type(column)],  # noqa: UP045 (a runtime type expression)
         description=f"{description} {TIER_NOTES[tier]}",
-        metadata={"tier": tier, "gated": True},
+        metadata={"tier": tier, "gated": True, "column": storage},
     )

@@ -126,7 +126,10 @@ ReportedBeforeArg = Annotated[datetime | None, strawberry.argument(description="
 
 @strawberry.type
 class RapidResponseQueries:
-    @strawberry.field(description="Rapid-response incidents of the network (coarse for other organizations).")
+    @strawberry.field(
+        description="Rapid-response incidents of the network (coarse for other organizations). Members only.",
+        metadata={"tier": Tier.T1},
+    )
     async def rapid_response_incidents(
         self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
         before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,

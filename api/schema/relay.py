@@ -26,6 +26,8 @@ TYPE_NAMES: dict[type[Any], str] = {}
 MODELS: dict[str, type[Any]] = {}
 # GraphQL type name -> the tier one needs to see any of its rows (plain fields may not exceed it)
 FLOORS: dict[str, Tier] = {}
+# GraphQL type name -> model, for every record type (Node or not)
+RECORD_MODELS: dict[str, type[Any]] = {}
 
 
 @strawberry.interface(description="An object with an opaque, globally unique id that `node(id:)` resolves.")
@@ -53,6 +55,7 @@ def row_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[ty
     def wrap(cls: type[Any]) -> Any:
         cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, model))
         FLOORS[cls.__name__] = floor
+        RECORD_MODELS[cls.__name__] = model
         return strawberry.type(cls, description=description)
 
     return wrap

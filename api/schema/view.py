@@ -1,10 +1,10 @@
-"""The /graphql endpoint: authentication, one transaction per request, audit, withheld fields."""
+"""The /graphql endpoint: authentication, one transaction per request, a schema per audience, audit."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from starlette.requests import Request
@@ -18,45 +18,17 @@ from strawberry.types.unset import UNSET
 from api.auth.authenticate import AuthenticationError, authenticate
 from api.auth.facts import load_facts
 from api.logs import request_id as request_id_var
+from api.schema.audience import Audience, schema_for
 from api.schema.context import Context
-from api.schema.schema import schema
 from api.services.audit import record_reads
 from api.settings import Settings
 
 _INVALID_VARIABLE = re.compile(r"^Variable '(\$\w+)' (?:got|has) invalid value.*", re.DOTALL)
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 
-class SanctuaryGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view with a per-request session, viewer and audit trail."""
-
-    async def run(  # type: ignore[override]
-        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
-    ) -> Response | WebSocket:
-        if isinstance(request, WebSocket):
-            return await super().run(request, context, root_value)
-        state = request.app.state
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        request_id_var.set(request_id)
-        async with state.sessionmaker() as session:
-            try:
-                viewer = await authenticate(session, request.headers.get("authorization"))
-            except AuthenticationError as error:
-                return _unauthorized(error.description)
-            facts = await load_facts(session, viewer)
-            ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id, facts=facts)
-            request.state.graphql_context = ctx
-            response = await super().run(request, context=ctx)
-            await record_reads(
-                session,
-                viewer,
-                ctx.audited_reads,
-                operation_name=ctx.operation_name,
-                document_hash=ctx.document_hash,
-                request_id=request_id,
-            )
-            await session.commit()
-        response.headers["x-request-id"] = request_id
-        return response
+class AudienceView(GraphQL[Context, None]):
+    """strawberry's view over one audience's schema; formats results safely."""
 
     async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
@@ -74,12 +46,58 @@ class SanctuaryGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
+class SanctuaryGraphQL(AudienceView):
+    """Authenticates, opens the request's transaction, runs the viewer's schema, writes the audit event."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._ide: Literal["graphiql"] | None = "graphiql" if settings.graphiql else None
+        super().__init__(schema_for(Audience(True, frozenset())), graphql_ide=self._ide, allow_queries_via_get=False)
+        self._views: dict[Audience, AudienceView] = {}
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        state = request.app.state
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        async with state.sessionmaker() as session:
+            try:
+                viewer = await authenticate(session, request.headers.get("authorization"))
+            except AuthenticationError as error:
+                return _unauthorized(error.description)
+            facts = await load_facts(session, viewer)
+            ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id, facts=facts)
+            request.state.graphql_context = ctx
+            response = await self._view(Audience.of(viewer)).run(request, context=ctx)
+            await record_reads(
+                session,
+                viewer,
+                ctx.audited_reads,
+                operation_name=ctx.operation_name,
+                document_hash=ctx.document_hash,
+                request_id=request_id,
+            )
+            await session.commit()
+        response.headers["x-request-id"] = request_id
+        return response
+
+    def _view(self, audience: Audience) -> AudienceView:
+        view = self._views.get(audience)
+        if view is None:
+            view = AudienceView(schema_for(audience), graphql_ide=self._ide, allow_queries_via_get=False)
+            self._views[audience] = view
+        return view
+
+
 def _safe_error(formatted: dict[str, Any]) -> Any:
-    """Never echo input values back: graphql-core's variable coercion messages include them."""
-    match = _INVALID_VARIABLE.match(formatted.get("message", ""))
+    """Never echo input values, never suggest names of fields outside the viewer's schema."""
+    message = _SUGGESTION.sub("", formatted.get("message", ""))
+    match = _INVALID_VARIABLE.match(message)
     if match:
-        formatted = {**formatted, "message": f"Variable '{match.group(1)}' got an invalid value."}
-    return formatted
+        message = f"Variable '{match.group(1)}' got an invalid value."
+    return {**formatted, "message": message}
 
 
 def _unauthorized(description: str) -> Response:
@@ -92,4 +110,4 @@ def _unauthorized(description: str) -> Response:
 
 def graphql_app(settings: Settings) -> SanctuaryGraphQL:
     """The ASGI app served at /graphql."""
-    return SanctuaryGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False)
+    return SanctuaryGraphQL(settings)
