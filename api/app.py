@@ -13,6 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.auth import oauth
+from api.auth.oauth import OAuthServer
+from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine, session_factory
 from api.settings import Settings, get_settings
@@ -57,6 +60,10 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql_app(settings), methods=["GET", "POST"]),
+            Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
+            Route("/oauth/revoke", oauth.revocation_endpoint, methods=["POST"]),
+            Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),
+            Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
@@ -75,6 +82,8 @@ def configure_state(
     app.state.sessionmaker = sessionmaker
     app.state.sealer = sealer
     app.state.settings = settings
+    app.state.signing_keys = SigningKeys(sealer)
+    app.state.oauth_server = OAuthServer(settings)
 
 
 async def healthz(request: Request) -> Response:

@@ -68,6 +68,18 @@ class Kek:
     def kek_id(self) -> str:
         return hashlib.sha256(b"kek-id:" + self.key).hexdigest()[:16]
 
+    def seal(self, data: bytes, aad: bytes) -> bytes:
+        """Encrypt key material directly under this key-encryption key."""
+        nonce = secrets.token_bytes(_NONCE)
+        return nonce + AESGCM(self.key).encrypt(nonce, data, aad)
+
+    def open(self, sealed: bytes, aad: bytes) -> bytes:
+        """Decrypt what :meth:`seal` produced with the same associated data."""
+        try:
+            return AESGCM(self.key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+        except InvalidTag as exc:
+            raise DecryptionError("key material does not open with this key-encryption key") from exc
+
     def wrap(self, data_key: bytes, key_id: uuid.UUID) -> bytes:
         nonce = secrets.token_bytes(_NONCE)
         return nonce + AESGCM(self.key).encrypt(nonce, data_key, b"data-key:" + key_id.bytes)

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     readiness_timeout_s: float = 2.0
     coarse_grid_decimals: int = 2
     graphiql: bool = True
+    public_url: str = "http://127.0.0.1:8000"
+    api_audience: str = "sanctuary-api"
+    access_token_minutes: int = 15
+    # External OpenID Connect issuers whose ID/access tokens map to members, as JSON:
+    # [{"issuer": "...", "audience": "...", "jwks": {...} | null, "jwks_uri": "..." | null,
+    #   "claim": "email", "algorithms": ["RS256"]}]
+    oidc_issuers: str = "[]"
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of access tokens this service signs."""
+        return self.public_url.rstrip("/")
 
     @property
     def resolved_key_file(self) -> Path:

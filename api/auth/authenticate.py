@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.access_tokens import viewer_for_access_token
+from api.auth.signing import SigningKeys
 from api.auth.tokens import PAT_PREFIX, viewer_for_personal_token
 from api.auth.viewer import ANONYMOUS, Viewer
+from api.settings import Settings
 
 
 class AuthenticationError(Exception):
@@ -16,7 +19,9 @@ class AuthenticationError(Exception):
         self.description = description
 
 
-async def authenticate(session: AsyncSession, authorization: str | None) -> Viewer:
+async def authenticate(
+    session: AsyncSession, authorization: str | None, *, keys: SigningKeys, settings: Settings
+) -> Viewer:
     """The viewer for an Authorization header value; anonymous without one."""
     if authorization is None or not authorization.strip():
         return ANONYMOUS
@@ -24,8 +29,11 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> View
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationError("Use the Bearer scheme: `Authorization: Bearer <token>`.")
+    viewer: Viewer | None = None
     if token.startswith(PAT_PREFIX):
         viewer = await viewer_for_personal_token(session, token)
-        if viewer is not None:
-            return viewer
+    elif token.count(".") == 2:
+        viewer = await viewer_for_access_token(session, keys, settings, token)
+    if viewer is not None:
+        return viewer
     raise AuthenticationError("The access token is invalid, expired or revoked.")

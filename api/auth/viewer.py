@@ -18,6 +18,7 @@ class Viewer:
     roles: frozenset[Role] = field(default_factory=frozenset)
     region_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     client_id: str | None = None
+    scopes: frozenset[str] = frozenset({"read", "write"})
 
     @property
     def is_anonymous(self) -> bool:

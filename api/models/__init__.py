@@ -8,7 +8,7 @@ from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
 from api.models.sanctuary import CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
-from api.models.security import DataKey, PersonalAccessToken
+from api.models.security import DataKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
 
 __all__ = [
     "AccompanimentAssignment",
@@ -26,13 +26,16 @@ __all__ = [
     "IncidentDispatch",
     "IncidentTimelineEvent",
     "Member",
+    "OAuthClient",
     "Organization",
     "Person",
     "PersonalAccessToken",
     "RapidResponseIncident",
     "Region",
+    "RevokedToken",
     "SanctuaryCase",
     "ShiftAssignment",
+    "SigningKey",
     "Tier",
     "Training",
 ]

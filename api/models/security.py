@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, LargeBinary, String
+from sqlalchemy import ARRAY, Boolean, DateTime, LargeBinary, String, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped
 
-from api.models.base import Entity, Tier, field, uuid_fk
+from api.models.base import Base, Entity, Tier, field, uuid_fk
 
 
 class PersonalAccessToken(Entity):
@@ -38,3 +39,40 @@ class DataKey(Entity):
     kek_id: Mapped[str] = field(Tier.T2, String(64), nullable=False)
     wrapped_key: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False)
     active: Mapped[bool] = field(Tier.T2, Boolean, nullable=False, default=True)
+
+
+class OAuthClient(Entity):
+    """A partner app of an organization (OAuth 2.0 client credentials); only the secret's hash is stored."""
+
+    __tablename__ = "oauth_client"
+
+    organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
+    client_id: Mapped[str] = field(Tier.T1, String(64), nullable=False, unique=True)
+    name: Mapped[str] = field(Tier.T1, String(120), nullable=False)
+    secret_hash: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False)
+    scopes: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
+    max_roles: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
+    disabled_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
+
+
+class SigningKey(Entity):
+    """An asymmetric key signing access tokens; the private half is sealed with the key-encryption key."""
+
+    __tablename__ = "signing_key"
+
+    kid: Mapped[str] = field(Tier.T1, String(64), nullable=False, unique=True)
+    algorithm: Mapped[str] = field(Tier.T1, String(16), nullable=False)
+    kek_id: Mapped[str] = field(Tier.T2, String(64), nullable=False)
+    sealed_private_key: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False)
+    public_jwk: Mapped[dict[str, str]] = field(Tier.T1, JSONB, nullable=False)
+    retired_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
+
+
+class RevokedToken(Base):
+    """A revoked access token (by its ``jti``), kept until the token would have expired anyway."""
+
+    __tablename__ = "revoked_token"
+
+    jti: Mapped[str] = field(Tier.T1, String(64), primary_key=True)
+    expires_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False, index=True)
+    revoked_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False, server_default=func.now())

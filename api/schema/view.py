@@ -64,9 +64,13 @@ class SanctuaryGraphQL(AudienceView):
         request_id_var.set(request_id)
         async with state.sessionmaker() as session:
             try:
-                viewer = await authenticate(session, request.headers.get("authorization"))
+                viewer = await authenticate(
+                    session, request.headers.get("authorization"), keys=state.signing_keys, settings=state.settings
+                )
             except AuthenticationError as error:
                 return _unauthorized(error.description)
+            if "read" not in viewer.scopes:
+                return _forbidden("This token was not granted the `read` scope.")
             facts = await load_facts(session, viewer)
             ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id, facts=facts)
             request.state.graphql_context = ctx
@@ -98,6 +102,10 @@ def _safe_error(formatted: dict[str, Any]) -> Any:
     if match:
         message = f"Variable '{match.group(1)}' got an invalid value."
     return {**formatted, "message": message}
+
+
+def _forbidden(message: str) -> Response:
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": "FORBIDDEN"}}]})
 
 
 def _unauthorized(description: str) -> Response:

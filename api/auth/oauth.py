@@ -1,0 +1,249 @@
+"""The OAuth 2.0 endpoints for partner apps, built on authlib's authorization server.
+
+Client credentials grant (``POST /oauth/token``) issuing RFC 9068 JWT access tokens, token
+revocation (RFC 7009, ``POST /oauth/revoke``), introspection (RFC 7662, ``POST /oauth/introspect``)
+and the public keys (``GET /.well-known/jwks.json``). authlib's hooks are synchronous, so each
+request first loads what they need (the client, the signing key, the presented token's state)
+asynchronously; the hooks read it from context variables.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import orjson
+from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy.dialects.postgresql import insert
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.auth.access_tokens import VerifiedToken, verify
+from api.auth.clients import AUTH_METHODS, SCOPES, Client, find_client
+from api.auth.signing import ALGORITHM, SigningKeys
+from api.models import RevokedToken
+from api.settings import Settings
+
+MAX_FORM_BYTES = 8192
+
+_client: ContextVar[Client | None] = ContextVar("oauth_client", default=None)
+_key: ContextVar[ECKey | None] = ContextVar("oauth_signing_key", default=None)
+_token: ContextVar[tuple[str, VerifiedToken] | None] = ContextVar("oauth_presented_token", default=None)
+_revoked: ContextVar[list[VerifiedToken] | None] = ContextVar("oauth_revoked", default=None)
+
+
+class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+
+
+class _Revocation(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> VerifiedToken | None:
+        return _presented(token_string)
+
+    def revoke_token(self, token: VerifiedToken, request: OAuth2Request) -> None:
+        revoked = _revoked.get()
+        assert revoked is not None
+        revoked.append(token)
+
+
+class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> VerifiedToken | None:
+        return _presented(token_string)
+
+    def check_permission(self, token: VerifiedToken, client: Client, request: OAuth2Request) -> bool:
+        return token.check_client(client)
+
+    def introspect_token(self, token: VerifiedToken) -> dict[str, Any]:
+        keep = ("scope", "client_id", "exp", "iat", "sub", "aud", "iss", "jti", "roles")
+        return {"token_type": "Bearer", **{k: token.claims[k] for k in keep if k in token.claims}}
+
+
+class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
+    def __init__(self, settings: Settings) -> None:
+        lifetime = settings.access_token_minutes * 60
+        super().__init__(settings.issuer, alg=ALGORITHM, expires_generator=lambda client, grant_type: lifetime)
+        self.audience = settings.api_audience
+
+    def get_jwks(self) -> KeySet:
+        key = _key.get()
+        assert key is not None
+        return KeySet([key])
+
+    def get_audiences(self, client: Client, user: Any, scope: str) -> str:
+        return self.audience
+
+    def get_extra_claims(self, client: Client, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
+        return {"org": str(client.row.organization_id), "roles": list(client.row.max_roles)}
+
+    def get_jti(self, client: Client, grant_type: str, user: Any, scope: str) -> str:
+        return secrets.token_urlsafe(18)
+
+
+class OAuthServer(AuthorizationServer):  # type: ignore[misc]
+    """authlib's authorization server over context-provided clients and keys."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(scopes_supported=list(SCOPES))
+        self.settings = settings
+        self.register_grant(_Grant)
+        self.register_token_generator("default", _TokenGenerator(settings))
+        self.register_endpoint(_Revocation)
+        self.register_endpoint(_Introspection)
+
+    def query_client(self, client_id: str) -> Client | None:
+        client = _client.get()
+        return client if client is not None and client.get_client_id() == client_id else None
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        """JWT access tokens are self-contained: nothing to store."""
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """No signal handlers."""
+
+    def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
+        """Requests are built (with their form already parsed) before authlib is called."""
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+        content = orjson.dumps(body) if isinstance(body, dict) else body
+        return Response(content, status_code=status, headers=dict(headers), media_type="application/json")
+
+
+class _Request(OAuth2Request):  # type: ignore[misc]
+    def __init__(self, uri: str, headers: Any, form: dict[str, str]) -> None:
+        super().__init__("POST", uri, headers=headers)
+        self.payload = BasicOAuth2Payload(form)
+
+    @property
+    def form(self) -> dict[str, str]:
+        return dict(self.payload.data)
+
+
+def _presented(token_string: str) -> VerifiedToken | None:
+    presented = _token.get()
+    return presented[1] if presented is not None and presented[0] == token_string else None
+
+
+async def _prepare(request: Request) -> tuple[_Request, dict[str, str]]:
+    form = await _form(request)
+    settings: Settings = request.app.state.settings
+    uri = settings.issuer + request.url.path
+    prepared = _Request(uri, request.headers, form)  # case-insensitive, as authlib expects
+    client_id = form.get("client_id") or _basic_client_id(request.headers.get("authorization"))
+    async with request.app.state.sessionmaker() as session:
+        row = await find_client(session, client_id)
+        _client.set(Client(row) if row is not None else None)
+    return prepared, form
+
+
+class FormError(Exception):
+    """The request body is not a small application/x-www-form-urlencoded form."""
+
+
+async def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    if content_type != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
+        raise FormError
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=20)
+    except (ValueError, UnicodeDecodeError):
+        raise FormError from None
+    return dict(pairs)
+
+
+def _basic_client_id(header: str | None) -> str | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return unquote(decoded.partition(":")[0]) or None
+
+
+def _invalid_request() -> Response:
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": "Send an application/x-www-form-urlencoded body."},
+        status_code=400,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def token_endpoint(request: Request) -> Response:
+    """Client credentials grant: a 15-minute signed access token."""
+    try:
+        prepared, _form = await _prepare(request)
+    except FormError:
+        return _invalid_request()
+    keys: SigningKeys = request.app.state.signing_keys
+    async with request.app.state.sessionmaker() as session:
+        _key.set(await keys.signing_key(session))
+        await session.commit()
+    response: Response = request.app.state.oauth_server.create_token_response(prepared)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def revocation_endpoint(request: Request) -> Response:
+    """RFC 7009: the presented token stops working on the next request."""
+    try:
+        prepared, form = await _prepare(request)
+    except FormError:
+        return _invalid_request()
+    async with request.app.state.sessionmaker() as session:
+        await _load_presented(request, session, form)
+        _revoked.set([])
+        response: Response = request.app.state.oauth_server.create_endpoint_response("revocation", prepared)
+        for token in _revoked.get() or []:
+            await _store_revocation(session, token)
+        await session.commit()
+    return response
+
+
+async def introspection_endpoint(request: Request) -> Response:
+    """RFC 7662: whether a token is active, for the client it was issued to."""
+    try:
+        prepared, form = await _prepare(request)
+    except FormError:
+        return _invalid_request()
+    async with request.app.state.sessionmaker() as session:
+        await _load_presented(request, session, form)
+    response: Response = request.app.state.oauth_server.create_endpoint_response("introspection", prepared)
+    return response
+
+
+async def jwks_endpoint(request: Request) -> Response:
+    """The public keys that verify access tokens."""
+    async with request.app.state.sessionmaker() as session:
+        keys = await request.app.state.signing_keys.public_keys(session)
+    return JSONResponse(keys.as_dict(private=False), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def _load_presented(request: Request, session: Any, form: dict[str, str]) -> None:
+    token = form.get("token", "")
+    verified = (
+        await verify(session, request.app.state.signing_keys, request.app.state.settings, token) if token else None
+    )
+    _token.set((token, verified) if verified is not None else None)
+
+
+async def _store_revocation(session: Any, token: VerifiedToken) -> None:
+    expires = datetime.fromtimestamp(int(token.claims["exp"]), UTC)
+    statement = insert(RevokedToken).values(jti=str(token.claims["jti"]), expires_at=expires)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["jti"]))
