@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from api.auth import oauth
 from api.auth.oauth import OAuthServer
+from api.auth.oidc import ExternalIssuers, parse_issuers
 from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine, session_factory
@@ -84,6 +85,7 @@ def configure_state(
     app.state.settings = settings
     app.state.signing_keys = SigningKeys(sealer)
     app.state.oauth_server = OAuthServer(settings)
+    app.state.external_issuers = ExternalIssuers(parse_issuers(settings.oidc_issuers))
 
 
 async def healthz(request: Request) -> Response:

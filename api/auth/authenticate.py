@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.access_tokens import viewer_for_access_token
+from api.auth.oidc import ExternalIssuers
 from api.auth.signing import SigningKeys
 from api.auth.tokens import PAT_PREFIX, viewer_for_personal_token
 from api.auth.viewer import ANONYMOUS, Viewer
@@ -20,7 +21,12 @@ class AuthenticationError(Exception):
 
 
 async def authenticate(
-    session: AsyncSession, authorization: str | None, *, keys: SigningKeys, settings: Settings
+    session: AsyncSession,
+    authorization: str | None,
+    *,
+    keys: SigningKeys,
+    settings: Settings,
+    external: ExternalIssuers | None = None,
 ) -> Viewer:
     """The viewer for an Authorization header value; anonymous without one."""
     if authorization is None or not authorization.strip():
@@ -32,6 +38,8 @@ async def authenticate(
     viewer: Viewer | None = None
     if token.startswith(PAT_PREFIX):
         viewer = await viewer_for_personal_token(session, token)
+    elif token.count(".") == 2 and external is not None and external.issuer_of(token) is not None:
+        viewer = await external.viewer(session, token)
     elif token.count(".") == 2:
         viewer = await viewer_for_access_token(session, keys, settings, token)
     if viewer is not None:

@@ -65,7 +65,11 @@ class SanctuaryGraphQL(AudienceView):
         async with state.sessionmaker() as session:
             try:
                 viewer = await authenticate(
-                    session, request.headers.get("authorization"), keys=state.signing_keys, settings=state.settings
+                    session,
+                    request.headers.get("authorization"),
+                    keys=state.signing_keys,
+                    settings=state.settings,
+                    external=state.external_issuers,
                 )
             except AuthenticationError as error:
                 return _unauthorized(error.description)
