@@ -29,8 +29,10 @@ from api.models import (
     IncidentDispatch,
     IncidentTimelineEvent,
     Member,
+    OAuthClient,
     Organization,
     Person,
+    PersonalAccessToken,
     RapidResponseIncident,
     Region,
     SanctuaryCase,
@@ -227,6 +229,22 @@ def audit_events(viewer: Viewer) -> Select[Any]:
     return select(AuditEvent).where(AuditEvent.organization_id == viewer.organization_id)
 
 
+def personal_access_tokens(viewer: Viewer) -> Select[Any]:
+    """Personal tokens: one's own, and all of the organization's members' for its admins."""
+    own_members = select(Member.id).where(_own(viewer, Member.organization_id))
+    return select(PersonalAccessToken).where(
+        or_(
+            _self(viewer, PersonalAccessToken.member_id),
+            _if(viewer, Role.ORG_ADMIN, PersonalAccessToken.member_id.in_(own_members)),
+        )
+    )
+
+
+def partner_apps(viewer: Viewer) -> Select[Any]:
+    """Partner apps: their organization's admins."""
+    return select(OAuthClient).where(_role_in_own(viewer, OAuthClient.organization_id, Role.ORG_ADMIN))
+
+
 READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
     Region: regions,
     Organization: organizations,
@@ -247,6 +265,8 @@ READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
     AdvocacyAction: advocacy_actions,
     AdvocacyOrganizer: advocacy_organizers,
     AuditEvent: audit_events,
+    PersonalAccessToken: personal_access_tokens,
+    OAuthClient: partner_apps,
 }
 
 
@@ -374,6 +394,8 @@ AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
     AdvocacyAction: None,
     AdvocacyOrganizer: None,
     AuditEvent: frozenset({Role.AUDITOR}),
+    PersonalAccessToken: _ALL_MEMBERS,  # one's own
+    OAuthClient: frozenset({Role.ORG_ADMIN}),
 }
 
 

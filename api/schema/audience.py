@@ -28,6 +28,7 @@ from graphql import (
 
 from api.auth.access import may_ever_read
 from api.auth.fields import grants
+from api.auth.permissions import may_ever_call
 from api.auth.viewer import Viewer
 from api.models.base import Tier
 from api.models.enums import Role
@@ -65,7 +66,10 @@ class _Pruner:
         self.base = base
         query = self.named(base.query_type)
         assert isinstance(query, GraphQLObjectType)
-        return GraphQLSchema(query=query, directives=base.directives)
+        mutation = self.named(base.mutation_type) if base.mutation_type else None
+        if not isinstance(mutation, GraphQLObjectType) or not mutation.fields:
+            mutation = None
+        return GraphQLSchema(query=query, mutation=mutation, directives=base.directives)
 
     def named(self, graphql_type: Any) -> GraphQLNamedType | None:
         name = graphql_type.name
@@ -122,6 +126,8 @@ class _Pruner:
         definition = full_schema.get_type_by_name(type_name)
         field = next((f for f in getattr(definition, "fields", []) if _graphql_name(f) == field_name), None)
         metadata = getattr(field, "metadata", None) or {}
+        if "mutation" in metadata:
+            return may_ever_call(self.audience.anonymous, self.audience.roles, metadata["mutation"])
         tier = metadata.get("tier")
         if tier is None or tier is Tier.T0:
             return True

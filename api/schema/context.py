@@ -17,6 +17,7 @@ from api.crypto import Sealer
 
 if TYPE_CHECKING:
     from api.schema.loaders import Loaders
+    from api.schema.mutation_support import MutationRecord
 
 
 @dataclass
@@ -31,6 +32,9 @@ class Context:
     loaders: Loaders = field(init=False)
     withheld: list[dict[str, Any]] = field(default_factory=list)
     audited_reads: dict[uuid.UUID, set[str]] = field(default_factory=dict)
+    mutations: list[MutationRecord] = field(default_factory=list)
+    unexpected_error: bool = False
+    attempted_mutation: bool = False
     operation_name: str | None = None
     document_hash: str | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -49,6 +53,10 @@ class Context:
     async def scalars(self, statement: Select[Any]) -> list[Any]:
         """Run a statement and return the first column of every row."""
         return list((await self.execute(statement)).scalars().all())
+
+    def exclusive(self) -> asyncio.Lock:
+        """Hold the session alone (services that run several statements)."""
+        return self._lock
 
     async def open_sealed(self, owner: uuid.UUID, record_id: uuid.UUID, column: str, value: bytes | None) -> str | None:
         """Decrypt a T3 value (serialized: loading a data key may query the session)."""

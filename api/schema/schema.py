@@ -7,9 +7,10 @@ import logging
 import traceback
 from collections.abc import Iterator
 from functools import partial
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -22,8 +23,15 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
+from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.query import Query
+
+
+@strawberry.type(description="Change the network's data. Each mutation says who may call it.")
+class Mutation(CredentialMutations):
+    pass
+
 
 logger = logging.getLogger("api.graphql")
 
@@ -38,6 +46,15 @@ class OperationInfo(SchemaExtension):
             context.document_hash = hashlib.sha256(execution.query.encode()).hexdigest()
             context.operation_name = execution.operation_name
         yield
+        document = execution.graphql_document
+        if document is None or not hasattr(context, "attempted_mutation"):
+            return
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        chosen = next((o for o in operations if o.name and o.name.value == execution.operation_name), None)
+        chosen = chosen or (operations[0] if len(operations) == 1 else None)
+        if chosen is not None:
+            context.attempted_mutation = chosen.operation is OperationType.MUTATION
+            context.operation_name = context.operation_name or (chosen.name.value if chosen.name else None)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -54,6 +71,9 @@ class SanctuarySchema(strawberry.Schema):
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
                 continue
+            context: Any = getattr(execution_context, "context", None)
+            if context is not None and hasattr(context, "unexpected_error"):
+                context.unexpected_error = True  # the view rolls the request's writes back
             frames = "".join(traceback.format_tb(original.__traceback__))
             logger.error("unexpected %s at %s\n%s", type(original).__name__, error.path, frames)
 
@@ -62,6 +82,7 @@ def build_schema() -> strawberry.Schema:
     """The public schema with parser/validation caches, size limits and error masking."""
     return SanctuarySchema(
         query=Query,
+        mutation=Mutation,
         extensions=[
             OperationInfo,
             partial(MaxTokensLimiter, max_token_count=5000),

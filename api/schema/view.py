@@ -7,6 +7,7 @@ import uuid
 from typing import Any, Literal
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -18,9 +19,11 @@ from strawberry.types.unset import UNSET
 from api.auth.authenticate import AuthenticationError, authenticate
 from api.auth.facts import load_facts
 from api.logs import request_id as request_id_var
+from api.models.enums import AuditOutcome
 from api.schema.audience import Audience, schema_for
 from api.schema.context import Context
-from api.services.audit import record_reads
+from api.schema.mutation_support import MutationRecord
+from api.services.audit import mutation_event, record_reads
 from api.settings import Settings
 
 _INVALID_VARIABLE = re.compile(r"^Variable '(\$\w+)' (?:got|has) invalid value.*", re.DOTALL)
@@ -79,15 +82,7 @@ class SanctuaryGraphQL(AudienceView):
             ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id, facts=facts)
             request.state.graphql_context = ctx
             response = await self._view(Audience.of(viewer)).run(request, context=ctx)
-            await record_reads(
-                session,
-                viewer,
-                ctx.audited_reads,
-                operation_name=ctx.operation_name,
-                document_hash=ctx.document_hash,
-                request_id=request_id,
-            )
-            await session.commit()
+            await _finish(session, ctx)
         response.headers["x-request-id"] = request_id
         return response
 
@@ -97,6 +92,40 @@ class SanctuaryGraphQL(AudienceView):
             view = AudienceView(schema_for(audience), graphql_ide=self._ide, allow_queries_via_get=False)
             self._views[audience] = view
         return view
+
+
+async def _finish(session: AsyncSession, ctx: Context) -> None:
+    """Audit the request in its own transaction; after an unexpected error, nothing else is kept."""
+    if ctx.unexpected_error and ctx.mutations:
+        await session.rollback()
+        for record in ctx.mutations:
+            if record.outcome is AuditOutcome.ALLOWED:
+                record.outcome = AuditOutcome.FAILED
+    else:
+        await record_reads(
+            session,
+            ctx.viewer,
+            ctx.audited_reads,
+            operation_name=ctx.operation_name,
+            document_hash=ctx.document_hash,
+            request_id=ctx.request_id,
+        )
+    if ctx.attempted_mutation and not ctx.mutations:  # refused before any mutation field ran
+        ctx.mutations.append(MutationRecord(ctx.operation_name or "mutation", AuditOutcome.DENIED, []))
+    for record in ctx.mutations:
+        session.add(
+            mutation_event(
+                ctx.viewer,
+                record.name,
+                record.outcome,
+                record_ids=record.record_ids,
+                fields=record.fields,
+                operation_name=ctx.operation_name,
+                document_hash=ctx.document_hash,
+                request_id=ctx.request_id,
+            )
+        )
+    await session.commit()
 
 
 def _safe_error(formatted: dict[str, Any]) -> Any:

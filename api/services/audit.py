@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
 from api.models import AuditEvent
 from api.models.enums import AuditAction, AuditOutcome
+
+
+def _event(viewer: Viewer, action: AuditAction, outcome: AuditOutcome, **values: object) -> AuditEvent:
+    return AuditEvent(
+        organization_id=viewer.organization_id,
+        actor_member_id=viewer.member_id,
+        actor_client_id=viewer.client_id,
+        role=viewer.audit_role,
+        action=action,
+        outcome=outcome,
+        **values,
+    )
 
 
 async def record_reads(
@@ -24,18 +37,39 @@ async def record_reads(
     if not reads:
         return
     session.add(
-        AuditEvent(
-            organization_id=viewer.organization_id,
-            actor_member_id=viewer.member_id,
-            actor_client_id=viewer.client_id,
-            role=viewer.audit_role,
-            action=AuditAction.READ,
+        _event(
+            viewer,
+            AuditAction.READ,
+            AuditOutcome.ALLOWED,
             operation_name=(operation_name or "")[:200] or None,
             document_hash=document_hash,
             record_ids=sorted(reads),
             fields=sorted({name for names in reads.values() for name in names}),
-            outcome=AuditOutcome.ALLOWED,
             request_id=request_id,
         )
     )
     await session.flush()
+
+
+def mutation_event(
+    viewer: Viewer,
+    mutation: str,
+    outcome: AuditOutcome,
+    *,
+    record_ids: Iterable[uuid.UUID] = (),
+    fields: Iterable[str] = (),
+    operation_name: str | None,
+    document_hash: str | None,
+    request_id: str,
+) -> AuditEvent:
+    """The MUTATION event of one mutation field (allowed, denied or failed)."""
+    return _event(
+        viewer,
+        AuditAction.MUTATION,
+        outcome,
+        operation_name=(operation_name or mutation)[:200],
+        document_hash=document_hash,
+        record_ids=sorted(set(record_ids)),
+        fields=sorted({f"{mutation}.{name}" for name in fields} | {mutation}),
+        request_id=request_id,
+    )

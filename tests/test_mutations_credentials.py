@@ -1,0 +1,178 @@
+"""Admin mutations: allowed only by the permission table, audited whatever happens, all-or-nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.clients import create_client
+from api.crypto import Sealer
+from api.models import AuditEvent, PersonalAccessToken
+from api.models.enums import AuditAction, AuditOutcome
+from api.schema.ids import encode_global_id
+from api.services import credentials
+from tests.graphql import gql
+from tests.world import World, build_world
+
+CREATE = """mutation Create($input: PersonalAccessTokenCreateInput!) { personalAccessTokenCreate(input: $input) {
+  token personalAccessToken { id name member { alias } } userErrors { code field message } } }"""
+REVOKE = """mutation Revoke($input: PersonalAccessTokenRevokeInput!) { personalAccessTokenRevoke(input: $input) {
+  personalAccessToken { revokedAt } userErrors { code } } }"""
+
+
+def _input(member: Any, days: int = 30) -> dict[str, Any]:
+    return {"input": {"memberId": encode_global_id("Member", member.id), "name": "phone app", "expiresInDays": days}}
+
+
+async def _mutation_events(db: AsyncSession, world: World, org: str) -> list[AuditEvent]:
+    statement = select(AuditEvent).where(
+        AuditEvent.action == AuditAction.MUTATION, AuditEvent.organization_id == world.orgs[org].id
+    )
+    return list((await db.scalars(statement)).all())
+
+
+async def test_org_admin_creates_a_working_token_and_the_call_is_audited_without_the_secret(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    body = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens["org_admin@A"])
+
+    created = body["data"]["personalAccessTokenCreate"]
+    assert created["userErrors"] == []
+    me = await gql(client, "{ me { alias } }", token=created["token"])
+    assert me["data"]["me"]["alias"] == world.records["member_A"].alias
+    [event] = await _mutation_events(db, world, "A")
+    assert event.outcome == AuditOutcome.ALLOWED
+    assert event.fields == sorted(
+        ["personalAccessTokenCreate", "personalAccessTokenCreate.member_id", "personalAccessTokenCreate.name",
+         "personalAccessTokenCreate.expires_in_days"]
+    )  # fmt: skip
+    assert world.records["member_A"].id in event.record_ids
+    assert created["token"] not in orjson.dumps([event.fields, event.operation_name]).decode()
+
+
+async def test_member_of_another_organization_is_a_user_error_and_nothing_is_created(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    before = await db.scalar(select(func.count()).select_from(PersonalAccessToken))
+
+    body = await gql(client, CREATE, _input(world.records["member_L1"]), token=world.tokens["org_admin@A"])
+
+    assert body["data"]["personalAccessTokenCreate"] == {
+        "token": None, "personalAccessToken": None,
+        "userErrors": [{"code": "MEMBER_NOT_FOUND", "field": "memberId",
+                        "message": "No active member of your organization has this id."}],
+    }  # fmt: skip
+    assert await db.scalar(select(func.count()).select_from(PersonalAccessToken)) == before
+    [event] = await _mutation_events(db, world, "A")
+    assert event.outcome == AuditOutcome.FAILED
+
+
+@pytest.mark.parametrize("days", [0, 367])
+async def test_lifetime_out_of_range_is_a_user_error(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, days: int
+) -> None:
+    world = await build_world(db, sealer)
+    body = await gql(client, CREATE, _input(world.records["member_A"], days), token=world.tokens["org_admin@A"])
+    assert body["data"]["personalAccessTokenCreate"]["userErrors"][0]["code"] == "INVALID_LIFETIME"
+
+
+@pytest.mark.parametrize("viewer", ["legal_advocate@L1", "sanctuary_coordinator@A", "auditor@hub", "anonymous"])
+async def test_roles_without_permission_do_not_have_the_mutation_and_the_attempt_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, viewer: str
+) -> None:
+    world = await build_world(db, sealer)
+    body = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens.get(viewer))
+
+    assert body["data"] is None
+    message = body["errors"][0]["message"]
+    assert message in {"The mutation operation is not supported by the schema.",
+                       "Cannot query field 'personalAccessTokenCreate' on type 'Mutation'."}  # fmt: skip
+    denied = (await db.scalars(select(AuditEvent).where(AuditEvent.operation_name == "Create"))).all()
+    assert [e.outcome for e in denied] == [AuditOutcome.DENIED]
+
+
+async def test_partner_app_with_the_role_but_without_write_scope_is_forbidden(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    app, secret = await create_client(db, world.orgs["A"], name="Read only", scopes=["read"], max_roles=["ORG_ADMIN"])
+    await db.commit()
+    token = (await client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                               auth=(app.client_id, secret))).json()["access_token"]  # fmt: skip
+
+    body = await gql(client, CREATE, _input(world.records["member_A"]), token=token)
+
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    [event] = await _mutation_events(db, world, "A")
+    assert (event.outcome, event.actor_client_id) == (AuditOutcome.DENIED, app.client_id)
+
+
+async def test_revoked_token_stops_working_on_the_next_request(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    created = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens["org_admin@A"])
+    token_id = created["data"]["personalAccessTokenCreate"]["personalAccessToken"]["id"]
+    secret = created["data"]["personalAccessTokenCreate"]["token"]
+
+    revoked = await gql(client, REVOKE, {"input": {"id": token_id}}, token=world.tokens["org_admin@A"])
+
+    assert revoked["data"]["personalAccessTokenRevoke"]["userErrors"] == []
+    response = await client.post(
+        "/graphql", json={"query": "{ me { alias } }"}, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 401
+
+
+async def test_failure_after_the_first_write_leaves_nothing_but_the_audit_event(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_world(db, sealer)
+    real = credentials.create_personal_token
+
+    async def write_then_fail(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)  # the row is written (flushed) ...
+        raise RuntimeError("injected failure after the first write")  # ... then something breaks
+
+    monkeypatch.setattr(credentials, "create_personal_token", write_then_fail)
+    before = await db.scalar(select(func.count()).select_from(PersonalAccessToken))
+
+    body = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens["org_admin@A"])
+
+    assert body["errors"][0]["message"].startswith("Internal server error")
+    assert "injected" not in orjson.dumps(body).decode()
+    assert await db.scalar(select(func.count()).select_from(PersonalAccessToken)) == before
+    [event] = await _mutation_events(db, world, "A")
+    assert event.outcome == AuditOutcome.FAILED
+
+
+PARTNER = """mutation($input: PartnerAppCreateInput!) { partnerAppCreate(input: $input) {
+  clientSecret partnerApp { id clientId maxRoles } userErrors { code } } }"""
+DISABLE = "mutation($input: PartnerAppDisableInput!) { partnerAppDisable(input: $input) { userErrors { code } } }"
+
+
+async def test_org_admin_registers_and_disables_a_partner_app(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    variables = {"input": {"name": "Hotline app", "scopes": ["read"], "maxRoles": ["RR_DISPATCHER"]}}
+    created = (await gql(client, PARTNER, variables, token=world.tokens["org_admin@A"]))["data"]["partnerAppCreate"]
+    app = created["partnerApp"]
+    assert app["maxRoles"] == ["RR_DISPATCHER"]
+    grant = {"grant_type": "client_credentials"}
+    auth = (app["clientId"], created["clientSecret"])
+    assert (await client.post("/oauth/token", data=grant, auth=auth)).status_code == 200
+
+    disabled = await gql(client, DISABLE, {"input": {"id": app["id"]}}, token=world.tokens["org_admin@A"])
+
+    assert disabled["data"]["partnerAppDisable"]["userErrors"] == []
+    assert (await client.post("/oauth/token", data=grant, auth=auth)).status_code in (400, 401)
+    other = await gql(client, DISABLE, {"input": {"id": app["id"]}}, token=world.tokens["org_admin@L1"])
+    assert other["data"]["partnerAppDisable"]["userErrors"] == [{"code": "APP_NOT_FOUND"}]
