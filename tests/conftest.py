@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -13,8 +14,40 @@ from api import migrate
 from api.app import configure_state, create_app
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine
+from api.logs import JsonFormatter, configure_logging
 from api.settings import Settings
+from tests.canaries import CANARIES
 from tests.database import fresh_database, test_server_url
+
+
+class _Capture(logging.Handler):
+    """Keeps every formatted log line of the session."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+        if record.exc_info:
+            self.lines.append(logging.Formatter().formatException(record.exc_info))
+        self.lines.append(repr(record.args))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_canaries() -> Iterator[_Capture]:
+    """Production logging for the whole session; at the end, no canary value may appear in any line."""
+    configure_logging(Settings(environment="production"), level=logging.DEBUG)
+    capture = _Capture()
+    capture.setFormatter(JsonFormatter())
+    logging.getLogger().addHandler(capture)
+    yield capture
+    logging.getLogger().removeHandler(capture)
+    text = "\n".join(capture.lines)
+    leaked = sum(1 for value in CANARIES if value in text)
+    if leaked:  # report the count only: the values themselves must not be printed either
+        pytest.fail(f"{leaked} sensitive test values appeared in log output", pytrace=False)
+    assert capture.lines, "nothing was logged: the capture is not working"
 
 
 @pytest.fixture(scope="session")

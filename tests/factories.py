@@ -33,6 +33,7 @@ from api.models.enums import (
     SanctuaryCaseStatus,
     TrainingKind,
 )
+from tests.canaries import canary
 
 
 def _suffix() -> str:
@@ -78,6 +79,7 @@ async def congregation(session: AsyncSession, org: Organization | None = None, *
 async def member(
     session: AsyncSession, org: Organization, *roles: Role, trained_until: datetime | None = None, **values: Any
 ) -> Member:
+    canary(values.get("legal_name"))
     row = Member(
         id=uuid.uuid4(),
         organization_id=org.id,
@@ -106,13 +108,15 @@ async def member(
 
 async def token_for(session: AsyncSession, who: Member) -> str:
     _row, secret = await create_personal_token(session, who, name="test", lifetime=timedelta(hours=1))
+    canary(secret)
     return secret
 
 
 async def person(session: AsyncSession, sealer: Sealer, org: Organization, **values: Any) -> Person:
     row = Person(id=uuid.uuid4(), organization_id=org.id, preferred_name=values.pop("preferred_name", "Ana"))
-    row.legal_name = await sealer.seal(session, org.id, row.id, "person.legal_name", values.pop("legal_name", None))
-    a_number = values.pop("a_number", None)
+    legal_name = canary(values.pop("legal_name", None))
+    row.legal_name = await sealer.seal(session, org.id, row.id, "person.legal_name", legal_name)
+    a_number = canary(values.pop("a_number", None))
     row.a_number = await sealer.seal(session, org.id, row.id, "person.a_number", a_number)
     row.a_number_index = await sealer.blind_index(session, a_number) if a_number else None
     for key, value in values.items():
@@ -133,7 +137,8 @@ async def accompaniment_request(
         appointment_at=values.pop("appointment_at", datetime.now(UTC) + timedelta(days=7)),
         place=values.pop("place", "Immigration Court, Room 4"),
     )
-    row.notes = await sealer.seal(session, org.id, row.id, "accompaniment_request.notes", values.pop("notes", None))
+    notes = canary(values.pop("notes", None))
+    row.notes = await sealer.seal(session, org.id, row.id, "accompaniment_request.notes", notes)
     for key, value in values.items():
         setattr(row, key, value)
     await _add(session, row)
@@ -160,7 +165,7 @@ async def sanctuary_case(
         host_congregation_id=host.id,
         status=values.pop("status", SanctuaryCaseStatus.IN_SANCTUARY),
     )
-    location = values.pop("location_detail", None)
+    location = canary(values.pop("location_detail", None))
     row.location_detail = await sealer.seal(
         session, host.organization_id, row.id, "sanctuary_case.location_detail", location
     )
@@ -178,7 +183,7 @@ async def incident(session: AsyncSession, sealer: Sealer, org: Organization, **v
         reported_at=datetime.now(UTC),
         coarse_area=values.pop("coarse_area", "Mill district, Alder County"),
     )
-    exact = values.pop("exact_location", None)
+    exact = canary(values.pop("exact_location", None))
     row.exact_location = await sealer.seal(session, org.id, row.id, "rapid_response_incident.exact_location", exact)
     for key, value in values.items():
         setattr(row, key, value)

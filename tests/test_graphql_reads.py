@@ -114,7 +114,12 @@ async def test_routed_coordinator_sees_appointment_but_not_notes_or_legal_fields
     legal = await f.organization(db, OrganizationKind.LEGAL_AID)
     host = await f.congregation(db)
     request = await f.accompaniment_request(
-        db, sealer, legal, await f.person(db, sealer, legal, legal_name="x"), congregation_id=host.id, notes="secret"
+        db,
+        sealer,
+        legal,
+        await f.person(db, sealer, legal, legal_name="x"),
+        congregation_id=host.id,
+        notes="Canary note: side door code 4471",
     )
     coordinator = await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
     token = await f.token_for(db, coordinator)

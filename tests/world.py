@@ -30,6 +30,7 @@ from api.models.enums import (
     Verification,
 )
 from tests import factories as f
+from tests.canaries import canary
 
 
 @dataclass
@@ -94,7 +95,7 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
     rr = world.orgs["RR"]
     r["I1"] = await f.incident(db, sealer, rr, exact_location="12 Canary Lane", reporter_contact=None)
     r["I1"].reporter_contact = await sealer.seal(db, rr.id, r["I1"].id, "rapid_response_incident.reporter_contact",
-                                                 "caller 555-0123")  # fmt: skip
+                                                 canary("caller 555-0123"))  # fmt: skip
     r["I2"] = await f.incident(db, sealer, rr, exact_location="9 Other Road", region_id=y.id)
     r["I3"] = await f.incident(db, sealer, rr, exact_location="1 Broadcast Way", verification=Verification.CONFIRMED,
                                broadcast_at=datetime.now(UTC))  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from typing import Any, Literal
 
@@ -26,6 +28,8 @@ from api.schema.mutation_support import MutationRecord
 from api.services.audit import mutation_event, record_reads
 from api.settings import Settings
 
+logger = logging.getLogger("api.request")
+_REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
 _INVALID_VARIABLE = re.compile(r"^Variable '(\$\w+)' (?:got|has) invalid value.*", re.DOTALL)
 _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
@@ -62,8 +66,22 @@ class SanctuaryGraphQL(AudienceView):
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
+        started = time.perf_counter()
+        response = await self._handle(request)
+        ctx: Context | None = getattr(request.state, "graphql_context", None)
+        logger.info(
+            "graphql operation=%s document=%s status=%s outcome=%s duration_ms=%.1f",
+            (ctx.operation_name if ctx else None) or "-",
+            (ctx.document_hash or "-")[:16] if ctx else "-",
+            getattr(response, "status_code", "-"),
+            "failed" if ctx and ctx.unexpected_error else "ok",
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    async def _handle(self, request: Request) -> Response:
         state = request.app.state
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request_id = _REQUEST_ID.sub("", request.headers.get("x-request-id", ""))[:64] or uuid.uuid4().hex
         request_id_var.set(request_id)
         async with state.sessionmaker() as session:
             try:

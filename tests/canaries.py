@@ -1,0 +1,12 @@
+"""Sensitive values the tests create (T2/T3 plaintexts, tokens, secrets): none may appear in any log line."""
+
+from __future__ import annotations
+
+CANARIES: set[str] = set()
+
+
+def canary(value: str | None) -> str | None:
+    """Register a sensitive value (long enough to be searched for) and return it."""
+    if value is not None and len(value) >= 8:
+        CANARIES.add(value)
+    return value
