@@ -19,6 +19,7 @@ def create_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int = 
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
+        hide_parameters=True,  # exception messages never carry SQL parameter values
         connect_args={"server_settings": {"statement_timeout": str(statement_timeout_ms)}},
     )
 

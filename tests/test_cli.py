@@ -1,0 +1,204 @@
+"""The `sanctuary-api` command, run as a real subprocess against real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from api.auth.tokens import viewer_for_personal_token
+from api.db import create_engine, session_factory
+from api.embedded import is_running
+from api.migrate import alembic_config
+from api.models.enums import OrganizationKind, Role
+from tests import factories
+from tests.database import fresh_database
+
+CLI = [sys.executable, "-m", "api.cli"]
+TOKEN_LINE = re.compile(r"^\s+(\S+)\s+(snt_pat_\S+)\s*$", re.MULTILINE)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The test's environment without any configured database or key, plus ``extra``."""
+    removed = {"DATABASE_URL", "SANCTUARY_DATABASE_URL", "SANCTUARY_MASTER_KEY", "SANCTUARY_KEY_FILE"}
+    return {**{k: v for k, v in os.environ.items() if k not in removed}, **extra}
+
+
+async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture(scope="module")
+async def migrated(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """A fresh database migrated by `sanctuary-api migrate`, and the environment pointing at it."""
+    async with fresh_database(server_url) as url:
+        env = _env(DATABASE_URL=url, SANCTUARY_DATA_DIR=str(tmp_path_factory.mktemp("cli-data")))
+        code, out, err = await _cli("migrate", env=env)
+        assert code == 0, err
+        assert "at head" in out
+        yield url, env
+
+
+async def test_migrate_brings_a_fresh_database_to_head(migrated: tuple[str, dict[str, str]]) -> None:
+    url, _ = migrated
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            versions = set((await connection.scalars(text("SELECT version_num FROM alembic_version"))).all())
+    finally:
+        await engine.dispose()
+    assert versions == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def test_token_create_for_an_unknown_member_exits_2(migrated: tuple[str, dict[str, str]]) -> None:
+    _url, env = migrated
+    code, out, err = await _cli("token", "create", "--member", "nobody@example.test", env=env)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == "sanctuary-api: error: no member with email 'nobody@example.test'"
+
+
+async def test_a_bad_duration_exits_2_with_one_line() -> None:
+    code, _out, err = await _cli("token", "create", "--member", "a@example.test", "--expires", "3x", env=_env())
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "invalid duration '3x'" in err
+
+
+async def test_no_database_is_one_line_without_traceback() -> None:
+    code, _out, err = await _cli("migrate", env=_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/x"))
+    assert code == 1
+    assert err.startswith("sanctuary-api: error: database error (postgresql://postgres@127.0.0.1:1/x)")
+    assert "Traceback" not in err
+
+
+async def test_token_create_then_revoke(migrated: tuple[str, dict[str, str]]) -> None:
+    url, env = migrated
+    engine = create_engine(url, pool_size=1)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session:
+            org = await factories.organization(session, OrganizationKind.NETWORK_HUB)
+            member = await factories.member(session, org, Role.NETWORK_COORDINATOR)
+            await session.commit()
+        code, secret, err = await _cli("token", "create", "--member", member.email, "--expires", "12h", env=env)
+        assert code == 0, err
+        secret = secret.strip()
+        async with sessions() as session:
+            assert (await viewer_for_personal_token(session, secret)) is not None
+        token_id = re.search(r"Token ([0-9a-f-]{36})", err)
+        assert token_id is not None
+        code, _out, err = await _cli("token", "revoke", "--id", token_id.group(1), env=env)
+        assert code == 0, err
+        async with sessions() as session:
+            assert (await viewer_for_personal_token(session, secret)) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_serve_refuses_a_database_that_is_not_at_head(server_url: str, tmp_path: Path) -> None:
+    async with fresh_database(server_url) as url:
+        env = _env(DATABASE_URL=url, SANCTUARY_DATA_DIR=str(tmp_path))
+        code, _out, err = await _cli("serve", "--port", "0", env=env)
+    assert code == 1
+    assert "sanctuary-api migrate" in err
+    assert "Traceback" not in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"serve exited early:\n{log.read_text()}"
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200 and httpx.get(f"{base}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"serve did not become ready:\n{log.read_text()}")
+
+
+def _serve_once(data_dir: Path, out: IO[bytes], err_path: Path, token: str | None) -> None:
+    """Start `serve --demo` on the embedded database, query it, stop it with SIGINT."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with err_path.open("wb") as err:
+        process = subprocess.Popen(  # noqa: S603
+            [*CLI, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir)],
+            env=_env(),
+            stdout=out,
+            stderr=err,
+        )
+    try:
+        _wait_until_ready(process, base, err_path)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"data": {"__typename": "Query"}}
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0, err_path.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        _stop_leftover_postgres(data_dir)
+
+
+def _stop_leftover_postgres(data_dir: Path) -> None:
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    if is_running(data_dir):
+        os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)
+
+
+def test_serve_demo_on_the_embedded_database_starts_stops_and_restarts(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first_out, second_out = tmp_path / "first.out", tmp_path / "second.out"
+    with first_out.open("wb") as out:
+        _serve_once(data_dir, out, tmp_path / "first.err", token=None)
+    assert not is_running(data_dir)
+    assert (data_dir / "master.key").stat().st_mode & 0o777 == 0o600
+    banner = first_out.read_text()
+    assert "http://127.0.0.1:" in banner
+    assert '{"Authorization": "Bearer <token>"}' in banner
+    tokens = dict(TOKEN_LINE.findall(banner))
+    assert tokens, banner
+    assert "snt_pat_" not in (tmp_path / "first.err").read_text()  # tokens only in the banner
+
+    with second_out.open("wb") as out:  # same data dir: the data and the tokens are still there
+        _serve_once(data_dir, out, tmp_path / "second.err", token=next(iter(tokens.values())))
+    assert not is_running(data_dir)
+    again = second_out.read_text()
+    assert "snt_pat_" not in again
+    assert re.search(r"sanctuary-api token create --member \S+@\S+", again), again
