@@ -1,4 +1,4 @@
-"""The `sanctuary-api` command: serve, migrate, seed, and manage personal access tokens."""
+"""The `sanctuary-api` command: serve, migrate, seed, and manage personal access tokens and partner apps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from api.cli_clients import add_client_commands
 from api.cli_commands import (
     CliError,
     migrate_command,
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(handler=seed_command)
 
     _add_token_commands(commands, common)
+    add_client_commands(commands, common)
     return parser
 
 

@@ -202,3 +202,38 @@ def test_serve_demo_on_the_embedded_database_starts_stops_and_restarts(tmp_path:
     again = second_out.read_text()
     assert "snt_pat_" not in again
     assert re.search(r"sanctuary-api token create --member \S+@\S+", again), again
+
+
+async def test_client_create_prints_a_secret_that_gets_a_token_and_disable_stops_it(
+    migrated: tuple[str, dict[str, str]],
+) -> None:
+    from api.app import configure_state, create_app
+    from api.crypto import sealer_from_settings
+    from api.models import Organization, Region
+    from api.models.enums import OrganizationKind
+    from api.settings import Settings
+
+    url, env = migrated
+    engine = create_engine(url, pool_size=2)
+    async with session_factory(engine)() as session:
+        region = Region(name="Alder County", code="alder-cli")
+        session.add(region)
+        await session.flush()
+        session.add(Organization(name="Riverside Legal Aid", kind=OrganizationKind.LEGAL_AID, region_id=region.id))
+        await session.commit()
+    code, secret, err = await _cli("client", "create", "--org", "Riverside Legal Aid", "--max-role", "legal_advocate",
+                                   env=env)  # fmt: skip
+    assert code == 0, err
+    client_id = err.split("client_id: ")[1].split()[0]
+    settings = Settings(database_url=url, data_dir=Path(env["SANCTUARY_DATA_DIR"]))
+    sealer = sealer_from_settings(None, settings.resolved_key_file)
+    app = create_app(settings, engine=engine, sealer=sealer)
+    configure_state(app, engine=engine, sessionmaker=session_factory(engine), sealer=sealer, settings=settings)
+    grant, auth = {"grant_type": "client_credentials"}, (client_id, secret.strip())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        assert (await client.post("/oauth/token", data=grant, auth=auth)).status_code == 200
+        assert (await _cli("client", "disable", "--client-id", client_id, env=env))[0] == 0
+        assert (await client.post("/oauth/token", data=grant, auth=auth)).status_code == 401
+    code, _out, err = await _cli("client", "create", "--org", "Nobody", "--max-role", "organizer", env=env)
+    assert (code, err.count("\n")) == (2, 1)
+    await engine.dispose()
