@@ -14,10 +14,11 @@ AUDITOR                    auditor              the hub (so the demo auditor rea
 ORG_ADMIN                  admin                Thistlecombe, the host congregation (sees its case at T3)
 SANCTUARY_COORDINATOR      sanctuary            Thistlecombe
 HOSPITALITY_VOLUNTEER      hospitality          Thistlecombe (on several shifts of the guest's case)
-ACCOMPANIMENT_COORDINATOR  matching             Beth Amara, a supporting congregation most requests go to
+ACCOMPANIMENT_COORDINATOR  matching             Beth Amara, a supporting congregation requests are routed to
 ACCOMPANIER                accompanier          Beth Amara (assigned to several requests)
 LEGAL_ADVOCATE             advocate             Ostervale Immigrant Legal Collective (submits most requests)
-RR_DISPATCHER              dispatcher           the rapid-response team (member region: Alder County)
+RR_DISPATCHER              dispatcher           the rapid-response team (regions: Quillmere and Alder; the two
+                                                incidents in Tamsin Metro are outside them)
 RR_RESPONDER               responder            the rapid-response team (dispatched to most incidents)
 ORGANIZER                  organizer            Vecinos Unidos, the community group
 ========================== ==================== =====================================================
