@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.clients import create_client
@@ -176,3 +178,59 @@ async def test_org_admin_registers_and_disables_a_partner_app(
     assert (await client.post("/oauth/token", data=grant, auth=auth)).status_code in (400, 401)
     other = await gql(client, DISABLE, {"input": {"id": app["id"]}}, token=world.tokens["org_admin@L1"])
     assert other["data"]["partnerAppDisable"]["userErrors"] == [{"code": "APP_NOT_FOUND"}]
+
+
+MUTATION_CALLS = {
+    "personalAccessTokenCreate": (
+        "mutation M($input: PersonalAccessTokenCreateInput!) { personalAccessTokenCreate(input: $input) "
+        "{ userErrors { code } } }",
+        {"memberId": encode_global_id("Member", uuid.UUID(int=1)), "name": "x", "expiresInDays": 1},
+        "MEMBER_NOT_FOUND",
+    ),
+    "personalAccessTokenRevoke": (
+        "mutation M($input: PersonalAccessTokenRevokeInput!) { personalAccessTokenRevoke(input: $input) "
+        "{ userErrors { code } } }",
+        {"id": encode_global_id("PersonalAccessToken", uuid.UUID(int=1))},
+        "TOKEN_NOT_FOUND",
+    ),
+    "partnerAppCreate": (
+        "mutation M($input: PartnerAppCreateInput!) { partnerAppCreate(input: $input) { userErrors { code } } }",
+        {"name": "", "scopes": ["read"], "maxRoles": ["ORGANIZER"]},
+        "INVALID_NAME",
+    ),
+    "partnerAppDisable": (
+        "mutation M($input: PartnerAppDisableInput!) { partnerAppDisable(input: $input) { userErrors { code } } }",
+        {"id": encode_global_id("PartnerApp", uuid.UUID(int=1))},
+        "APP_NOT_FOUND",
+    ),
+}
+MAY_MANAGE_CREDENTIALS = {"org_admin@A", "org_admin@L1"}  # the roles table: org admins, of their own org
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATION_CALLS))
+async def test_mutation_role_matrix(client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, mutation: str) -> None:
+    world = await build_world(db, sealer)
+    document, variables, user_error = MUTATION_CALLS[mutation]
+    mismatches = []
+    for viewer in ["anonymous", *world.tokens]:
+        body = await gql(client, document, {"input": variables}, token=world.tokens.get(viewer))
+        if viewer in MAY_MANAGE_CREDENTIALS:
+            ok = "errors" not in body and body["data"][mutation]["userErrors"] == [{"code": user_error}]
+        else:
+            ok = body["data"] is None and "errors" in body
+        if not ok:
+            mismatches.append(viewer)
+    assert mismatches == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_event SET outcome = 'ALLOWED'", "DELETE FROM audit_event", "TRUNCATE audit_event"],
+)
+async def test_audit_events_cannot_be_changed_or_deleted_even_in_the_database(
+    db: AsyncSession, sealer: Sealer, statement: str
+) -> None:
+    await build_world(db, sealer)
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with db.begin_nested():
+            await db.execute(text(statement))

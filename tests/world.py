@@ -7,17 +7,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.clients import create_client
 from api.crypto import Sealer
 from api.models import (
     AccompanimentAssignment,
     AuditEvent,
     CaseSupporter,
     HospitalityShift,
+    HouseholdLink,
     IncidentDispatch,
+    IncidentTimelineEvent,
     Organization,
+    PersonalAccessToken,
     ShiftAssignment,
+    Training,
 )
 from api.models.enums import (
     AssignmentRole,
@@ -27,6 +33,8 @@ from api.models.enums import (
     DispatchRole,
     OrganizationKind,
     Role,
+    TimelineKind,
+    TrainingKind,
     Verification,
 )
 from tests import factories as f
@@ -102,6 +110,30 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
     db.add(IncidentDispatch(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id,
                             member_id=people["rr_responder@RR"].id, role=DispatchRole.LEGAL_OBSERVER,
                             dispatched_at=datetime.now(UTC)))  # fmt: skip
+    await db.flush()
+    r["D1"] = (await db.scalars(select(IncidentDispatch).where(IncidentDispatch.incident_id == r["I1"].id))).one()
+    r["T1"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id,
+                                    kind=TimelineKind.NOTE, occurred_at=datetime.now(UTC))  # fmt: skip
+    r["T1"].note = await sealer.seal(db, rr.id, r["T1"].id, "incident_timeline_event.note", canary("Debrief: van 3"))
+    db.add(r["T1"])
+    r["P1b"] = await f.person(db, sealer, world.orgs["L1"], preferred_name="Nico")
+    r["H1"] = HouseholdLink(id=uuid.uuid4(), organization_id=world.orgs["L1"].id, person_id=r["P1"].id,
+                            related_person_id=r["P1b"].id)  # fmt: skip
+    r["H1"].relation = await sealer.seal(db, world.orgs["L1"].id, r["H1"].id, "household_link.relation",
+                                         canary("Younger brother"))  # fmt: skip
+    db.add(r["H1"])
+    r["AA1"] = (await db.scalars(select(AccompanimentAssignment).where(
+        AccompanimentAssignment.request_id == r["R1"].id))).one()  # fmt: skip
+    r["SA1"] = (await db.scalars(select(ShiftAssignment).where(ShiftAssignment.shift_id == r["S1"].id))).one()
+    r["CS1"] = (await db.scalars(select(CaseSupporter).where(CaseSupporter.case_id == r["C1"].id))).one()
+    r["cong_A"], r["org_L1"] = cong_a, world.orgs["L1"]
+    r["TR1"] = Training(id=uuid.uuid4(), member_id=people["accompanier@A"].id, kind=TrainingKind.ACCOMPANIMENT,
+                        completed_at=datetime.now(UTC) - timedelta(days=30))  # fmt: skip
+    db.add(r["TR1"])
+    r["PAT_A"] = (await db.scalars(select(PersonalAccessToken).where(
+        PersonalAccessToken.member_id == people["accompanier@A"].id))).one()  # fmt: skip
+    r["APP_A"], _secret = await create_client(db, world.orgs["A"], name="A's app", scopes=["read"],
+                                              max_roles=["ORG_ADMIN"])  # fmt: skip
     for org_key in ("A", "L1"):
         db.add(AuditEvent(organization_id=world.orgs[org_key].id, action=AuditAction.READ,
                           outcome=AuditOutcome.ALLOWED, fields=[f"Test.{org_key}"]))  # fmt: skip

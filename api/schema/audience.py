@@ -69,7 +69,9 @@ class _Pruner:
         mutation = self.named(base.mutation_type) if base.mutation_type else None
         if not isinstance(mutation, GraphQLObjectType) or not mutation.fields:
             mutation = None
-        return GraphQLSchema(query=query, mutation=mutation, directives=base.directives)
+        records = [self.named(base.type_map[name]) for name in RECORD_MODELS if name in base.type_map]
+        types = [t for t in records if t is not None]  # reachable through node(id:) even without a parent
+        return GraphQLSchema(query=query, mutation=mutation, types=types, directives=base.directives)
 
     def named(self, graphql_type: Any) -> GraphQLNamedType | None:
         name = graphql_type.name
