@@ -12,14 +12,15 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
@@ -57,6 +58,18 @@ class OperationInfo(SchemaExtension):
             context.operation_name = context.operation_name or (chosen.name.value if chosen.name else None)
 
 
+# Built once: fresh rule classes per request would defeat the validation cache (its key includes them).
+_DEPTH_RULE = depth_validator(10, None)
+_ALIAS_RULE = alias_validator(30)
+
+
+class QueryLimits(AddValidationRules):
+    """At most 10 levels deep and 30 aliases per document."""
+
+    def __init__(self) -> None:
+        super().__init__([_DEPTH_RULE, _ALIAS_RULE])
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions only; validation, limit and client errors keep their message."""
     original = error.original_error
@@ -86,8 +99,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             OperationInfo,
             partial(MaxTokensLimiter, max_token_count=5000),
-            partial(QueryDepthLimiter, max_depth=10),
-            partial(MaxAliasesLimiter, max_alias_count=30),
+            QueryLimits,
             ParserCache,
             ValidationCache,
             partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
