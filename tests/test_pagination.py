@@ -70,3 +70,18 @@ async def test_updated_since_with_update_order_returns_changes_only(
     body = await gql(client, PAGE, {"first": 100, "order": "UPDATED_AT", "since": "2029-12-31T00:00:00Z"})
 
     assert [e["node"]["publicName"] for e in body["data"]["congregations"]["edges"]] == ["Changed"]
+
+
+async def test_cursors_selected_through_fragments_are_real(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    for i in range(3):
+        await f.congregation(db, public_name=f"F{i}")
+    await db.commit()
+    query = """fragment E on CongregationEdge { cursor }
+      { congregations(first: 3) { edges { ...E node { publicName } } } }"""
+
+    edges = (await gql(client, query))["data"]["congregations"]["edges"]
+
+    assert all(edge["cursor"] for edge in edges)
+    after = await gql(client, "query($c: String) { congregations(first: 1, after: $c) { nodes { publicName } } }",
+                      {"c": edges[1]["cursor"]})  # fmt: skip
+    assert after["data"]["congregations"]["nodes"] == [{"publicName": edges[2]["node"]["publicName"]}]

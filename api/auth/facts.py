@@ -114,9 +114,12 @@ def _dispatched_incidents(viewer: Viewer) -> Select[Any]:
     return select(IncidentDispatch.incident_id).where(IncidentDispatch.member_id == viewer.member_id)
 
 
-_ALL = tuple(Role)
 _FACTS = {
-    "congregation_ids": (_ALL, _congregations),
+    # only the relations some role's grants use: ROUTED, STAFFING (api/auth/fields.py)
+    "congregation_ids": (
+        (Role.ACCOMPANIMENT_COORDINATOR, Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER),
+        _congregations,
+    ),
     "supported_case_ids": ((Role.SANCTUARY_COORDINATOR, Role.ORG_ADMIN), _supported_cases),
     "hosted_person_ids": ((Role.SANCTUARY_COORDINATOR,), _hosted_persons),
     "assigned_shift_ids": ((Role.HOSPITALITY_VOLUNTEER,), _assigned_shifts),

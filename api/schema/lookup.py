@@ -85,21 +85,22 @@ def _relations_of(info: Info, type_name: str) -> dict[str, dict[str, Any]]:
 
 def _node_field_names(selected: Iterable[Selection]) -> set[str]:
     names: set[str] = set()
-    for connection in _fields(selected):
-        for part in _fields(connection.selections):
+    for connection in selected_fields(selected):
+        for part in selected_fields(connection.selections):
             if part.name == "nodes":
-                names |= {f.name for f in _fields(part.selections)}
+                names |= {f.name for f in selected_fields(part.selections)}
             elif part.name == "edges":
-                for node in (f for f in _fields(part.selections) if f.name == "node"):
-                    names |= {f.name for f in _fields(node.selections)}
+                for node in (f for f in selected_fields(part.selections) if f.name == "node"):
+                    names |= {f.name for f in selected_fields(node.selections)}
     return names
 
 
-def _fields(selections: Iterable[Selection]) -> list[SelectedField]:
+def selected_fields(selections: Iterable[Selection]) -> list[SelectedField]:
+    """The fields of a selection set, with fragments flattened."""
     found: list[SelectedField] = []
     for selection in selections:
         if isinstance(selection, SelectedField):
             found.append(selection)
         else:
-            found += _fields(selection.selections)
+            found += selected_fields(selection.selections)
     return found

@@ -15,7 +15,7 @@ from api.models.base import Tier
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
-from api.schema.lookup import prefetch
+from api.schema.lookup import prefetch, selected_fields
 
 MAX_PAGE_SIZE = 100
 
@@ -159,7 +159,11 @@ async def paginate(
         rows.reverse()
     await prefetch(info, TYPE_NAMES[model], rows)
     attribute = "updated_at" if order is ConnectionOrder.UPDATED_AT else "created_at"
-    edges = [Edge(cursor=encode_cursor(page.name, getattr(r, attribute), r.id), node=r) for r in rows]
+    cursors = _cursors_selected(info)
+    edges = [
+        Edge(cursor=encode_cursor(page.name, getattr(r, attribute), r.id) if cursors(i, len(rows)) else "", node=r)
+        for i, r in enumerate(rows)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -169,6 +173,15 @@ async def paginate(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+def _cursors_selected(info: Info) -> Callable[[int, int], bool]:
+    """Which edges need a cursor: all when edges { cursor } is selected, else only the ends for pageInfo."""
+    for connection in selected_fields(info.selected_fields):
+        for part in selected_fields(connection.selections):
+            if part.name == "edges" and any(f.name == "cursor" for f in selected_fields(part.selections)):
+                return lambda index, count: True
+    return lambda index, count: index in (0, count - 1)
 
 
 def sort_value(row: Any, order: ConnectionOrder) -> datetime:

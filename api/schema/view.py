@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -67,7 +67,10 @@ class SanctuaryGraphQL(AudienceView):
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         started = time.perf_counter()
-        response = await self._handle(request)
+        try:
+            response = await self._handle(request)
+        except ClientDisconnect:  # the client went away mid-request; its transaction was rolled back
+            return Response(status_code=499)
         ctx: Context | None = getattr(request.state, "graphql_context", None)
         logger.info(
             "graphql operation=%s document=%s status=%s outcome=%s duration_ms=%.1f",
