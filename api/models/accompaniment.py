@@ -26,6 +26,10 @@ class AccompanimentRequest(Entity):
     __table_args__ = (
         Index("ix_accompaniment_request_created_keyset", "created_at", "id"),
         Index("ix_accompaniment_request_updated_keyset", "updated_at", "id"),
+        # keyset pages of one organization's requests, and of those routed to one congregation
+        Index("ix_accompaniment_request_org_created_keyset", "organization_id", "created_at", "id"),
+        Index("ix_accompaniment_request_org_updated_keyset", "organization_id", "updated_at", "id"),
+        Index("ix_accompaniment_request_congregation_keyset", "congregation_id", "created_at", "id"),
     )
 
     organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")

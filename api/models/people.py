@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, relationship
 
 from api.models.base import Entity, Tier, enum_column, field, sealed, uuid_fk
@@ -50,6 +50,7 @@ class Person(Entity):
     """Someone the network protects: a guest in sanctuary, a person accompanied, a person affected by a raid."""
 
     __tablename__ = "person"
+    __table_args__ = (Index("ix_person_org_created_keyset", "organization_id", "created_at", "id"),)
 
     organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     preferred_name: Mapped[str] = field(Tier.T2, String(120), nullable=False)
