@@ -153,7 +153,7 @@ def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any
 def relations(viewer: Viewer, facts: Facts, row: Any) -> set[Relation]:
     """How the viewer is tied to ``row``."""
     found = {R.OWNER} if getattr(row, "organization_id", None) == viewer.organization_id else set()
-    extra = _RELATIONS.get(type(row))
+    extra = _RELATIONS.get(getattr(row, "__model__", type(row)))
     return found | extra(viewer, facts, row) if extra else found
 
 

@@ -14,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from api.auth.facts import NO_FACTS, Facts
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
+from api.schema.records import record_class
 
 if TYPE_CHECKING:
     from api.schema.loaders import Loaders
@@ -53,6 +54,12 @@ class Context:
     async def scalars(self, statement: Select[Any]) -> list[Any]:
         """Run a statement and return the first column of every row."""
         return list((await self.execute(statement)).scalars().all())
+
+    async def records(self, model: type[Any], statement: Select[Any]) -> list[Any]:
+        """Run an access-scoped ``select(model)`` and return read-only records of its rows."""
+        make = record_class(model)
+        result = await self.execute(statement.with_only_columns(*model.__table__.columns))
+        return [make(*row) for row in result]
 
     def exclusive(self) -> asyncio.Lock:
         """Hold the session alone (services that run several statements)."""

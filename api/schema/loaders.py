@@ -66,7 +66,7 @@ class Loaders:
 
     async def _load_by_id(self, model: type[Any], ids: Sequence[uuid.UUID]) -> list[Any]:
         statement = readable(self._context.viewer, model).where(model.id.in_(ids))
-        found = {row.id: row for row in await self._context.scalars(statement)}
+        found = {row.id: row for row in await self._context.records(model, statement)}
         cache = self._rows[model]
         for i in ids:
             cache[i] = found.get(i)
@@ -78,7 +78,7 @@ class Loaders:
             readable(self._context.viewer, model).where(foreign_key.in_(keys)).order_by(model.created_at, model.id)
         )
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        for row in await self._context.scalars(statement):
+        for row in await self._context.records(model, statement):
             grouped[getattr(row, foreign_key.key)].append(row)
         cache = self._child_rows[foreign_key]
         for key in keys:

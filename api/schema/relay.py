@@ -16,6 +16,7 @@ from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
 from api.schema.lookup import prefetch, selected_fields
+from api.schema.records import record_class
 
 MAX_PAGE_SIZE = 100
 
@@ -41,9 +42,11 @@ def node_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[t
     """Declare a type implementing Node whose resolvers receive ``model`` rows as roots."""
 
     def wrap(cls: type[Any]) -> Any:
-        TYPE_NAMES[model] = cls.__name__
+        record = record_class(model)
+        TYPE_NAMES[model] = TYPE_NAMES[record] = cls.__name__
         MODELS[cls.__name__] = model
-        model.global_id = property(lambda row: encode_global_id(cls.__name__, row.id))  # read by Node.id
+        global_id = property(lambda row: encode_global_id(cls.__name__, row.id))  # read by Node.id
+        model.global_id = record.global_id = global_id
         return row_type(model, floor=floor, description=description)(cls)
 
     return wrap
@@ -53,7 +56,8 @@ def row_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[ty
     """Declare a type whose resolvers receive ``model`` rows as roots; ``floor`` is the tier its rows need."""
 
     def wrap(cls: type[Any]) -> Any:
-        cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, model))
+        kinds = (model, record_class(model))
+        cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, kinds))
         FLOORS[cls.__name__] = floor
         RECORD_MODELS[cls.__name__] = model
         return strawberry.type(cls, description=description)
@@ -152,7 +156,7 @@ async def paginate(
     if page.position is not None:
         statement = statement.where(key > tuple_(*page.position) if page.forward else key < tuple_(*page.position))
     ordering = (sort.asc(), model.id.asc()) if page.forward else (sort.desc(), model.id.desc())
-    rows = await info.context.scalars(statement.order_by(*ordering).limit(page.size + 1))
+    rows = await info.context.records(model, statement.order_by(*ordering).limit(page.size + 1))
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
