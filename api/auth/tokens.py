@@ -47,8 +47,9 @@ async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewe
     now = datetime.now(UTC)
     row = (
         await session.execute(
-            select(PersonalAccessToken.id, Member, Organization.kind, Organization.region_id)
-            .join(Member, Member.id == PersonalAccessToken.member_id)
+            select(Member.id, Member.organization_id, Member.roles, Member.region_id, Organization.kind,
+                   Organization.region_id.label("org_region"))
+            .join(PersonalAccessToken, PersonalAccessToken.member_id == Member.id)
             .join(Organization, Organization.id == Member.organization_id)
             .where(
                 PersonalAccessToken.token_hash == hash_token(secret),
@@ -57,16 +58,15 @@ async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewe
                 Member.active,
             )
         )
-    ).one_or_none()
+    ).one_or_none()  # fmt: skip
     if row is None:
         return None
-    _token_id, member, kind, org_region = row
     return Viewer(
-        member_id=member.id,
-        organization_id=member.organization_id,
-        organization_kind=kind,
-        roles=frozenset(Role(r) for r in member.roles),
-        region_ids=frozenset(r for r in (org_region, member.region_id) if r is not None),
+        member_id=row.id,
+        organization_id=row.organization_id,
+        organization_kind=row.kind,
+        roles=frozenset(Role(r) for r in row.roles),
+        region_ids=frozenset(r for r in (row.org_region, row.region_id) if r is not None),
     )
 
 

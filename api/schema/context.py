@@ -58,7 +58,10 @@ class Context:
     async def records(self, model: type[Any], statement: Select[Any]) -> list[Any]:
         """Run an access-scoped ``select(model)`` and return read-only records of its rows."""
         make = record_class(model)
-        result = await self.execute(statement.with_only_columns(*model.__table__.columns))
+        columns = statement.with_only_columns(*model.__table__.columns)
+        async with self._lock:  # plain column rows: the Core connection is enough (no ORM result setup)
+            connection = await self.session.connection()
+            result = await connection.execute(columns)
         return [make(*row) for row in result]
 
     def exclusive(self) -> asyncio.Lock:
