@@ -147,3 +147,30 @@ async def test_bad_credentials_get_401_with_www_authenticate(client: httpx.Async
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert "snt_pat_not-a-real-token" not in response.text
+
+
+async def test_expired_personal_token_is_refused_on_the_next_request(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    from sqlalchemy import update
+
+    from api.auth.tokens import hash_token
+    from api.models import PersonalAccessToken
+
+    member = await f.member(db, await f.organization(db, OrganizationKind.LEGAL_AID), Role.LEGAL_ADVOCATE)
+    token = await f.token_for(db, member)
+    await db.commit()
+    assert (await gql(client, "{ me { alias } }", token=token))["data"]["me"] is not None
+
+    await db.execute(
+        update(PersonalAccessToken)
+        .where(PersonalAccessToken.token_hash == hash_token(token))
+        .values(expires_at=f.datetime.now(f.UTC) - f.timedelta(seconds=1))
+    )
+    await db.commit()
+
+    response = await client.post(
+        "/graphql", json={"query": "{ me { alias } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
