@@ -174,3 +174,25 @@ async def test_expired_personal_token_is_refused_on_the_next_request(
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+FILTERED = """query($from: DateTime) { accompanimentRequests(first: 10, appointmentFrom: $from) { nodes { kind } } }"""
+
+
+async def test_filters_on_restricted_fields_only_match_the_viewers_own_organizations_rows(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    legal = await f.organization(db, OrganizationKind.LEGAL_AID)
+    host = await f.congregation(db)
+    await f.accompaniment_request(db, sealer, legal, await f.person(db, sealer, legal), congregation_id=host.id)
+    owner = await f.token_for(db, await f.member(db, legal, Role.LEGAL_ADVOCATE))
+    routed = await f.token_for(
+        db, await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
+    )
+    await db.commit()
+    since = {"from": "2000-01-01T00:00:00Z"}
+
+    unfiltered = await gql(client, "{ accompanimentRequests(first: 10) { nodes { kind } } }", token=routed)
+    assert len(unfiltered["data"]["accompanimentRequests"]["nodes"]) == 1  # the coordinator sees the request
+    assert (await gql(client, FILTERED, since, token=routed))["data"]["accompanimentRequests"]["nodes"] == []
+    assert len((await gql(client, FILTERED, since, token=owner))["data"]["accompanimentRequests"]["nodes"]) == 1

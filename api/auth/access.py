@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
+from api.auth import ties
 from api.auth.viewer import Viewer
 from api.models import (
     AccompanimentAssignment,
@@ -41,9 +42,7 @@ from api.models import (
 )
 from api.models.enums import (
     AdvocacyStatus,
-    AssignmentStatus,
     Role,
-    ShiftAssignmentStatus,
     Verification,
     Visibility,
 )
@@ -53,12 +52,12 @@ OWN_ORG_ROLES = (Role.ORG_ADMIN,)
 
 def regions(viewer: Viewer) -> Select[Any]:
     """Regions are coarse geography, for members (anonymous viewers get alerts' coarse areas instead)."""
-    return select(Region).where(_member(viewer))
+    return select(Region).where(ties.member(viewer))
 
 
 def organizations(viewer: Viewer) -> Select[Any]:
     """Organizations are network-level records."""
-    return select(Organization).where(_member(viewer))
+    return select(Organization).where(ties.member(viewer))
 
 
 def congregations(viewer: Viewer) -> Select[Any]:
@@ -70,7 +69,7 @@ def congregations(viewer: Viewer) -> Select[Any]:
 
 def members(viewer: Viewer) -> Select[Any]:
     """Active members are visible to the network by alias; inactive ones only to their organization."""
-    return select(Member).where(_member(viewer), or_(Member.active, _own(viewer, Member.organization_id)))
+    return select(Member).where(ties.member(viewer), or_(Member.active, ties.own(viewer, Member.organization_id)))
 
 
 def trainings(viewer: Viewer) -> Select[Any]:
@@ -82,11 +81,21 @@ def persons(viewer: Viewer) -> Select[Any]:
     """Protected people: their organization's admins and legal advocates, and the roles tied to them."""
     return select(Person).where(
         or_(
-            _role_in_own(viewer, Person.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE, Role.NETWORK_COORDINATOR),
-            _if(viewer, Role.SANCTUARY_COORDINATOR, Person.id.in_(_hosted(viewer, SanctuaryCase.person_id))),
-            _if(viewer, Role.HOSPITALITY_VOLUNTEER, Person.id.in_(_volunteer_cases(viewer, SanctuaryCase.person_id))),
-            _if(viewer, Role.ACCOMPANIMENT_COORDINATOR, Person.id.in_(_routed(viewer, AccompanimentRequest.person_id))),
-            _if(viewer, Role.ACCOMPANIER, Person.id.in_(_assigned(viewer, AccompanimentRequest.person_id))),
+            ties.role_in_own(
+                viewer, Person.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE, Role.NETWORK_COORDINATOR
+            ),
+            ties.when(viewer, Role.SANCTUARY_COORDINATOR, Person.id.in_(ties.hosted(viewer, SanctuaryCase.person_id))),
+            ties.when(
+                viewer, Role.HOSPITALITY_VOLUNTEER, Person.id.in_(ties.volunteer_cases(viewer, SanctuaryCase.person_id))
+            ),
+            ties.when(
+                viewer,
+                Role.ACCOMPANIMENT_COORDINATOR,
+                Person.id.in_(ties.routed(viewer, AccompanimentRequest.person_id)),
+            ),
+            ties.when(
+                viewer, Role.ACCOMPANIER, Person.id.in_(ties.assigned_requests(viewer, AccompanimentRequest.person_id))
+            ),
         )
     )
 
@@ -94,7 +103,7 @@ def persons(viewer: Viewer) -> Select[Any]:
 def household_links(viewer: Viewer) -> Select[Any]:
     """Household links: the registering organization's admins and legal advocates."""
     return select(HouseholdLink).where(
-        _role_in_own(viewer, HouseholdLink.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE)
+        ties.role_in_own(viewer, HouseholdLink.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE)
     )
 
 
@@ -102,11 +111,15 @@ def sanctuary_cases(viewer: Viewer) -> Select[Any]:
     """The host's coordinators and admins; supporting congregations; volunteers on its shifts; the hub."""
     return select(SanctuaryCase).where(
         or_(
-            _role_in_own(viewer, SanctuaryCase.organization_id, Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR),
-            _if(viewer, (Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR), SanctuaryCase.id.in_(_supported(viewer))),
-            _if(viewer, Role.HOSPITALITY_VOLUNTEER, SanctuaryCase.id.in_(_volunteer_cases(viewer, SanctuaryCase.id))),
-            _if(viewer, Role.NETWORK_COORDINATOR, true()),
-            _if(viewer, Role.ORGANIZER, SanctuaryCase.public_story_consent.is_(True)),
+            ties.role_in_own(viewer, SanctuaryCase.organization_id, Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR),
+            ties.when(
+                viewer, (Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR), SanctuaryCase.id.in_(ties.supported_cases(viewer))
+            ),
+            ties.when(
+                viewer, Role.HOSPITALITY_VOLUNTEER, SanctuaryCase.id.in_(ties.volunteer_cases(viewer, SanctuaryCase.id))
+            ),
+            ties.when(viewer, Role.NETWORK_COORDINATOR, true()),
+            ties.when(viewer, Role.ORGANIZER, SanctuaryCase.public_story_consent.is_(True)),
         )
     )
 
@@ -118,13 +131,13 @@ def case_supporters(viewer: Viewer) -> Select[Any]:
 
 def hospitality_shifts(viewer: Viewer) -> Select[Any]:
     """Shifts of cases the viewer coordinates, shifts its congregation staffs, and its own."""
-    staffing = HospitalityShift.supporting_congregation_id.in_(_congregation_ids(viewer))
+    staffing = HospitalityShift.supporting_congregation_id.in_(ties.congregations(viewer))
     return select(HospitalityShift).where(
         or_(
-            _role_in_own(viewer, HospitalityShift.organization_id, Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR),
-            _if(viewer, (Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER, Role.ORG_ADMIN), staffing),
-            _if(viewer, Role.HOSPITALITY_VOLUNTEER, HospitalityShift.id.in_(_assigned_shifts(viewer))),
-            _if(viewer, Role.NETWORK_COORDINATOR, true()),
+            ties.role_in_own(viewer, HospitalityShift.organization_id, Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR),
+            ties.when(viewer, (Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER, Role.ORG_ADMIN), staffing),
+            ties.when(viewer, Role.HOSPITALITY_VOLUNTEER, HospitalityShift.id.in_(ties.assigned_shifts(viewer))),
+            ties.when(viewer, Role.NETWORK_COORDINATOR, true()),
         )
     )
 
@@ -134,7 +147,7 @@ def shift_assignments(viewer: Viewer) -> Select[Any]:
     return select(ShiftAssignment).where(
         or_(
             ShiftAssignment.shift_id.in_(_ids(hospitality_shifts(viewer), HospitalityShift)),
-            _self(viewer, ShiftAssignment.member_id),
+            ties.itself(viewer, ShiftAssignment.member_id),
         )
     )
 
@@ -143,14 +156,18 @@ def accompaniment_requests(viewer: Viewer) -> Select[Any]:
     """The submitting organization; coordinators of the congregation (or network) it is routed to; assignees."""
     routed = or_(
         AccompanimentRequest.congregation_id.is_(None),
-        AccompanimentRequest.congregation_id.in_(_congregation_ids(viewer)),
+        AccompanimentRequest.congregation_id.in_(ties.congregations(viewer)),
     )
     return select(AccompanimentRequest).where(
         or_(
-            _role_in_own(viewer, AccompanimentRequest.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE),
-            _if(viewer, Role.ACCOMPANIMENT_COORDINATOR, routed),
-            _if(viewer, Role.ACCOMPANIER, AccompanimentRequest.id.in_(_assigned(viewer, AccompanimentRequest.id))),
-            _if(viewer, Role.NETWORK_COORDINATOR, true()),
+            ties.role_in_own(viewer, AccompanimentRequest.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE),
+            ties.when(viewer, Role.ACCOMPANIMENT_COORDINATOR, routed),
+            ties.when(
+                viewer,
+                Role.ACCOMPANIER,
+                AccompanimentRequest.id.in_(ties.assigned_requests(viewer, AccompanimentRequest.id)),
+            ),
+            ties.when(viewer, Role.NETWORK_COORDINATOR, true()),
         )
     )
 
@@ -160,38 +177,44 @@ def accompaniment_assignments(viewer: Viewer) -> Select[Any]:
     return select(AccompanimentAssignment).where(
         or_(
             AccompanimentAssignment.request_id.in_(_ids(accompaniment_requests(viewer), AccompanimentRequest)),
-            _self(viewer, AccompanimentAssignment.member_id),
+            ties.itself(viewer, AccompanimentAssignment.member_id),
         )
     )
 
 
+_BROADCAST = RapidResponseIncident.broadcast_at.is_not(None) & (
+    RapidResponseIncident.verification == Verification.CONFIRMED
+)
+
+
 def incidents(viewer: Viewer) -> Select[Any]:
     """Members see the network's incidents (coarse fields); anonymous viewers only broadcast alerts."""
-    if viewer.is_anonymous:
-        return select(RapidResponseIncident).where(
-            RapidResponseIncident.broadcast_at.is_not(None),
-            RapidResponseIncident.verification == Verification.CONFIRMED,
-        )
-    return select(RapidResponseIncident)
+    return select(RapidResponseIncident).where(ties.member(viewer) | _BROADCAST)
+
+
+def broadcast_alerts(viewer: Viewer) -> Select[Any]:
+    """Confirmed incidents that were broadcast: the public alerts (a subset of ``incidents``)."""
+    return incidents(viewer).where(_BROADCAST)
 
 
 def incident_dispatches(viewer: Viewer) -> Select[Any]:
     """Dispatches: the holding organization's dispatchers and admins, and the responder's own."""
     return select(IncidentDispatch).where(
         or_(
-            _role_in_own(viewer, IncidentDispatch.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
-            _self(viewer, IncidentDispatch.member_id),
+            ties.role_in_own(viewer, IncidentDispatch.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
+            ties.itself(viewer, IncidentDispatch.member_id),
         )
     )
 
 
 def incident_timeline_events(viewer: Viewer) -> Select[Any]:
     """Timelines: the holding organization's dispatchers and admins, and responders dispatched there."""
-    dispatched = select(IncidentDispatch.incident_id).where(_self(viewer, IncidentDispatch.member_id))
     return select(IncidentTimelineEvent).where(
         or_(
-            _role_in_own(viewer, IncidentTimelineEvent.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
-            _if(viewer, Role.RR_RESPONDER, IncidentTimelineEvent.incident_id.in_(dispatched)),
+            ties.role_in_own(viewer, IncidentTimelineEvent.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
+            ties.when(
+                viewer, Role.RR_RESPONDER, IncidentTimelineEvent.incident_id.in_(ties.dispatched_incidents(viewer))
+            ),
         )
     )
 
@@ -231,18 +254,18 @@ def audit_events(viewer: Viewer) -> Select[Any]:
 
 def personal_access_tokens(viewer: Viewer) -> Select[Any]:
     """Personal tokens: one's own, and all of the organization's members' for its admins."""
-    own_members = select(Member.id).where(_own(viewer, Member.organization_id))
+    own_members = select(Member.id).where(ties.own(viewer, Member.organization_id))
     return select(PersonalAccessToken).where(
         or_(
-            _self(viewer, PersonalAccessToken.member_id),
-            _if(viewer, Role.ORG_ADMIN, PersonalAccessToken.member_id.in_(own_members)),
+            ties.itself(viewer, PersonalAccessToken.member_id),
+            ties.when(viewer, Role.ORG_ADMIN, PersonalAccessToken.member_id.in_(own_members)),
         )
     )
 
 
 def partner_apps(viewer: Viewer) -> Select[Any]:
     """Partner apps: their organization's admins."""
-    return select(OAuthClient).where(_role_in_own(viewer, OAuthClient.organization_id, Role.ORG_ADMIN))
+    return select(OAuthClient).where(ties.role_in_own(viewer, OAuthClient.organization_id, Role.ORG_ADMIN))
 
 
 READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
@@ -270,68 +293,19 @@ READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
 }
 
 
+def filterable_on_restricted(viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
+    """Rows a viewer may filter on a T2/T3 column of: only its own organization's (a filter on a value
+    one may not read would reveal it through which rows match)."""
+    return ties.own(viewer, model.organization_id)
+
+
 def readable(viewer: Viewer, model: type[Any]) -> Select[Any]:
     """The rows of ``model`` the viewer may read, as a SELECT to refine (never widen)."""
     return READABLE[model](viewer)
 
 
-def _member(viewer: Viewer) -> ColumnElement[bool]:
-    return false() if viewer.is_anonymous else true()
-
-
-def _own(viewer: Viewer, column: Any) -> ColumnElement[bool]:
-    return false() if viewer.is_anonymous else column == viewer.organization_id
-
-
-def _role_in_own(viewer: Viewer, column: Any, *roles: Role) -> ColumnElement[bool]:
-    return _own(viewer, column) if viewer.has_role(*roles) else false()
-
-
-def _if(viewer: Viewer, roles: Role | tuple[Role, ...], condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    wanted = roles if isinstance(roles, tuple) else (roles,)
-    return condition if viewer.has_role(*wanted) else false()
-
-
-def _self(viewer: Viewer, column: Any) -> ColumnElement[bool]:
-    return false() if viewer.member_id is None else column == viewer.member_id
-
-
 def _ids(statement: Select[Any], model: type[Any]) -> Select[Any]:
     return statement.with_only_columns(model.id)
-
-
-def _congregation_ids(viewer: Viewer) -> Select[Any]:
-    return select(Congregation.id).where(_own(viewer, Congregation.organization_id))
-
-
-def _supported(viewer: Viewer) -> Select[Any]:
-    return select(CaseSupporter.case_id).where(CaseSupporter.congregation_id.in_(_congregation_ids(viewer)))
-
-
-def _hosted(viewer: Viewer, column: Any) -> Select[Any]:
-    return select(column).where(_own(viewer, SanctuaryCase.organization_id))
-
-
-def _assigned_shifts(viewer: Viewer) -> Select[Any]:
-    return select(ShiftAssignment.shift_id).where(
-        _self(viewer, ShiftAssignment.member_id), ShiftAssignment.status != ShiftAssignmentStatus.WITHDRAWN
-    )
-
-
-def _volunteer_cases(viewer: Viewer, column: Any) -> Select[Any]:
-    shifts = select(HospitalityShift.case_id).where(HospitalityShift.id.in_(_assigned_shifts(viewer)))
-    return select(column).where(SanctuaryCase.id.in_(shifts))
-
-
-def _routed(viewer: Viewer, column: Any) -> Select[Any]:
-    return select(column).where(AccompanimentRequest.congregation_id.in_(_congregation_ids(viewer)))
-
-
-def _assigned(viewer: Viewer, column: Any) -> Select[Any]:
-    mine = select(AccompanimentAssignment.request_id).where(
-        _self(viewer, AccompanimentAssignment.member_id), AccompanimentAssignment.status != AssignmentStatus.DECLINED
-    )
-    return select(column).where(AccompanimentRequest.id.in_(mine))
 
 
 _ALL_MEMBERS = frozenset(Role)

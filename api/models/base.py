@@ -48,6 +48,11 @@ def field(tier: Tier, *args: Any, **kwargs: Any) -> Any:
     return mapped_column(*args, info={**info, "tier": tier}, **kwargs)
 
 
+def column_tier(column: Any) -> Tier:
+    """The tier declared on a mapped column attribute (e.g. ``Person.legal_name``)."""
+    return Tier(column.property.columns[0].info["tier"])
+
+
 def sealed(**kwargs: Any) -> Any:
     """A T3 column: AES-256-GCM ciphertext produced by ``api.crypto`` before it reaches the database."""
     return mapped_column(LargeBinary, nullable=True, info={"tier": Tier.T3, "sealed": True}, **kwargs)

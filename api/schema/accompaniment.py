@@ -33,7 +33,6 @@ from api.schema.filters import (
     apply_range,
     apply_region,
     apply_updated_since,
-    owned_only,
 )
 from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
@@ -159,14 +158,17 @@ class AccompanimentQueries:
         updated_since: UpdatedSinceArg = None,
     ) -> Connection[AccompanimentRequest]:  # fmt: skip
         statement = readable(info.context.viewer, RequestRow)
-        statement = apply_in(statement, RequestRow.status, status, "status")
-        statement = apply_in(statement, RequestRow.kind, kind, "kind")
+        statement = apply_in(statement, info.context.viewer, RequestRow.status, status, "status")
+        statement = apply_in(statement, info.context.viewer, RequestRow.kind, kind, "kind")
         statement = apply_region(statement, RequestRow.region_id, region)
-        if appointment_from is not None or appointment_before is not None:  # appointment times are T2
-            statement = owned_only(statement, RequestRow.organization_id, info)
-            statement = apply_range(
-                statement, RequestRow.appointment_at, appointment_from, appointment_before, "appointment"
-            )
+        statement = apply_range(
+            statement,
+            info.context.viewer,
+            RequestRow.appointment_at,
+            appointment_from,
+            appointment_before,
+            "appointment",
+        )
         statement = apply_updated_since(statement, RequestRow, updated_since)
         return await paginate(
             info, statement, RequestRow, name="accompanimentRequests", order=order_by,

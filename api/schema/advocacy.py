@@ -90,9 +90,13 @@ class AdvocacyQueries:
         starts_before: Annotated[datetime | None, strawberry.argument(description="Starting before.")] = None,
         updated_since: UpdatedSinceArg = None,
     ) -> Connection[AdvocacyAction]:  # fmt: skip
-        statement = apply_in(readable(info.context.viewer, ActionRow), ActionRow.status, status, "status")
-        statement = apply_in(statement, ActionRow.level, level, "level")
-        statement = apply_range(statement, ActionRow.starts_at, starts_from, starts_before, "starts")
+        statement = apply_in(
+            readable(info.context.viewer, ActionRow), info.context.viewer, ActionRow.status, status, "status"
+        )
+        statement = apply_in(statement, info.context.viewer, ActionRow.level, level, "level")
+        statement = apply_range(
+            statement, info.context.viewer, ActionRow.starts_at, starts_from, starts_before, "starts"
+        )
         statement = apply_updated_since(statement, ActionRow, updated_since)
         return await paginate(
             info, statement, ActionRow, name="advocacyActions", order=order_by,

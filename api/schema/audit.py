@@ -53,7 +53,9 @@ class AuditQueries:
     ) -> Connection[AuditEvent]:  # fmt: skip
         page = Page("auditEvents", first, after, None, None)
         statement = readable(info.context.viewer, AuditRow)
-        statement = apply_range(statement, AuditRow.occurred_at, occurred_from, occurred_before, "occurred")
+        statement = apply_range(
+            statement, info.context.viewer, AuditRow.occurred_at, occurred_from, occurred_before, "occurred"
+        )
         if page.position is not None:
             from sqlalchemy import tuple_
 

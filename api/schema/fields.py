@@ -19,7 +19,7 @@ from sqlalchemy import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.fields import field_access
-from api.models.base import Tier
+from api.models.base import Tier, column_tier
 from api.schema.context import Info
 
 TIER_NOTES = {
@@ -29,11 +29,6 @@ TIER_NOTES = {
     Tier.T3: "Critical (T3): encrypted at rest, every read audited; the owning organization only, "
     "null otherwise (see `extensions.withheld`).",
 }
-
-
-def column_tier(column: InstrumentedAttribute[Any]) -> Tier:
-    """The tier declared on a model column."""
-    return Tier(column.property.columns[0].info["tier"])
 
 
 def _python_type(column: InstrumentedAttribute[Any]) -> Any:

@@ -8,6 +8,9 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
+from api.auth.access import filterable_on_restricted
+from api.auth.viewer import Viewer
+from api.models.base import Tier, column_tier
 from api.schema.errors import BadRequestError
 from api.schema.relay import parse_id
 
@@ -30,15 +33,23 @@ def apply_updated_since(statement: Select[Any], model: type[Any], since: datetim
     return statement.where(model.updated_at >= since)
 
 
+def _restricted(statement: Select[Any], viewer: Viewer, column: Any) -> Select[Any]:
+    if column_tier(column) < Tier.T2:
+        return statement
+    return statement.where(filterable_on_restricted(viewer, column.class_))
+
+
 def apply_range(
-    statement: Select[Any], column: Any, start: datetime | None, end: datetime | None, label: str
+    statement: Select[Any], viewer: Viewer, column: Any, start: datetime | None, end: datetime | None, label: str
 ) -> Select[Any]:
-    """Restrict ``column`` to [start, end)."""
+    """Restrict ``column`` to [start, end) (on a T2/T3 column: among the viewer's own organization's rows)."""
     for value in (start, end):
         if value is not None and value.tzinfo is None:
             raise BadRequestError(f"`{label}` bounds need a UTC offset.", code="INVALID_DATE")
     if start is not None and end is not None and end <= start:
         raise BadRequestError(f"`{label}` range is empty: the end must be after the start.", code="INVALID_DATE")
+    if start is not None or end is not None:
+        statement = _restricted(statement, viewer, column)
     if start is not None:
         statement = statement.where(column >= start)
     if end is not None:
@@ -51,15 +62,10 @@ def apply_region(statement: Select[Any], column: Any, region: strawberry.ID | No
     return statement if region is None else statement.where(column == parse_id(region, "Region"))
 
 
-def apply_in(statement: Select[Any], column: Any, values: list[Any] | None, label: str) -> Select[Any]:
-    """Restrict ``column`` to the given enum values (at most 50)."""
+def apply_in(statement: Select[Any], viewer: Viewer, column: Any, values: list[Any] | None, label: str) -> Select[Any]:
+    """Restrict ``column`` to the given enum values, at most 50 (on a T2/T3 column: own organization's rows)."""
     if values is None:
         return statement
     if len(values) > 50:
         raise BadRequestError(f"`{label}` accepts at most 50 values.", code="TOO_MANY_VALUES")
-    return statement.where(column.in_(values))
-
-
-def owned_only(statement: Select[Any], owner_column: Any, info: Any) -> Select[Any]:
-    """Filtering on a T2 field would reveal it: such filters only match the viewer's own organization's rows."""
-    return statement.where(owner_column == info.context.viewer.organization_id)
+    return _restricted(statement, viewer, column).where(column.in_(values))

@@ -117,7 +117,7 @@ class NetworkQueries:
         region: RegionArg = None, updated_since: UpdatedSinceArg = None,
     ) -> Connection[Organization]:  # fmt: skip
         statement = readable(info.context.viewer, OrganizationRow)
-        statement = apply_in(statement, OrganizationRow.kind, kind, "kind")
+        statement = apply_in(statement, info.context.viewer, OrganizationRow.kind, kind, "kind")
         statement = apply_region(statement, OrganizationRow.region_id, region)
         statement = apply_updated_since(statement, OrganizationRow, updated_since)
         return await paginate(
@@ -135,7 +135,7 @@ class NetworkQueries:
         region: RegionArg = None, updated_since: UpdatedSinceArg = None,
     ) -> Connection[Congregation]:  # fmt: skip
         statement = readable(info.context.viewer, CongregationRow)
-        statement = apply_in(statement, CongregationRow.commitment, commitment, "commitment")
+        statement = apply_in(statement, info.context.viewer, CongregationRow.commitment, commitment, "commitment")
         if region is not None:
             in_region = apply_region(
                 readable(info.context.viewer, OrganizationRow), OrganizationRow.region_id, region

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.auth import access
 from api.auth.access import readable
 from api.models import IncidentDispatch as DispatchRow
 from api.models import IncidentTimelineEvent as TimelineRow
@@ -142,11 +143,13 @@ class RapidResponseQueries:
         updated_since: UpdatedSinceArg = None,
     ) -> Connection[RapidResponseIncident]:  # fmt: skip
         statement = readable(info.context.viewer, IncidentRow)
-        statement = apply_in(statement, IncidentRow.kind, kind, "kind")
-        statement = apply_in(statement, IncidentRow.status, status, "status")
-        statement = apply_in(statement, IncidentRow.verification, verification, "verification")
+        statement = apply_in(statement, info.context.viewer, IncidentRow.kind, kind, "kind")
+        statement = apply_in(statement, info.context.viewer, IncidentRow.status, status, "status")
+        statement = apply_in(statement, info.context.viewer, IncidentRow.verification, verification, "verification")
         statement = apply_region(statement, IncidentRow.region_id, region)
-        statement = apply_range(statement, IncidentRow.reported_at, reported_from, reported_before, "reported")
+        statement = apply_range(
+            statement, info.context.viewer, IncidentRow.reported_at, reported_from, reported_before, "reported"
+        )
         statement = apply_updated_since(statement, IncidentRow, updated_since)
         return await paginate(
             info, statement, IncidentRow, name="rapidResponseIncidents", order=order_by,
@@ -158,10 +161,10 @@ class RapidResponseQueries:
         self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
         before: BeforeArg = None, region: RegionArg = None, kind: IncidentKindArg = None,
     ) -> Connection[RapidResponseIncident]:  # fmt: skip
-        statement = readable(info.context.viewer, IncidentRow).where(
-            IncidentRow.broadcast_at.is_not(None), IncidentRow.verification == Verification.CONFIRMED
+        statement = access.broadcast_alerts(info.context.viewer)
+        statement = apply_region(
+            apply_in(statement, info.context.viewer, IncidentRow.kind, kind, "kind"), IncidentRow.region_id, region
         )
-        statement = apply_region(apply_in(statement, IncidentRow.kind, kind, "kind"), IncidentRow.region_id, region)
         return await paginate(
             info, statement, IncidentRow, name="broadcastAlerts", order=ConnectionOrder.CREATED_AT,
             first=first, after=after, last=last, before=before,

@@ -19,7 +19,7 @@ from api.models.base import Tier
 from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus, SupportRole
 from api.schema.context import Info
 from api.schema.fields import plain, tiered
-from api.schema.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since, owned_only
+from api.schema.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since
 from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
@@ -148,9 +148,9 @@ class SanctuaryQueries:
         ] = None,
         updated_since: UpdatedSinceArg = None,
     ) -> Connection[SanctuaryCase]:  # fmt: skip
-        statement = apply_in(readable(info.context.viewer, CaseRow), CaseRow.status, status, "status")
-        if status is not None:  # status is T2
-            statement = owned_only(statement, CaseRow.organization_id, info)
+        statement = apply_in(
+            readable(info.context.viewer, CaseRow), info.context.viewer, CaseRow.status, status, "status"
+        )
         statement = apply_updated_since(statement, CaseRow, updated_since)
         return await paginate(
             info, statement, CaseRow, name="sanctuaryCases", order=order_by,
@@ -170,10 +170,12 @@ class SanctuaryQueries:
         ] = None,
         updated_since: UpdatedSinceArg = None,
     ) -> Connection[HospitalityShift]:  # fmt: skip
-        statement = apply_in(readable(info.context.viewer, ShiftRow), ShiftRow.status, status, "status")
-        if starts_from is not None or starts_before is not None:  # start times are T2
-            statement = owned_only(statement, ShiftRow.organization_id, info)
-            statement = apply_range(statement, ShiftRow.starts_at, starts_from, starts_before, "starts")
+        statement = apply_in(
+            readable(info.context.viewer, ShiftRow), info.context.viewer, ShiftRow.status, status, "status"
+        )
+        statement = apply_range(
+            statement, info.context.viewer, ShiftRow.starts_at, starts_from, starts_before, "starts"
+        )
         statement = apply_updated_since(statement, ShiftRow, updated_since)
         return await paginate(
             info, statement, ShiftRow, name="hospitalityShifts", order=order_by,
