@@ -99,6 +99,7 @@ class Sealer:
     _keys: dict[uuid.UUID, AESGCM] = field(default_factory=dict)
     _active: dict[uuid.UUID | None, uuid.UUID] = field(default_factory=dict)
     _index_key: bytes | None = None
+    _raw: dict[uuid.UUID, bytes] = field(default_factory=dict)
 
     @property
     def current(self) -> Kek:
@@ -199,9 +200,6 @@ class Sealer:
         self._raw.clear()
         self._active.clear()
         self._index_key = None
-
-    def __post_init__(self) -> None:
-        self._raw: dict[uuid.UUID, bytes] = {}
 
 
 def _aad(org_id: uuid.UUID, record_id: uuid.UUID, column: str) -> bytes:

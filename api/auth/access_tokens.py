@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.jose import peek
 from api.auth.signing import ALGORITHM, SigningKeys
 from api.auth.viewer import Viewer
 from api.models import OAuthClient, Organization, RevokedToken
-from api.models.enums import Role
+from api.models.enums import OrganizationKind, Role
 from api.settings import Settings
 
 LEEWAY_SECONDS = 30
@@ -29,6 +29,7 @@ class VerifiedToken:
     claims: dict[str, Any]
     client: OAuthClient | None
     revoked: bool
+    organization: tuple[OrganizationKind, uuid.UUID] | None = None  # the client's organization: kind, region
 
     def check_client(self, client: Any) -> bool:
         return bool(self.claims.get("client_id") == client.get_client_id())
@@ -40,19 +41,9 @@ class VerifiedToken:
         return self.revoked or self.client is None
 
 
-def unverified_header(token: str) -> dict[str, Any]:
-    """The JOSE header, parsed without trusting it (to pick a key); empty when malformed."""
-    try:
-        segment = token.split(".", 1)[0]
-        header = orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return {}
-    return header if isinstance(header, dict) else {}
-
-
 async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, token: str) -> VerifiedToken | None:
     """Signature (pinned ES256, our keys only), ``typ``, ``iss``, ``aud``, ``exp``, ``nbf``; then revocation."""
-    header = unverified_header(token)
+    header, _claims = peek(token)
     if header.get("alg") != ALGORITHM or header.get("typ") != "at+jwt" or not isinstance(header.get("kid"), str):
         return None
     keyset = await keys.public_keys(session, kid=header["kid"])
@@ -69,11 +60,17 @@ async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, t
     except (JoseError, ValueError, KeyError):
         return None
     claims = decoded.claims
-    client = await session.scalar(
-        select(OAuthClient).where(OAuthClient.client_id == claims["client_id"], OAuthClient.disabled_at.is_(None))
-    )
-    revoked = bool(await session.scalar(select(exists().where(RevokedToken.jti == str(claims["jti"])))))
-    return VerifiedToken(claims=claims, client=client, revoked=revoked)
+    revoked = exists().where(RevokedToken.jti == str(claims["jti"])).label("revoked")
+    row = (
+        await session.execute(  # the client, its organization and the revocation, in one round trip
+            select(OAuthClient, Organization.kind, Organization.region_id, revoked)
+            .join(Organization, Organization.id == OAuthClient.organization_id)
+            .where(OAuthClient.client_id == claims["client_id"], OAuthClient.disabled_at.is_(None))
+        )
+    ).one_or_none()
+    if row is None:
+        return VerifiedToken(claims=claims, client=None, revoked=True)
+    return VerifiedToken(claims=claims, client=row[0], revoked=bool(row.revoked), organization=(row[1], row[2]))
 
 
 async def viewer_for_access_token(
@@ -84,17 +81,16 @@ async def viewer_for_access_token(
     if verified is None or verified.is_revoked() or verified.client is None:
         return None
     client = verified.client
-    organization = await session.get(Organization, client.organization_id)
-    if organization is None:
-        return None
+    assert verified.organization is not None
+    kind, region_id = verified.organization
     claimed = {str(role) for role in verified.claims.get("roles", [])}
     roles = frozenset(Role(role) for role in claimed & set(client.max_roles))
     scopes = frozenset(str(verified.claims.get("scope", "")).split()) & set(client.scopes)
     return Viewer(
         organization_id=client.organization_id,
-        organization_kind=organization.kind,
+        organization_kind=kind,
         roles=roles,
-        region_ids=frozenset({organization.region_id}),
+        region_ids=frozenset({region_id}),
         client_id=client.client_id,
         scopes=scopes,
     )

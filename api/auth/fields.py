@@ -12,7 +12,9 @@ may not read on this record resolves to null and is listed in ``extensions.withh
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from api.auth.facts import Facts
@@ -30,6 +32,7 @@ from api.models import (
 )
 from api.models.base import Tier
 from api.models.enums import Role
+from api.models.records import model_of
 
 
 class WithheldReason(enum.StrEnum):
@@ -127,13 +130,19 @@ GRANTS: dict[str, dict[Role, frozenset[Relation]]] = {
 }
 
 
-def grants(column: str, tier: Tier) -> dict[Role, frozenset[Relation]]:
+@cache
+def grants(column: str, tier: Tier) -> Mapping[Role, frozenset[Relation]]:
     """Every (role, relations) that may read a T2/T3 column, including the organization-wide ones."""
     found = dict(GRANTS.get(column, {}))
     found[Role.ORG_ADMIN] = found.get(Role.ORG_ADMIN, frozenset()) | {R.OWNER}
     if tier is Tier.T2:
         found[Role.NETWORK_COORDINATOR] = found.get(Role.NETWORK_COORDINATOR, frozenset()) | {R.OWNER}
-    return found
+    return MappingProxyType(found)
+
+
+@lru_cache(maxsize=4096)
+def _wanted(column: str, tier: Tier, roles: frozenset[Role]) -> frozenset[Relation]:
+    return frozenset(rel for role, rels in grants(column, tier).items() if role in roles for rel in rels)
 
 
 def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any) -> WithheldReason | None:
@@ -144,7 +153,7 @@ def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any
         return WithheldReason.AUTHENTICATION_REQUIRED
     if tier is Tier.T1:
         return None
-    wanted = {rel for role, rels in grants(column, tier).items() if role in viewer.roles for rel in rels}
+    wanted = _wanted(column, tier, viewer.roles)  # per field and role set, not per row
     if not wanted:
         return WithheldReason.ROLE_NOT_PERMITTED
     return None if wanted & relations(viewer, facts, row) else WithheldReason.NO_RELATIONSHIP
@@ -153,7 +162,7 @@ def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any
 def relations(viewer: Viewer, facts: Facts, row: Any) -> set[Relation]:
     """How the viewer is tied to ``row``."""
     found = {R.OWNER} if getattr(row, "organization_id", None) == viewer.organization_id else set()
-    extra = _RELATIONS.get(getattr(row, "__model__", type(row)))
+    extra = _RELATIONS.get(model_of(row))
     return found | extra(viewer, facts, row) if extra else found
 
 

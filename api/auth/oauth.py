@@ -9,18 +9,17 @@ asynchronously; the hooks read it from context variables.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 import orjson
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -144,7 +143,7 @@ async def _prepare(request: Request) -> tuple[_Request, dict[str, str]]:
     settings: Settings = request.app.state.settings
     uri = settings.issuer + request.url.path
     prepared = _Request(uri, request.headers, form)  # case-insensitive, as authlib expects
-    client_id = form.get("client_id") or _basic_client_id(request.headers.get("authorization"))
+    client_id = form.get("client_id") or extract_basic_authorization(request.headers)[0]
     async with request.app.state.sessionmaker() as session:
         row = await find_client(session, client_id)
         _client.set(Client(row) if row is not None else None)
@@ -165,16 +164,6 @@ async def _form(request: Request) -> dict[str, str]:
     except (ValueError, UnicodeDecodeError):
         raise FormError from None
     return dict(pairs)
-
-
-def _basic_client_id(header: str | None) -> str | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:].strip()).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return unquote(decoded.partition(":")[0]) or None
 
 
 def _invalid_request() -> Response:

@@ -8,7 +8,6 @@ taken from the token itself.
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from pydantic import BaseModel, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.jose import peek
 from api.auth.viewer import Viewer
 from api.models import Member, Organization
 from api.models.enums import Role
@@ -73,7 +73,7 @@ class ExternalIssuers:
 
     def issuer_of(self, token: str) -> IssuerConfig | None:
         """The configured issuer a token claims to come from (unverified routing only)."""
-        claimed = _unverified_claims(token).get("iss")
+        claimed = peek(token)[1].get("iss")
         return next((i for i in self.issuers if i.issuer == claimed), None)
 
     async def viewer(self, session: AsyncSession, token: str) -> Viewer | None:
@@ -120,9 +120,14 @@ class ExternalIssuers:
                     return None
         return None
 
+    def __post_init__(self) -> None:
+        for issuer in self.issuers:  # inline keys are parsed once, not on every request
+            if issuer.jwks is not None:
+                self._cache[issuer.issuer] = _CachedKeys(KeySet.import_key_set(issuer.jwks), float("inf"))  # type: ignore[arg-type]
+
     async def _keys(self, issuer: IssuerConfig, *, refresh: bool) -> KeySet:
         if issuer.jwks is not None:
-            return KeySet.import_key_set(issuer.jwks)  # type: ignore[arg-type]
+            return self._cache[issuer.issuer].keys
         cached = self._cache.get(issuer.issuer)
         age = time.monotonic() - cached.fetched_at if cached else float("inf")
         if cached is None or age > JWKS_TTL_SECONDS or (refresh and age > JWKS_MIN_REFRESH_SECONDS):
@@ -137,12 +142,3 @@ class ExternalIssuers:
                 if cached is None:
                     return KeySet([])
         return cached.keys
-
-
-def _unverified_claims(token: str) -> dict[str, Any]:
-    try:
-        segment = token.split(".")[1]
-        claims = orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (IndexError, ValueError, orjson.JSONDecodeError):
-        return {}
-    return claims if isinstance(claims, dict) else {}

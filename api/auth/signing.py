@@ -20,6 +20,7 @@ from api.models import SigningKey
 
 ALGORITHM = "ES256"
 REFRESH_SECONDS = 60.0
+FORCED_REFRESH_SECONDS = 5.0
 
 
 @dataclass
@@ -42,7 +43,9 @@ class SigningKeys:
 
     async def public_keys(self, session: AsyncSession, *, kid: str | None = None) -> KeySet:
         """Public keys that verify tokens (reloaded early when an unknown ``kid`` shows up)."""
-        await self._refresh(session, force=kid is not None and not self._knows(kid))
+        unknown = kid is not None and not self._knows(kid)
+        # an unknown kid reloads early, but at most every few seconds: forged kids cannot force a query each
+        await self._refresh(session, force=unknown and time.monotonic() - self._loaded_at > FORCED_REFRESH_SECONDS)
         return self._public
 
     def _knows(self, kid: str) -> bool:

@@ -41,15 +41,6 @@ class TrainingKind(enum.StrEnum):
     DEESCALATION = "DEESCALATION"
 
 
-class HouseholdRelation(enum.StrEnum):
-    SPOUSE = "SPOUSE"
-    PARTNER = "PARTNER"
-    CHILD = "CHILD"
-    PARENT = "PARENT"
-    SIBLING = "SIBLING"
-    OTHER = "OTHER"
-
-
 class SanctuaryCaseStatus(enum.StrEnum):
     INQUIRY = "INQUIRY"
     DISCERNMENT = "DISCERNMENT"

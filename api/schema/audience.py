@@ -123,8 +123,6 @@ class _Pruner:
         return model is None or may_ever_read(model, self.audience.anonymous, self.audience.roles)
 
     def _field_visible(self, type_name: str, field_name: str) -> bool:
-        if type_name == "Query" and field_name == "me":
-            return not self.audience.anonymous
         definition = full_schema.get_type_by_name(type_name)
         field = next((f for f in getattr(definition, "fields", []) if _graphql_name(f) == field_name), None)
         metadata = getattr(field, "metadata", None) or {}

@@ -14,7 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from api.auth.facts import NO_FACTS, Facts
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
-from api.schema.records import record_class
+from api.models.records import record_class
 
 if TYPE_CHECKING:
     from api.schema.loaders import Loaders

@@ -45,19 +45,13 @@ def children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uui
     return loaders.children(foreign_key).load(parent_id) if cached is MISSING else cached
 
 
-async def load_one(info: Info, model: type[Any], record_id: uuid.UUID | None) -> Any:
-    """Awaitable form of :func:`related`."""
-    value = related(info, model, record_id)
-    return await value if value is not None and hasattr(value, "__await__") else value
-
-
-async def prefetch(info: Info, type_name: str, rows: list[Any]) -> None:
+async def prefetch(info: Info, type_name: str, rows: list[Any], selection: list[Selection]) -> None:
     """Load the relations selected under a connection's nodes for all of ``rows`` at once."""
     if not rows:
         return
     relations = _relations_of(info, type_name)
     loaders = info.context.loaders
-    for name in _node_field_names(info.selected_fields):
+    for name in _node_field_names(selection):
         relation = relations.get(name)
         if relation is None:
             continue

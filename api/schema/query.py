@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from api.models import Member as MemberRow
+from api.models.base import Tier
 from api.schema.accompaniment import AccompanimentQueries
 from api.schema.advocacy import AdvocacyQueries
 from api.schema.audit import AuditQueries
@@ -59,7 +60,7 @@ class Query(
             raise BadRequestError(f"At most {MAX_PAGE_SIZE} ids at once.", code="TOO_MANY_IDS")
         return list(await asyncio.gather(*(_load_node(info, value) for value in ids)))
 
-    @strawberry.field(description="The member you are authenticated as; null when anonymous.")
+    @strawberry.field(description="The member you are authenticated as. Members only.", metadata={"tier": Tier.T1})
     async def me(self, info: Info) -> Member | None:
         member_id = info.context.viewer.member_id
         if member_id is None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select, tuple_
+from strawberry.types.nodes import Selection
 
 from api.models.base import Tier
+from api.models.records import record_class
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
 from api.schema.lookup import prefetch, selected_fields
-from api.schema.records import record_class
 
 MAX_PAGE_SIZE = 100
 
@@ -161,9 +161,10 @@ async def paginate(
     rows = rows[: page.size]
     if not page.forward:
         rows.reverse()
-    await prefetch(info, TYPE_NAMES[model], rows)
+    selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
+    await prefetch(info, TYPE_NAMES[model], rows, selection)
     attribute = "updated_at" if order is ConnectionOrder.UPDATED_AT else "created_at"
-    cursors = _cursors_selected(info)
+    cursors = _cursors_selected(selection)
     edges = [
         Edge(cursor=encode_cursor(page.name, getattr(r, attribute), r.id) if cursors(i, len(rows)) else "", node=r)
         for i, r in enumerate(rows)
@@ -179,15 +180,10 @@ async def paginate(
     )
 
 
-def _cursors_selected(info: Info) -> Callable[[int, int], bool]:
+def _cursors_selected(selection: list[Selection]) -> Callable[[int, int], bool]:
     """Which edges need a cursor: all when edges { cursor } is selected, else only the ends for pageInfo."""
-    for connection in selected_fields(info.selected_fields):
+    for connection in selected_fields(selection):
         for part in selected_fields(connection.selections):
             if part.name == "edges" and any(f.name == "cursor" for f in selected_fields(part.selections)):
                 return lambda index, count: True
     return lambda index, count: index in (0, count - 1)
-
-
-def sort_value(row: Any, order: ConnectionOrder) -> datetime:
-    """The timestamp a row is ordered by in ``order``."""
-    return row.updated_at if order is ConnectionOrder.UPDATED_AT else row.created_at

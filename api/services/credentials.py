@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.clients import ClientRegistrationError, create_client
-from api.auth.tokens import create_personal_token
+from api.auth.tokens import MAX_LIFETIME, create_personal_token
 from api.auth.viewer import Viewer
 from api.models import Member, OAuthClient, Organization, PersonalAccessToken
 from api.services.errors import UserFacingError
@@ -19,8 +19,10 @@ async def create_member_token(
     session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, *, name: str, days: int
 ) -> tuple[PersonalAccessToken, str]:
     """A new personal token for an active member of the viewer's organization (secret returned once)."""
-    if not 1 <= days <= 366:
-        raise UserFacingError("INVALID_LIFETIME", "A token lives between 1 and 366 days.", "expiresInDays")
+    if not 1 <= days <= MAX_LIFETIME.days:
+        raise UserFacingError(
+            "INVALID_LIFETIME", f"A token lives between 1 and {MAX_LIFETIME.days} days.", "expiresInDays"
+        )
     if not 1 <= len(name.strip()) <= 120:
         raise UserFacingError("INVALID_NAME", "Give the token a name of 1 to 120 characters.", "name")
     member = await session.scalar(
