@@ -223,3 +223,22 @@ async def test_audit_log_is_for_auditors_of_the_organization_or_the_hub(
         name for node in body["data"]["auditEvents"]["nodes"] for name in node["fields"] if name.startswith("Test.")
     }
     assert seen == expected
+
+
+async def test_audit_log_pages_newest_first_without_gaps(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    for _ in range(3):  # three reads of critical fields by A's org admin: three more events for A
+        await gql(client, QUERY.format(type="SanctuaryCase", field="locationDetail"),
+                  {"id": encode_global_id("SanctuaryCase", world.records["C1"].id)}, token=world.tokens["org_admin@A"])  # fmt: skip
+    page = "query($after: String) { auditEvents(first: 1, after: $after) { edges { cursor node { occurredAt } } pageInfo { hasNextPage } } }"
+    seen, after = [], None
+    while True:
+        body = (await gql(client, page, {"after": after}, token=world.tokens["auditor@A"]))["data"]["auditEvents"]
+        seen += [edge["node"]["occurredAt"] for edge in body["edges"]]
+        if not body["pageInfo"]["hasNextPage"]:
+            break
+        after = body["edges"][-1]["cursor"]
+    assert len(seen) >= 4
+    assert seen == sorted(seen, reverse=True)

@@ -14,8 +14,7 @@ from api.models.enums import AuditAction, AuditOutcome
 from api.schema.context import Info
 from api.schema.fields import plain
 from api.schema.filters import apply_range
-from api.schema.ids import encode_cursor
-from api.schema.relay import AfterArg, Connection, Edge, FirstArg, Page, PageInfo, row_type
+from api.schema.relay import AfterArg, Connection, FirstArg, Page, keyset_page, row_type
 
 
 @row_type(AuditRow, floor=Tier.T1, description="One audited read of restricted data or one mutation. Immutable.")
@@ -51,24 +50,9 @@ class AuditQueries:
         occurred_from: Annotated[datetime | None, strawberry.argument(description="At or after.")] = None,
         occurred_before: Annotated[datetime | None, strawberry.argument(description="Before.")] = None,
     ) -> Connection[AuditEvent]:  # fmt: skip
-        page = Page("auditEvents", first, after, None, None)
         statement = readable(info.context.viewer, AuditRow)
         statement = apply_range(
             statement, info.context.viewer, AuditRow.occurred_at, occurred_from, occurred_before, "occurred"
         )
-        if page.position is not None:
-            from sqlalchemy import tuple_
-
-            statement = statement.where(tuple_(AuditRow.occurred_at, AuditRow.id) < tuple_(*page.position))
-        ordering = (AuditRow.occurred_at.desc(), AuditRow.id.desc())
-        rows = await info.context.scalars(statement.order_by(*ordering).limit(page.size + 1))
-        edges = [Edge(cursor=encode_cursor(page.name, r.occurred_at, r.id), node=r) for r in rows[: page.size]]
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > page.size,
-                has_previous_page=page.position is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        page = Page("auditEvents", first, after, None, None)
+        return await keyset_page(info, statement, AuditRow, AuditRow.occurred_at, page, newest_first=True)

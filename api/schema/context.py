@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sqlalchemy import Result, Select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info as StrawberryInfo
 
@@ -44,16 +44,6 @@ class Context:
         from api.schema.loaders import Loaders
 
         self.loaders = Loaders(self)
-
-    async def execute(self, statement: Select[Any]) -> Result[Any]:
-        """Run a statement; serialized because one AsyncSession cannot run two queries at once."""
-        async with self._lock:
-            result: Result[Any] = await self.session.execute(statement)
-            return result
-
-    async def scalars(self, statement: Select[Any]) -> list[Any]:
-        """Run a statement and return the first column of every row."""
-        return list((await self.execute(statement)).scalars().all())
 
     async def records(self, model: type[Any], statement: Select[Any]) -> list[Any]:
         """Run an access-scoped ``select(model)`` and return read-only records of its rows."""

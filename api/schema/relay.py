@@ -22,13 +22,12 @@ MAX_PAGE_SIZE = 100
 
 NodeT = TypeVar("NodeT")
 
-# model class -> GraphQL type name, filled by @node_type
-TYPE_NAMES: dict[type[Any], str] = {}
 MODELS: dict[str, type[Any]] = {}
 # GraphQL type name -> the tier one needs to see any of its rows (plain fields may not exceed it)
 FLOORS: dict[str, Tier] = {}
 # GraphQL type name -> model, for every record type (Node or not)
 RECORD_MODELS: dict[str, type[Any]] = {}
+RECORD_NAMES: dict[type[Any], str] = {}
 
 
 @strawberry.interface(description="An object with an opaque, globally unique id that `node(id:)` resolves.")
@@ -43,7 +42,6 @@ def node_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[t
 
     def wrap(cls: type[Any]) -> Any:
         record = record_class(model)
-        TYPE_NAMES[model] = TYPE_NAMES[record] = cls.__name__
         MODELS[cls.__name__] = model
         global_id = property(lambda row: encode_global_id(cls.__name__, row.id))  # read by Node.id
         model.global_id = record.global_id = global_id
@@ -60,6 +58,7 @@ def row_type(model: type[Any], *, floor: Tier, description: str) -> Callable[[ty
         cls.is_type_of = classmethod(lambda _cls, obj, _info: isinstance(obj, kinds))
         FLOORS[cls.__name__] = floor
         RECORD_MODELS[cls.__name__] = model
+        RECORD_NAMES[model] = cls.__name__
         return strawberry.type(cls, description=description)
 
     return wrap
@@ -149,24 +148,31 @@ async def paginate(
     last: int | None,
     before: str | None,
 ) -> Connection[Any]:
-    """Run ``statement`` (already access-scoped) as one keyset page, ordered by (timestamp, id)."""
-    page = Page(f"{name}:{order.value}", first, after, last, before)
+    """Run ``statement`` (already access-scoped) as one keyset page, oldest first by (timestamp, id)."""
     sort = model.updated_at if order is ConnectionOrder.UPDATED_AT else model.created_at
+    return await keyset_page(info, statement, model, sort, Page(f"{name}:{order.value}", first, after, last, before))
+
+
+async def keyset_page(
+    info: Info, statement: Select[Any], model: type[Any], sort: Any, page: Page, *, newest_first: bool = False
+) -> Connection[Any]:
+    """One page of ``statement`` in (sort, id) order, read from the cursor's position with an index scan."""
+    ascending = page.forward != newest_first
     key = tuple_(sort, model.id)
     if page.position is not None:
-        statement = statement.where(key > tuple_(*page.position) if page.forward else key < tuple_(*page.position))
-    ordering = (sort.asc(), model.id.asc()) if page.forward else (sort.desc(), model.id.desc())
+        position = tuple_(*page.position)
+        statement = statement.where(key > position if ascending else key < position)
+    ordering = (sort.asc(), model.id.asc()) if ascending else (sort.desc(), model.id.desc())
     rows = await info.context.records(model, statement.order_by(*ordering).limit(page.size + 1))
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
         rows.reverse()
     selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
-    await prefetch(info, TYPE_NAMES[model], rows, selection)
-    attribute = "updated_at" if order is ConnectionOrder.UPDATED_AT else "created_at"
+    await prefetch(info, RECORD_NAMES[model], rows, selection)
     cursors = _cursors_selected(selection)
     edges = [
-        Edge(cursor=encode_cursor(page.name, getattr(r, attribute), r.id) if cursors(i, len(rows)) else "", node=r)
+        Edge(cursor=encode_cursor(page.name, getattr(r, sort.key), r.id) if cursors(i, len(rows)) else "", node=r)
         for i, r in enumerate(rows)
     ]
     return Connection(
