@@ -10,6 +10,7 @@ asynchronously; the hooks read it from context variables.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +26,13 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth.access_tokens import VerifiedToken, verify
 from api.auth.clients import AUTH_METHODS, SCOPES, Client, find_client
-from api.auth.signing import ALGORITHM, SigningKeys
+from api.auth.signing import ALGORITHM
 from api.models import RevokedToken
 from api.settings import Settings
 
@@ -138,16 +140,24 @@ def _presented(token_string: str) -> VerifiedToken | None:
     return presented[1] if presented is not None and presented[0] == token_string else None
 
 
-async def _prepare(request: Request) -> tuple[_Request, dict[str, str]]:
-    form = await _form(request)
+Endpoint = Callable[[Request, AsyncSession, "_Request", dict[str, str]], Awaitable[Response]]
+
+
+async def _serve(request: Request, endpoint: Endpoint) -> Response:
+    """Parse the form, load the client authlib will ask for, run the endpoint: one session, one transaction."""
+    try:
+        form = await _form(request)
+    except FormError:
+        return _invalid_request()
     settings: Settings = request.app.state.settings
-    uri = settings.issuer + request.url.path
-    prepared = _Request(uri, request.headers, form)  # case-insensitive, as authlib expects
+    prepared = _Request(settings.issuer + request.url.path, request.headers, form)  # headers: case-insensitive
     client_id = form.get("client_id") or extract_basic_authorization(request.headers)[0]
     async with request.app.state.sessionmaker() as session:
         row = await find_client(session, client_id)
         _client.set(Client(row) if row is not None else None)
-    return prepared, form
+        response = await endpoint(request, session, prepared, form)
+        await session.commit()
+    return response
 
 
 class FormError(Exception):
@@ -176,43 +186,37 @@ def _invalid_request() -> Response:
 
 async def token_endpoint(request: Request) -> Response:
     """Client credentials grant: a 15-minute signed access token."""
-    try:
-        prepared, _form = await _prepare(request)
-    except FormError:
-        return _invalid_request()
-    keys: SigningKeys = request.app.state.signing_keys
-    async with request.app.state.sessionmaker() as session:
-        _key.set(await keys.signing_key(session))
-        await session.commit()
+    return await _serve(request, _issue)
+
+
+async def revocation_endpoint(request: Request) -> Response:
+    """RFC 7009: the presented token stops working on the next request."""
+    return await _serve(request, _revoke)
+
+
+async def introspection_endpoint(request: Request) -> Response:
+    """RFC 7662: whether a token is active, for the client it was issued to."""
+    return await _serve(request, _introspect)
+
+
+async def _issue(request: Request, session: AsyncSession, prepared: _Request, form: dict[str, str]) -> Response:
+    _key.set(await request.app.state.signing_keys.signing_key(session))
     response: Response = request.app.state.oauth_server.create_token_response(prepared)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-async def revocation_endpoint(request: Request) -> Response:
-    """RFC 7009: the presented token stops working on the next request."""
-    try:
-        prepared, form = await _prepare(request)
-    except FormError:
-        return _invalid_request()
-    async with request.app.state.sessionmaker() as session:
-        await _load_presented(request, session, form)
-        _revoked.set([])
-        response: Response = request.app.state.oauth_server.create_endpoint_response("revocation", prepared)
-        for token in _revoked.get() or []:
-            await _store_revocation(session, token)
-        await session.commit()
+async def _revoke(request: Request, session: AsyncSession, prepared: _Request, form: dict[str, str]) -> Response:
+    await _load_presented(request, session, form)
+    _revoked.set([])
+    response: Response = request.app.state.oauth_server.create_endpoint_response("revocation", prepared)
+    for token in _revoked.get() or []:
+        await _store_revocation(session, token)
     return response
 
 
-async def introspection_endpoint(request: Request) -> Response:
-    """RFC 7662: whether a token is active, for the client it was issued to."""
-    try:
-        prepared, form = await _prepare(request)
-    except FormError:
-        return _invalid_request()
-    async with request.app.state.sessionmaker() as session:
-        await _load_presented(request, session, form)
+async def _introspect(request: Request, session: AsyncSession, prepared: _Request, form: dict[str, str]) -> Response:
+    await _load_presented(request, session, form)
     response: Response = request.app.state.oauth_server.create_endpoint_response("introspection", prepared)
     return response
 
@@ -224,7 +228,7 @@ async def jwks_endpoint(request: Request) -> Response:
     return JSONResponse(keys.as_dict(private=False), headers={"Cache-Control": "public, max-age=300"})
 
 
-async def _load_presented(request: Request, session: Any, form: dict[str, str]) -> None:
+async def _load_presented(request: Request, session: AsyncSession, form: dict[str, str]) -> None:
     token = form.get("token", "")
     verified = (
         await verify(session, request.app.state.signing_keys, request.app.state.settings, token) if token else None
@@ -232,7 +236,7 @@ async def _load_presented(request: Request, session: Any, form: dict[str, str]) 
     _token.set((token, verified) if verified is not None else None)
 
 
-async def _store_revocation(session: Any, token: VerifiedToken) -> None:
+async def _store_revocation(session: AsyncSession, token: VerifiedToken) -> None:
     expires = datetime.fromtimestamp(int(token.claims["exp"]), UTC)
     statement = insert(RevokedToken).values(jti=str(token.claims["jti"]), expires_at=expires)
     await session.execute(statement.on_conflict_do_nothing(index_elements=["jti"]))
