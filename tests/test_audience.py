@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.access import AUDIENCE, readable
+from api.auth.access import readable
+from api.auth.reach import AUDIENCE
 from api.auth.tokens import viewer_for_personal_token
 from api.auth.viewer import ANONYMOUS
 from api.crypto import Sealer

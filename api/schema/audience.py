@@ -1,7 +1,7 @@
 """A schema per audience: each viewer's schema holds only the types and fields its roles can ever use.
 
 Built by pruning the full schema (``api/schema/schema.py``): a record type is kept when the
-audience may read some of its rows (``api.auth.access.may_ever_read``), a T2/T3 field when one
+audience may read some of its rows (``api.auth.reach.may_ever_read``), a T2/T3 field when one
 of the audience's roles has a grant for it (``api.auth.fields.grants``), and every other type
 or field when what it returns is kept. Introspection, GraphiQL and validation then see only
 that schema, so an out-of-role field fails validation exactly like a field that does not exist.
@@ -26,9 +26,9 @@ from graphql import (
     GraphQLType,
 )
 
-from api.auth.access import may_ever_read
 from api.auth.fields import grants
 from api.auth.permissions import may_ever_call
+from api.auth.reach import may_ever_read
 from api.auth.viewer import Viewer
 from api.models.base import Tier
 from api.models.enums import Role

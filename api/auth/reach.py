@@ -1,0 +1,104 @@
+"""Which roles can ever read some row of each type: the static summary of ``api.auth.access``.
+
+It decides what each audience's schema holds (``api.schema.audience``); ``tests/test_audience.py``
+checks against the row rules that a role left out of a type's audience is given none of its rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.models import (
+    AccompanimentAssignment,
+    AccompanimentRequest,
+    AdvocacyAction,
+    AdvocacyOrganizer,
+    AuditEvent,
+    CaseSupporter,
+    Congregation,
+    HospitalityShift,
+    HouseholdLink,
+    IncidentDispatch,
+    IncidentTimelineEvent,
+    Member,
+    OAuthClient,
+    Organization,
+    Person,
+    PersonalAccessToken,
+    RapidResponseIncident,
+    Region,
+    SanctuaryCase,
+    ShiftAssignment,
+    Training,
+)
+from api.models.enums import Role
+
+_ALL_MEMBERS = frozenset(Role)
+# None: anonymous viewers too.
+AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
+    Region: _ALL_MEMBERS,
+    Organization: _ALL_MEMBERS,
+    Congregation: None,
+    Member: _ALL_MEMBERS,
+    Training: _ALL_MEMBERS,
+    Person: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.LEGAL_ADVOCATE,
+            Role.NETWORK_COORDINATOR,
+            Role.SANCTUARY_COORDINATOR,
+            Role.HOSPITALITY_VOLUNTEER,
+            Role.ACCOMPANIMENT_COORDINATOR,
+            Role.ACCOMPANIER,
+        }
+    ),
+    HouseholdLink: frozenset({Role.ORG_ADMIN, Role.LEGAL_ADVOCATE}),
+    SanctuaryCase: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.SANCTUARY_COORDINATOR,
+            Role.HOSPITALITY_VOLUNTEER,
+            Role.NETWORK_COORDINATOR,
+            Role.ORGANIZER,
+        }
+    ),
+    CaseSupporter: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.SANCTUARY_COORDINATOR,
+            Role.HOSPITALITY_VOLUNTEER,
+            Role.NETWORK_COORDINATOR,
+            Role.ORGANIZER,
+        }
+    ),
+    HospitalityShift: frozenset(
+        {Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER, Role.NETWORK_COORDINATOR}
+    ),
+    ShiftAssignment: _ALL_MEMBERS,  # one's own sign-ups
+    AccompanimentRequest: frozenset(
+        {
+            Role.ORG_ADMIN,
+            Role.LEGAL_ADVOCATE,
+            Role.ACCOMPANIMENT_COORDINATOR,
+            Role.ACCOMPANIER,
+            Role.NETWORK_COORDINATOR,
+        }
+    ),
+    AccompanimentAssignment: _ALL_MEMBERS,  # one's own assignments
+    RapidResponseIncident: None,
+    IncidentDispatch: _ALL_MEMBERS,  # one's own dispatches
+    IncidentTimelineEvent: frozenset({Role.ORG_ADMIN, Role.RR_DISPATCHER, Role.RR_RESPONDER}),
+    AdvocacyAction: None,
+    AdvocacyOrganizer: None,
+    AuditEvent: frozenset({Role.AUDITOR}),
+    PersonalAccessToken: _ALL_MEMBERS,  # one's own
+    OAuthClient: frozenset({Role.ORG_ADMIN}),
+}
+
+
+def may_ever_read(model: type[Any], anonymous: bool, roles: frozenset[Role]) -> bool:
+    """Whether a viewer with these roles can read some row of ``model`` (drives each role's schema)."""
+    audience = AUDIENCE[model]
+    if audience is None:
+        return True
+    return not anonymous and bool(audience & roles)
