@@ -21,6 +21,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import DataKey
@@ -151,6 +152,12 @@ class Sealer:
         normalised = "".join(ch for ch in value.upper() if ch.isalnum())
         return hmac.new(self._index_key, normalised.encode(), hashlib.sha256).digest()
 
+    async def keyed_digest(self, session: AsyncSession, data: bytes) -> bytes:
+        """Keyed HMAC of raw bytes (e.g. a request's input), so a digest of a short secret cannot be guessed."""
+        await self.blind_index(session, "")  # loads the network index key
+        assert self._index_key is not None
+        return hmac.new(self._index_key, b"digest:" + data, hashlib.sha256).digest()
+
     async def active_key_id(self, session: AsyncSession, org_id: uuid.UUID | None) -> uuid.UUID:
         """The id of the active data key of an organization (None: the network blind-index key)."""
         if org_id in self._active:
@@ -166,18 +173,25 @@ class Sealer:
         return row.id
 
     async def _create(self, session: AsyncSession, org_id: uuid.UUID | None, purpose: str) -> DataKey:
+        """Create the active key; a concurrent first use waits on the unique index and takes the winner's."""
         key_id = uuid.uuid4()
         raw = AESGCM.generate_key(bit_length=256)
-        row = DataKey(
-            id=key_id,
-            organization_id=org_id,
-            purpose=purpose,
-            kek_id=self.current.kek_id,
-            wrapped_key=self.current.wrap(raw, key_id),
-            active=True,
+        await session.execute(
+            insert(DataKey)
+            .values(
+                id=key_id,
+                organization_id=org_id,
+                purpose=purpose,
+                kek_id=self.current.kek_id,
+                wrapped_key=self.current.wrap(raw, key_id),
+                active=True,
+            )
+            .on_conflict_do_nothing()
         )
-        session.add(row)
-        await session.flush()
+        row = await session.scalar(
+            select(DataKey).where(DataKey.organization_id == org_id, DataKey.purpose == purpose, DataKey.active)
+        )
+        assert row is not None
         return row
 
     async def _load(self, session: AsyncSession, key_id: uuid.UUID) -> None:

@@ -147,3 +147,21 @@ def count_statements(connection: AsyncConnection) -> Iterator[StatementCounter]:
     event.listen(sync_engine, "before_cursor_execute", counter)
     yield counter
     event.remove(sync_engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def live_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that really commit (for concurrency tests); the session's database is dropped at the end."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@pytest.fixture
+async def live_client(
+    engine: AsyncEngine, live_sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose requests run in their own, committed transactions."""
+    app = create_app(settings, engine=engine, sealer=sealer)
+    configure_state(app, engine=engine, sessionmaker=live_sessions, sealer=sealer, settings=settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

@@ -109,6 +109,7 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
         v="sanctuary_coordinator@A org_admin@A hospitality_volunteer@A network_coordinator@hub",
         a=" ".join(m for m in MEMBERS if m not in {"sanctuary_coordinator@A", "org_admin@A",
                                                   "hospitality_volunteer@A", "network_coordinator@hub"}))),
+    ("AV1", "AdvocacyAction", ("version",)): ("*", expect(v=MEMBERS_ALL)),
     # incidents: I1 in the dispatchers' region with a responder dispatched (D1) and a timeline entry (T1)
     ("I1", "RapidResponseIncident", ("kind", "coarseArea", "coarseLatitude", "coarseLongitude", "broadcastAt")): (
         "*", expect(v=MEMBERS_ALL, a=NOT)),

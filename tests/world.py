@@ -14,6 +14,7 @@ from api.auth.clients import create_client
 from api.crypto import Sealer
 from api.models import (
     AccompanimentAssignment,
+    AdvocacyAction,
     AuditEvent,
     CaseSupporter,
     HospitalityShift,
@@ -26,6 +27,9 @@ from api.models import (
     Training,
 )
 from api.models.enums import (
+    AdvocacyKind,
+    AdvocacyLevel,
+    AdvocacyStatus,
     AssignmentRole,
     AssignmentStatus,
     AuditAction,
@@ -36,6 +40,7 @@ from api.models.enums import (
     TimelineKind,
     TrainingKind,
     Verification,
+    Visibility,
 )
 from tests import factories as f
 from tests.canaries import canary
@@ -134,6 +139,10 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
         PersonalAccessToken.member_id == people["accompanier@A"].id))).one()  # fmt: skip
     r["APP_A"], _secret = await create_client(db, world.orgs["A"], name="A's app", scopes=["read"],
                                               max_roles=["ORG_ADMIN"])  # fmt: skip
+    r["AV1"] = AdvocacyAction(id=uuid.uuid4(), organization_id=world.orgs["CG"].id, title="Public vigil",
+                              kind=AdvocacyKind.VIGIL, level=AdvocacyLevel.LOCAL, visibility=Visibility.PUBLIC,
+                              starts_at=datetime.now(UTC) + timedelta(days=2), status=AdvocacyStatus.ANNOUNCED)  # fmt: skip
+    db.add(r["AV1"])
     for org_key in ("A", "L1"):
         db.add(AuditEvent(organization_id=world.orgs[org_key].id, action=AuditAction.READ,
                           outcome=AuditOutcome.ALLOWED, fields=[f"Test.{org_key}"]))  # fmt: skip

@@ -9,11 +9,73 @@ from __future__ import annotations
 from api.auth.viewer import Viewer
 from api.models.enums import Role
 
+_ORG_ADMIN = frozenset({Role.ORG_ADMIN})
+_HUB = frozenset({Role.NETWORK_COORDINATOR})
+_SANCTUARY = frozenset({Role.SANCTUARY_COORDINATOR})
+_VOLUNTEER = frozenset({Role.HOSPITALITY_VOLUNTEER})
+_MATCHER = frozenset({Role.ACCOMPANIMENT_COORDINATOR})
+_ACCOMPANIER = frozenset({Role.ACCOMPANIER})
+_DISPATCH = frozenset({Role.RR_DISPATCHER})
+_RESPONDERS = frozenset({Role.RR_DISPATCHER, Role.RR_RESPONDER})
+_ORGANIZER = frozenset({Role.ORGANIZER})
+
 MUTATIONS: dict[str, frozenset[Role]] = {
-    "personalAccessTokenCreate": frozenset({Role.ORG_ADMIN}),
-    "personalAccessTokenRevoke": frozenset({Role.ORG_ADMIN}),
-    "partnerAppCreate": frozenset({Role.ORG_ADMIN}),
-    "partnerAppDisable": frozenset({Role.ORG_ADMIN}),
+    # credentials of an organization
+    "personalAccessTokenCreate": _ORG_ADMIN,
+    "personalAccessTokenRevoke": _ORG_ADMIN,
+    "partnerAppCreate": _ORG_ADMIN,
+    "partnerAppDisable": _ORG_ADMIN,
+    # administration
+    "regionCreate": _HUB,
+    "organizationCreate": _HUB,
+    "organizationUpdate": _HUB | _ORG_ADMIN,
+    "congregationUpdate": _HUB | _ORG_ADMIN,
+    "memberCreate": _ORG_ADMIN,
+    "memberUpdate": _ORG_ADMIN,
+    "memberDeactivate": _ORG_ADMIN,
+    "trainingRecord": _ORG_ADMIN,
+    # people the network protects
+    "personCreate": frozenset({Role.SANCTUARY_COORDINATOR, Role.LEGAL_ADVOCATE}),
+    # physical sanctuary
+    "sanctuaryCaseOpen": _SANCTUARY,
+    "sanctuaryCaseTransition": _SANCTUARY,
+    "sanctuaryCaseUpdate": _SANCTUARY,
+    "sanctuaryCaseSupporterAdd": _SANCTUARY,
+    "sanctuaryCaseSupporterRemove": _SANCTUARY,
+    "sanctuaryCaseConsentRecord": _SANCTUARY,
+    "sanctuaryCaseConsentWithdraw": _SANCTUARY,
+    "sanctuaryCaseBurn": _ORG_ADMIN,
+    "hospitalityShiftCreate": _SANCTUARY,
+    "hospitalityShiftSignUp": _VOLUNTEER,
+    "hospitalityShiftWithdraw": _VOLUNTEER,
+    "hospitalityShiftComplete": _SANCTUARY | _VOLUNTEER,
+    "hospitalityShiftMiss": _SANCTUARY,
+    # accompaniment
+    "accompanimentRequestSubmit": frozenset({Role.LEGAL_ADVOCATE, Role.ACCOMPANIMENT_COORDINATOR}),
+    "accompanimentRequestTriage": _MATCHER,
+    "accompanimentRequestOffer": _MATCHER,
+    "accompanimentRequestConfirm": _MATCHER,
+    "accompanimentRequestComplete": _MATCHER | _ACCOMPANIER,
+    "accompanimentRequestCancel": _MATCHER | frozenset({Role.LEGAL_ADVOCATE}),
+    "accompanimentAssignmentAccept": _ACCOMPANIER,
+    "accompanimentAssignmentDecline": _ACCOMPANIER,
+    # rapid response
+    "incidentReport": _DISPATCH,
+    "incidentVerificationStart": _DISPATCH,
+    "incidentVerificationRecord": _DISPATCH,
+    "incidentDispatch": _DISPATCH,
+    "incidentDispatchArrive": _RESPONDERS,
+    "incidentDispatchRelease": _RESPONDERS,
+    "incidentBroadcast": _DISPATCH,
+    "incidentBroadcastRetract": _DISPATCH,
+    "incidentTransition": _DISPATCH,
+    "incidentTimelineAdd": _RESPONDERS,
+    # advocacy
+    "advocacyActionPlan": _ORGANIZER,
+    "advocacyActionUpdate": _ORGANIZER,
+    "advocacyActionTransition": _ORGANIZER,
+    "advocacyActionLinkCase": _ORGANIZER,
+    "advocacyActionUnlinkCase": _ORGANIZER,
 }
 
 

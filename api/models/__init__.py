@@ -8,7 +8,7 @@ from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
 from api.models.sanctuary import CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
-from api.models.security import DataKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
+from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
 
 __all__ = [
     "AccompanimentAssignment",
@@ -23,6 +23,7 @@ __all__ = [
     "Entity",
     "HospitalityShift",
     "HouseholdLink",
+    "IdempotencyKey",
     "IncidentDispatch",
     "IncidentTimelineEvent",
     "Member",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, DateTime, LargeBinary, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ARRAY, Boolean, DateTime, Index, LargeBinary, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped
 
 from api.models.base import Base, Entity, Tier, field, uuid_fk
@@ -33,6 +33,15 @@ class DataKey(Entity):
     """
 
     __tablename__ = "data_key"
+    __table_args__ = (  # one active key per organization and purpose, even under concurrent first use
+        Index(
+            "uq_data_key_one_active",
+            "purpose",
+            text("coalesce(organization_id, '00000000-0000-0000-0000-000000000000'::uuid)"),
+            unique=True,
+            postgresql_where=text("active"),
+        ),
+    )
 
     organization_id: Mapped[uuid.UUID | None] = uuid_fk("organization.id", nullable=True)
     purpose: Mapped[str] = field(Tier.T2, String(16), nullable=False, default="DATA")
@@ -76,3 +85,21 @@ class RevokedToken(Base):
     jti: Mapped[str] = field(Tier.T1, String(64), primary_key=True)
     expires_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False, index=True)
     revoked_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class IdempotencyKey(Base):
+    """A create mutation's idempotency key: repeating it returns the first result instead of creating again.
+
+    ``request_digest`` is a keyed HMAC of the input (never the input itself), to tell a replay
+    from a reuse of the key with different input. Kept at least 24 hours (``expires_at``).
+    """
+
+    __tablename__ = "idempotency_key"
+
+    actor: Mapped[str] = field(Tier.T2, String(80), primary_key=True)
+    mutation: Mapped[str] = field(Tier.T1, String(64), primary_key=True)
+    key: Mapped[str] = field(Tier.T2, String(200), primary_key=True)
+    request_digest: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False)
+    record_id: Mapped[uuid.UUID | None] = field(Tier.T1, UUID(as_uuid=True))
+    created_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False, server_default=func.now())
+    expires_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False, index=True)

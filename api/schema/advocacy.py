@@ -15,7 +15,7 @@ from api.models import SanctuaryCase as CaseRow
 from api.models.base import Tier
 from api.models.enums import AdvocacyKind, AdvocacyLevel, AdvocacyStatus, Visibility
 from api.schema.context import Info
-from api.schema.fields import plain
+from api.schema.fields import plain, tiered
 from api.schema.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since
 from api.schema.lookup import children, related, to_one
 from api.schema.relay import (
@@ -53,6 +53,7 @@ class AdvocacyAction(Node):
     place: str | None = plain(ActionRow.place, "Where it happens.")
     visibility: Visibility = plain(ActionRow.visibility, "Who may see it.")
     status: AdvocacyStatus = plain(ActionRow.status, "Where the action is in its lifecycle.")
+    version = tiered(ActionRow.version, "Version for optimistic concurrency; pass it back as `expectedVersion`.")
 
     @strawberry.field(
         description="The lead organizing organization (members only).",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +15,7 @@ from api.models.enums import Role
 from api.schema.context import Info
 from api.schema.fields import plain
 from api.schema.lookup import related, to_one
-from api.schema.mutation_support import UserError, mutation
+from api.schema.mutation_support import Done, codes, mutation
 from api.schema.relay import Node, node_type, parse_id
 from api.services import credentials
 from api.services.errors import UserFacingError
@@ -52,13 +50,6 @@ class PartnerApp(Node):
         return [Role(role) for role in root.max_roles]
 
 
-@strawberry.enum(description="Why creating a personal access token failed.")
-class PersonalAccessTokenCreateErrorCode(enum.Enum):
-    MEMBER_NOT_FOUND = strawberry.enum_value("MEMBER_NOT_FOUND", description="No active member of yours has it.")
-    INVALID_LIFETIME = strawberry.enum_value("INVALID_LIFETIME", description="Lifetime outside 1-366 days.")
-    INVALID_NAME = strawberry.enum_value("INVALID_NAME", description="Name empty or longer than 120 characters.")
-
-
 @strawberry.input(description="A new personal access token for a member of your organization.")
 class PersonalAccessTokenCreateInput:
     member_id: strawberry.ID = strawberry.field(description="The member (its id).")
@@ -66,26 +57,9 @@ class PersonalAccessTokenCreateInput:
     expires_in_days: int = strawberry.field(description="Lifetime in days (1-366).")
 
 
-@strawberry.type(description="The created token. `token` is the secret: shown this once, stored only as a hash.")
-class PersonalAccessTokenCreatePayload:
-    token: str | None = strawberry.field(description="The secret to send as `Authorization: Bearer <token>`.")
-    personal_access_token: PersonalAccessToken | None = strawberry.field(description="The token's record.")
-    user_errors: list[UserError] = strawberry.field(
-        description="Codes: " + ", ".join(c.name for c in PersonalAccessTokenCreateErrorCode)
-    )
-    record_ids: strawberry.Private[list[uuid.UUID]]
-
-
 @strawberry.input(description="The token to revoke.")
 class PersonalAccessTokenRevokeInput:
     id: strawberry.ID = strawberry.field(description="The token (its id).")
-
-
-@strawberry.type(description="The revoked token; it stops working on the very next request.")
-class PersonalAccessTokenRevokePayload:
-    personal_access_token: PersonalAccessToken | None = strawberry.field(description="The token's record.")
-    user_errors: list[UserError] = strawberry.field(description="Codes: TOKEN_NOT_FOUND.")
-    record_ids: strawberry.Private[list[uuid.UUID]]
 
 
 @strawberry.input(description="A new partner app of your organization.")
@@ -95,98 +69,83 @@ class PartnerAppCreateInput:
     max_roles: list[Role] = strawberry.field(description="The roles it may act with at most.")
 
 
-@strawberry.type(description="The created app. `clientSecret` is shown this once and stored only as a hash.")
-class PartnerAppCreatePayload:
-    partner_app: PartnerApp | None = strawberry.field(description="The app's record.")
-    client_secret: str | None = strawberry.field(description="The client secret for the token endpoint.")
-    user_errors: list[UserError] = strawberry.field(description="Codes: INVALID_NAME, INVALID_GRANT.")
-    record_ids: strawberry.Private[list[uuid.UUID]]
-
-
 @strawberry.input(description="The partner app to disable.")
 class PartnerAppDisableInput:
     id: strawberry.ID = strawberry.field(description="The app (its id).")
 
 
-@strawberry.type(description="The disabled app; its tokens stop working on the very next request.")
-class PartnerAppDisablePayload:
-    partner_app: PartnerApp | None = strawberry.field(description="The app's record.")
-    user_errors: list[UserError] = strawberry.field(description="Codes: APP_NOT_FOUND.")
-    record_ids: strawberry.Private[list[uuid.UUID]]
+_TOKEN = ("personal_access_token", PersonalAccessToken, "The token's record.")
+_APP = ("partner_app", PartnerApp, "The app's record.")
 
 
 @strawberry.type
 class CredentialMutations:
-    @mutation("personalAccessTokenCreate", "Create a personal access token for a member of your organization.")
+    @mutation(
+        "personalAccessTokenCreate",
+        "Create a personal access token for a member of your organization. `token` is the secret: shown this "
+        "once, stored only as a hash.",
+        returns=_TOKEN,
+        errors=codes(
+            MEMBER_NOT_FOUND="No active member of yours has it.",
+            INVALID_LIFETIME="Lifetime outside 1-366 days.",
+            INVALID_NAME="Name empty or longer than 120 characters.",
+        ),
+        extra={"token": (str, "The secret to send as `Authorization: Bearer <token>`.")},
+    )
     async def personal_access_token_create(
         self, info: Info, input: Annotated[PersonalAccessTokenCreateInput, strawberry.argument(description="What.")]
-    ) -> PersonalAccessTokenCreatePayload:
+    ) -> Done:
         context = info.context
-        try:
-            member_id = parse_id(input.member_id, "Member")
-            async with context.exclusive():
-                row, secret = await credentials.create_member_token(
-                    context.session, context.viewer, member_id, name=input.name, days=input.expires_in_days
-                )
-        except UserFacingError as error:
-            return PersonalAccessTokenCreatePayload(
-                token=None, personal_access_token=None, user_errors=UserError.of(error), record_ids=[]
-            )
-        return PersonalAccessTokenCreatePayload(
-            token=secret,
-            personal_access_token=row,  # type: ignore[arg-type]
-            user_errors=[],
-            record_ids=[row.id, row.member_id],
+        member_id = parse_id(input.member_id, "Member")
+        row, secret = await credentials.create_member_token(
+            context.session, context.viewer, member_id, name=input.name, days=input.expires_in_days
         )
+        return Done(row, {"token": secret}, [row.id, row.member_id])
 
-    @mutation("personalAccessTokenRevoke", "Revoke a personal access token of your organization.")
+    @mutation(
+        "personalAccessTokenRevoke",
+        "Revoke a personal access token of your organization; it stops working on the very next request.",
+        returns=_TOKEN,
+        errors=codes(TOKEN_NOT_FOUND="No token of your organization has this id."),  # noqa: S106
+    )
     async def personal_access_token_revoke(
         self, info: Info, input: Annotated[PersonalAccessTokenRevokeInput, strawberry.argument(description="What.")]
-    ) -> PersonalAccessTokenRevokePayload:
+    ) -> TokenRow:
         context = info.context
-        try:
-            async with context.exclusive():
-                row = await credentials.revoke_member_token(
-                    context.session, context.viewer, parse_id(input.id, "PersonalAccessToken")
-                )
-        except UserFacingError as error:
-            return PersonalAccessTokenRevokePayload(
-                personal_access_token=None, user_errors=UserError.of(error), record_ids=[]
-            )
-        return PersonalAccessTokenRevokePayload(personal_access_token=row, user_errors=[], record_ids=[row.id])  # type: ignore[arg-type]
+        return await credentials.revoke_member_token(
+            context.session, context.viewer, parse_id(input.id, "PersonalAccessToken")
+        )
 
-    @mutation("partnerAppCreate", "Register a partner app of your organization.")
+    @mutation(
+        "partnerAppCreate",
+        "Register a partner app of your organization. `clientSecret` is shown this once and stored only as a hash.",
+        returns=_APP,
+        errors=codes(
+            INVALID_NAME="Name empty or longer than 120 characters.",
+            INVALID_GRANT="Scopes or roles that cannot be granted.",
+        ),
+        extra={"client_secret": (str, "The client secret for the token endpoint.")},
+    )
     async def partner_app_create(
         self, info: Info, input: Annotated[PartnerAppCreateInput, strawberry.argument(description="What.")]
-    ) -> PartnerAppCreatePayload:
+    ) -> Done:
         context = info.context
         if len(input.scopes) > 10 or len(input.max_roles) > len(Role):
-            raise_user = UserFacingError("INVALID_GRANT", "Too many scopes or roles.", "scopes")
-            return PartnerAppCreatePayload(
-                partner_app=None, client_secret=None, user_errors=UserError.of(raise_user), record_ids=[]
-            )
-        try:
-            async with context.exclusive():
-                row, secret = await credentials.register_partner_app(
-                    context.session, context.viewer, name=input.name, scopes=input.scopes,
-                    max_roles=[role.value for role in input.max_roles],
-                )  # fmt: skip
-        except UserFacingError as error:
-            return PartnerAppCreatePayload(
-                partner_app=None, client_secret=None, user_errors=UserError.of(error), record_ids=[]
-            )
-        return PartnerAppCreatePayload(partner_app=row, client_secret=secret, user_errors=[], record_ids=[row.id])  # type: ignore[arg-type]
+            raise UserFacingError("INVALID_GRANT", "Too many scopes or roles.", "scopes")
+        row, secret = await credentials.register_partner_app(
+            context.session, context.viewer, name=input.name, scopes=input.scopes,
+            max_roles=[role.value for role in input.max_roles],
+        )  # fmt: skip
+        return Done(row, {"client_secret": secret})
 
-    @mutation("partnerAppDisable", "Disable a partner app of your organization.")
+    @mutation(
+        "partnerAppDisable",
+        "Disable a partner app of your organization; its tokens stop working on the very next request.",
+        returns=_APP,
+        errors=codes(APP_NOT_FOUND="No partner app of your organization has this id."),
+    )
     async def partner_app_disable(
         self, info: Info, input: Annotated[PartnerAppDisableInput, strawberry.argument(description="What.")]
-    ) -> PartnerAppDisablePayload:
+    ) -> AppRow:
         context = info.context
-        try:
-            async with context.exclusive():
-                row = await credentials.disable_partner_app(
-                    context.session, context.viewer, parse_id(input.id, "PartnerApp")
-                )
-        except UserFacingError as error:
-            return PartnerAppDisablePayload(partner_app=None, user_errors=UserError.of(error), record_ids=[])
-        return PartnerAppDisablePayload(partner_app=row, user_errors=[], record_ids=[row.id])  # type: ignore[arg-type]
+        return await credentials.disable_partner_app(context.session, context.viewer, parse_id(input.id, "PartnerApp"))

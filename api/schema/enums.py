@@ -7,6 +7,7 @@ import enum
 import strawberry
 
 from api.models import enums as e
+from api.services import lifecycles as moves
 
 DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
     e.OrganizationKind: (
@@ -265,6 +266,44 @@ DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
     e.AuditOutcome: (
         "The outcome of an audited operation.",
         {"ALLOWED": "Allowed.", "DENIED": "Refused.", "FAILED": "Failed."},
+    ),
+    # lifecycle moves (api/services/lifecycles.py holds which state each is allowed from)
+    moves.SanctuaryCaseAction: (
+        "A move in a sanctuary case's lifecycle.",
+        {
+            "BEGIN_DISCERNMENT": "INQUIRY -> DISCERNMENT: the congregation discerns whether to host.",
+            "BEGIN_PREPARING": "DISCERNMENT -> PREPARING: the congregation prepares to host.",
+            "ENTER_SANCTUARY": "PREPARING -> IN_SANCTUARY: the guest entered sanctuary.",
+            "EXIT": "IN_SANCTUARY -> EXITED: the guest left; needs `exitOutcome`.",
+            "CLOSE": "EXITED -> CLOSED: the case is closed.",
+            "DECLINE": "INQUIRY, DISCERNMENT or PREPARING -> DECLINED: the congregation will not host.",
+        },
+    ),
+    moves.IncidentAction: (
+        "A move in an incident's response lifecycle.",
+        {
+            "ACTIVATE": "OPEN -> ACTIVE: responders are working the incident.",
+            "STABILIZE": "ACTIVE -> STABLE: the immediate response is over; follow-up continues.",
+            "CLOSE": "OPEN or STABLE -> CLOSED: nothing more to do.",
+        },
+    ),
+    moves.VerificationAction: (
+        "The result of verifying an incident report.",
+        {
+            "START": "UNVERIFIED -> VERIFYING (use `incidentVerificationStart`).",
+            "CONFIRM": "VERIFYING -> CONFIRMED: enforcement activity confirmed on site.",
+            "FALSE_ALARM": "VERIFYING -> FALSE_ALARM: nothing happened.",
+            "NOT_ICE": "VERIFYING -> NOT_ICE: another agency, not immigration enforcement.",
+            "UNABLE_TO_VERIFY": "VERIFYING -> UNABLE_TO_VERIFY: could not be verified.",
+        },
+    ),
+    moves.AdvocacyActionStep: (
+        "A move in an advocacy action's lifecycle.",
+        {
+            "ANNOUNCE": "PLANNED -> ANNOUNCED: publish it to its audience.",
+            "HOLD": "ANNOUNCED -> HELD: it took place.",
+            "CANCEL": "PLANNED or ANNOUNCED -> CANCELLED.",
+        },
     ),
 }
 

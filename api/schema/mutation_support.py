@@ -1,22 +1,46 @@
-"""What every mutation shares: the permission guard (one table, checked first) and its audit record."""
+"""What every mutation shares: the permission guard, the payload, all-or-nothing writes, idempotency, audit.
+
+A mutation resolver only calls its service and returns the changed row (or a :class:`Done`).
+:func:`mutation` builds the rest from one declaration: the per-mutation error-code enum and
+payload type, and the :class:`Guard` that checks the permission table first, runs the resolver in
+a savepoint (a user error undoes every write it made), replays idempotent creates, maps stale
+versions to ``CONFLICT`` and records the call for the audit log.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import strawberry
+from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import FieldExtension
 from strawberry.types.unset import UNSET
 
+from api.auth.facts import load_facts
 from api.auth.permissions import MUTATIONS, may_call
 from api.models.enums import AuditOutcome
-from api.schema.context import Info
+from api.schema.context import Context, Info
 from api.schema.errors import ForbiddenError
+from api.services import idempotency
 from api.services.errors import UserFacingError
+
+COMMON_CODES: Mapping[str, str] = {
+    "NOT_FOUND": "No record you may change has this id.",
+    "CONFLICT": "Someone changed the record since you read it: read it again (its `version`) and retry.",
+    "ILLEGAL_TRANSITION": "The record's current state does not allow this change.",
+    "INVALID_INPUT": "A value is missing, too long, out of range or malformed (see `field`).",
+    "IDEMPOTENCY_KEY_REUSED": "This idempotency key was already used with different input.",
+}
+
+
+def codes(*common: str, **specific: str) -> dict[str, str]:
+    """A mutation's error codes: some of :data:`COMMON_CODES` plus its own, each with a description."""
+    return {name: COMMON_CODES[name] for name in common} | specific
 
 
 @dataclass
@@ -29,45 +53,143 @@ class MutationRecord:
     record_ids: list[uuid.UUID] = field(default_factory=list)
 
 
-class Guard(FieldExtension):
-    """Refuse callers the permission table does not allow; record every call for the audit log."""
+@dataclass
+class Done:
+    """A resolver's result when the payload carries more than the changed object."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    node: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+    record_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One mutation's declaration."""
+
+    name: str
+    returns: str
+    payload: type[Any]
+    error: type[Any]
+    codes: Mapping[str, str]
+    creates: type[Any] | None
+
+
+class Guard(FieldExtension):
+    """Permission first; then the resolver in a savepoint, its result wrapped in the payload; audit always."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
-        context = info.context
-        record = MutationRecord(self.name, AuditOutcome.ALLOWED, _input_fields(kwargs.get("input")))
+        context, spec = info.context, self.spec
+        value = kwargs.get("input")
+        record = MutationRecord(spec.name, AuditOutcome.ALLOWED, _input_fields(value))
         context.mutations.append(record)
-        if not may_call(context.viewer, self.name):
+        if not may_call(context.viewer, spec.name):
             record.outcome = AuditOutcome.DENIED
             raise ForbiddenError("You may not call this mutation.")
-        payload = await next_(source, info, **kwargs)
-        record.record_ids = list(getattr(payload, "record_ids", []))
-        if getattr(payload, "user_errors", None):
+        try:
+            async with context.exclusive():
+                done = await self._run(context, lambda: next_(source, info, **kwargs), value)
+                context.facts = await load_facts(context.session, context.viewer)  # new ties count at once
+        except UserFacingError as error:
             record.outcome = AuditOutcome.FAILED
-        return payload
+            return self._failed(error)
+        record.record_ids = done.record_ids or [done.node.id]
+        return spec.payload(**{spec.returns: done.node}, **done.extra, user_errors=[], record_ids=record.record_ids)
+
+    async def _run(self, context: Context, call: Callable[[], Awaitable[Any]], value: Any) -> Done:
+        session = context.session
+        try:
+            async with session.begin_nested():
+                claim = None
+                if self.spec.creates is not None:
+                    claim = await idempotency.claim(session, context.sealer, context.viewer, self.spec.name, value)
+                    if claim is not None and claim.record_id is not None:
+                        return Done(await session.get_one(self.spec.creates, claim.record_id))
+                result = await call()
+                done = result if isinstance(result, Done) else Done(result)
+                if claim is not None:
+                    await idempotency.remember(session, claim, done.node.id)
+                return done
+        except StaleDataError:
+            raise UserFacingError("CONFLICT", COMMON_CODES["CONFLICT"]) from None
+
+    def _failed(self, error: UserFacingError) -> Any:
+        if error.code not in self.spec.codes:  # a service raised a code this mutation does not declare
+            raise RuntimeError(f"undeclared error code {error.code} in {self.spec.name}")
+        user_error = self.spec.error(code=self.spec.error.codes[error.code], field=error.field, message=error.message)
+        extra = dict.fromkeys(self.spec.payload.extra_fields)
+        return self.spec.payload(**{self.spec.returns: None}, **extra, user_errors=[user_error], record_ids=[])
 
 
-def mutation(name: str, description: str) -> Any:
-    """A mutation field guarded by the permission table, its allowed roles echoed in its description."""
+def mutation(
+    name: str,
+    description: str,
+    *,
+    returns: tuple[str, Any, str],
+    errors: Mapping[str, str],
+    creates: type[Any] | None = None,
+    extra: Mapping[str, tuple[Any, str]] | None = None,
+) -> Any:
+    """A mutation field guarded by the permission table, with its payload and error enum built from here.
+
+    ``returns`` is (payload field, GraphQL type, description) of the changed object; ``errors`` its
+    error codes (see :func:`codes`); ``creates`` the model a create mutation makes (its input then
+    takes an ``idempotencyKey``); ``extra`` more payload fields, filled from :class:`Done`.
+    """
+    type_name = name[0].upper() + name[1:]
+    error = _error_type(type_name, errors)
+    payload = _payload_type(type_name, returns, error, extra or {})
+    spec = Spec(name, returns[0], payload, error, errors, creates)
     roles = ", ".join(sorted(role.value for role in MUTATIONS[name]))
     return strawberry.mutation(
         description=f"{description} Allowed to: {roles} (with the `write` scope).",
-        extensions=[Guard(name)],
+        extensions=[Guard(spec)],
+        graphql_type=payload,
         metadata={"mutation": name},
     )
 
 
-@strawberry.type(description="An expected failure: nothing was changed.")
-class UserError:
-    code: str = strawberry.field(description="Machine-readable code from this mutation's error codes.")
-    field: str | None = strawberry.field(description="The input field at fault, if any.")
-    message: str = strawberry.field(description="What went wrong, for people; never echoes the input.")
+def _error_type(type_name: str, errors: Mapping[str, str]) -> Any:
+    members = {code: strawberry.enum_value(code, description=text) for code, text in errors.items()}
+    error_codes: Any = enum.Enum(f"{type_name}ErrorCode", members)  # type: ignore[misc]
+    code_enum: Any = strawberry.enum(
+        error_codes,
+        description=f"Why `{type_name[0].lower() + type_name[1:]}` failed.",
+    )
+    namespace = {
+        "__annotations__": {"code": code_enum, "field": Optional[str], "message": str},  # noqa: UP045
+        "code": strawberry.field(description="Machine-readable reason."),
+        "field": strawberry.field(description="The input field at fault (its camelCase name), if any."),
+        "message": strawberry.field(description="What went wrong, for people; never echoes the input."),
+    }
+    error: Any = strawberry.type(
+        type(f"{type_name}Error", (), namespace), description="An expected failure: nothing was changed."
+    )
+    error.codes = {member.name: member for member in code_enum}
+    return error
 
-    @classmethod
-    def of(cls, error: UserFacingError) -> list[UserError]:
-        return [cls(code=error.code, field=error.field, message=error.message)]
+
+def _payload_type(
+    type_name: str, returns: tuple[str, Any, str], error: Any, extra: Mapping[str, tuple[Any, str]]
+) -> type[Any]:
+    field_name, node_type, node_description = returns
+    annotations: dict[str, Any] = {field_name: Optional[node_type]}  # noqa: UP045
+    namespace: dict[str, Any] = {field_name: strawberry.field(description=node_description)}
+    for extra_name, (extra_type, extra_description) in extra.items():
+        annotations[extra_name] = Optional[extra_type]  # noqa: UP045
+        namespace[extra_name] = strawberry.field(description=extra_description)
+    annotations["user_errors"] = list[error]
+    namespace["user_errors"] = strawberry.field(description="Expected failures; when present nothing was changed.")
+    annotations["record_ids"] = strawberry.Private[list[uuid.UUID]]
+    namespace["__annotations__"] = annotations
+    payload: Any = strawberry.type(
+        type(f"{type_name}Payload", (), namespace),
+        description=f"The result of `{type_name[0].lower() + type_name[1:]}`.",
+    )
+    payload.extra_fields = tuple(extra)
+    return payload
 
 
 def _input_fields(value: Any) -> list[str]:

@@ -1,0 +1,126 @@
+"""Which rows a viewer may change: per (model, role), the single write-side rule.
+
+A mutation first needs one of its roles (:mod:`api.auth.permissions`); the rows it may then
+touch are the union, over the viewer's roles *that may call that mutation*, of the rules below.
+So a member who is both a legal advocate and an accompaniment coordinator triages requests as a
+coordinator would, never because its organization submitted them. Rows outside the rule are
+reported exactly like rows that do not exist (``NOT_FOUND``): a mutation never confirms that an
+id it may not touch exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+
+from api.auth import ties
+from api.auth.permissions import MUTATIONS
+from api.auth.viewer import Viewer
+from api.models import (
+    AccompanimentAssignment,
+    AccompanimentRequest,
+    AdvocacyAction,
+    CaseSupporter,
+    Congregation,
+    HospitalityShift,
+    IncidentDispatch,
+    Member,
+    Organization,
+    Person,
+    RapidResponseIncident,
+    Region,
+    SanctuaryCase,
+    ShiftAssignment,
+    Training,
+)
+from api.models.enums import Role
+
+Rule = Callable[[Viewer], ColumnElement[bool]]
+
+
+def _own(column: Any) -> Rule:
+    return lambda viewer: ties.own(viewer, column)
+
+
+def _everything(viewer: Viewer) -> ColumnElement[bool]:
+    return true() if viewer.is_hub else false()
+
+
+def _hosted_case(column: Any) -> Rule:
+    return lambda viewer: column.in_(ties.hosted(viewer))
+
+
+def _routed_request(viewer: Viewer) -> ColumnElement[bool]:
+    """Requests routed to the coordinator's congregation, or to the whole network (not routed yet)."""
+    return or_(
+        AccompanimentRequest.congregation_id.is_(None),
+        AccompanimentRequest.congregation_id.in_(ties.congregations(viewer)),
+    )
+
+
+def _staffable_shift(viewer: Viewer) -> ColumnElement[bool]:
+    """Shifts a volunteer may sign up for: staffed by its congregation, or of a case its organization hosts."""
+    return or_(
+        HospitalityShift.supporting_congregation_id.in_(ties.congregations(viewer)),
+        HospitalityShift.case_id.in_(ties.hosted(viewer)),
+    )
+
+
+def _in_regions(viewer: Viewer) -> ColumnElement[bool]:
+    return RapidResponseIncident.region_id.in_(viewer.region_ids) if viewer.region_ids else false()
+
+
+def _organizing(viewer: Viewer) -> ColumnElement[bool]:
+    return ties.own(viewer, AdvocacyAction.organization_id)
+
+
+R = Role
+RULES: dict[tuple[type[Any], Role], Rule] = {
+    (Region, R.NETWORK_COORDINATOR): _everything,
+    (Organization, R.NETWORK_COORDINATOR): _everything,
+    (Organization, R.ORG_ADMIN): lambda viewer: ties.own(viewer, Organization.id),
+    (Congregation, R.NETWORK_COORDINATOR): _everything,
+    (Congregation, R.ORG_ADMIN): _own(Congregation.organization_id),
+    (Member, R.ORG_ADMIN): _own(Member.organization_id),
+    (Training, R.ORG_ADMIN): lambda viewer: Training.member_id.in_(
+        select(Member.id).where(ties.own(viewer, Member.organization_id))
+    ),
+    (Person, R.SANCTUARY_COORDINATOR): _own(Person.organization_id),
+    (Person, R.LEGAL_ADVOCATE): _own(Person.organization_id),
+    (SanctuaryCase, R.SANCTUARY_COORDINATOR): _own(SanctuaryCase.organization_id),
+    (SanctuaryCase, R.ORG_ADMIN): _own(SanctuaryCase.organization_id),
+    (CaseSupporter, R.SANCTUARY_COORDINATOR): _hosted_case(CaseSupporter.case_id),
+    (HospitalityShift, R.SANCTUARY_COORDINATOR): _own(HospitalityShift.organization_id),
+    (HospitalityShift, R.HOSPITALITY_VOLUNTEER): _staffable_shift,
+    (ShiftAssignment, R.HOSPITALITY_VOLUNTEER): lambda viewer: ties.itself(viewer, ShiftAssignment.member_id),
+    (AccompanimentRequest, R.ACCOMPANIMENT_COORDINATOR): _routed_request,
+    (AccompanimentRequest, R.LEGAL_ADVOCATE): _own(AccompanimentRequest.organization_id),
+    (AccompanimentRequest, R.ACCOMPANIER): lambda viewer: AccompanimentRequest.id.in_(
+        ties.assigned_requests(viewer, AccompanimentRequest.id)
+    ),
+    (AccompanimentAssignment, R.ACCOMPANIER): lambda viewer: ties.itself(viewer, AccompanimentAssignment.member_id),
+    (RapidResponseIncident, R.RR_DISPATCHER): _in_regions,
+    (RapidResponseIncident, R.RR_RESPONDER): lambda viewer: RapidResponseIncident.id.in_(
+        ties.dispatched_incidents(viewer)
+    ),
+    (IncidentDispatch, R.RR_DISPATCHER): lambda viewer: IncidentDispatch.incident_id.in_(
+        select(RapidResponseIncident.id).where(_in_regions(viewer))
+    ),
+    (IncidentDispatch, R.RR_RESPONDER): lambda viewer: ties.itself(viewer, IncidentDispatch.member_id),
+    (AdvocacyAction, R.ORGANIZER): _organizing,
+}
+
+
+def may_change(viewer: Viewer, model: type[Any], mutation: str) -> ColumnElement[bool]:
+    """The rows of ``model`` the viewer may change through ``mutation``, as a condition."""
+    if viewer.is_anonymous:
+        return false()
+    rules = [RULES[(model, role)] for role in sorted(viewer.roles & MUTATIONS[mutation]) if (model, role) in RULES]
+    return or_(*(rule(viewer) for rule in rules)) if rules else false()
+
+
+def writable(viewer: Viewer, model: type[Any], mutation: str) -> Select[Any]:
+    """The rows of ``model`` the viewer may change through ``mutation``, locked for the update."""
+    return select(model).where(may_change(viewer, model, mutation)).with_for_update(of=model)

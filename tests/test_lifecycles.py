@@ -1,0 +1,64 @@
+"""The lifecycle tables themselves: every move is well-formed and the domain's rules are in them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.models.enums import AccompanimentStatus, SanctuaryCaseStatus, Verification
+from api.services.errors import UserFacingError
+from api.services.lifecycles import (
+    ACCOMPANIMENT_REQUEST,
+    INCIDENT_VERIFICATION,
+    LIFECYCLES,
+    SANCTUARY_CASE,
+    Lifecycle,
+    RequestAction,
+    SanctuaryCaseAction,
+)
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.subject)
+def test_every_pair_is_either_a_move_or_an_illegal_transition(lifecycle: Lifecycle[Any]) -> None:
+    for state in lifecycle.states:
+        for action in lifecycle.moves:
+            if lifecycle.allows(state, action):
+                assert lifecycle.move(state, action) in lifecycle.states
+            else:
+                with pytest.raises(UserFacingError) as raised:
+                    lifecycle.move(state, action)
+                assert raised.value.code == "ILLEGAL_TRANSITION"
+                assert raised.value.field is None
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.subject)
+def test_moves_never_start_from_a_state_they_do_not_know(lifecycle: Lifecycle[Any]) -> None:
+    for sources, target in lifecycle.moves.values():
+        assert sources <= set(lifecycle.states)
+        assert target in lifecycle.states
+
+
+def test_a_case_can_be_declined_only_before_sanctuary() -> None:
+    declinable = {s for s in SanctuaryCaseStatus if SANCTUARY_CASE.allows(s, SanctuaryCaseAction.DECLINE)}
+    assert declinable == {SanctuaryCaseStatus.INQUIRY, SanctuaryCaseStatus.DISCERNMENT, SanctuaryCaseStatus.PREPARING}
+
+
+def test_closed_and_declined_cases_are_final() -> None:
+    for state in (SanctuaryCaseStatus.CLOSED, SanctuaryCaseStatus.DECLINED):
+        assert not any(SANCTUARY_CASE.allows(state, action) for action in SanctuaryCaseAction)
+
+
+def test_requests_cancel_from_any_open_state_and_expire_only_unmatched() -> None:
+    cancellable = {s for s in AccompanimentStatus if ACCOMPANIMENT_REQUEST.allows(s, RequestAction.CANCEL)}
+    assert cancellable == {
+        AccompanimentStatus.SUBMITTED, AccompanimentStatus.TRIAGED,
+        AccompanimentStatus.MATCHING, AccompanimentStatus.CONFIRMED,
+    }  # fmt: skip
+    assert not ACCOMPANIMENT_REQUEST.allows(AccompanimentStatus.CONFIRMED, RequestAction.EXPIRE)
+
+
+def test_verification_results_are_final() -> None:
+    final = {Verification.CONFIRMED, Verification.FALSE_ALARM, Verification.NOT_ICE, Verification.UNABLE_TO_VERIFY}
+    for state in final:
+        assert not any(INCIDENT_VERIFICATION.allows(state, action) for action in INCIDENT_VERIFICATION.moves)
