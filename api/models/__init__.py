@@ -7,7 +7,7 @@ from api.models.base import Base, Entity, Tier
 from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
-from api.models.sanctuary import CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
+from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "AdvocacyOrganizer",
     "AuditEvent",
     "Base",
+    "CaseBurnRequest",
     "CaseSupporter",
     "Congregation",
     "DataKey",

@@ -47,6 +47,8 @@ class AccompanimentRequest(Entity):
     languages_needed: Mapped[list[str]] = field(Tier.T1, ARRAY(String(16)), nullable=False, default=list)
     notes: Mapped[bytes | None] = sealed()
     incident_id: Mapped[uuid.UUID | None] = uuid_fk("rapid_response_incident.id", nullable=True)
+    # when it reached COMPLETED, CANCELLED or UNFILLED (retention counts from here)
+    closed_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
 
 
 class AccompanimentAssignment(Entity):

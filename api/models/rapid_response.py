@@ -50,6 +50,8 @@ class RapidResponseIncident(Entity):
     coarse_latitude: Mapped[Decimal | None] = field(Tier.T0, Numeric(7, 3))
     coarse_longitude: Mapped[Decimal | None] = field(Tier.T0, Numeric(8, 3))
     reporter_contact: Mapped[bytes | None] = sealed()
+    # when verification started (the hotline reporter's contact is purged a while after it)
+    triaged_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
     broadcast_at: Mapped[datetime | None] = field(Tier.T0, DateTime(timezone=True), index=True)
     closed_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
 

@@ -75,3 +75,15 @@ class ShiftAssignment(Entity):
     status: Mapped[ShiftAssignmentStatus] = enum_column(
         ShiftAssignmentStatus, Tier.T1, nullable=False, default=ShiftAssignmentStatus.SIGNED_UP
     )
+
+
+class CaseBurnRequest(Entity):
+    """A first org admin's request to burn a case's critical data, waiting for a second admin to confirm."""
+
+    __tablename__ = "case_burn_request"
+    __table_args__ = (UniqueConstraint("case_id"),)
+
+    case_id: Mapped[uuid.UUID] = uuid_fk("sanctuary_case.id", ondelete="CASCADE")
+    organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
+    requested_by_id: Mapped[uuid.UUID] = uuid_fk("member.id")
+    expires_at: Mapped[datetime] = field(Tier.T1, DateTime(timezone=True), nullable=False)
