@@ -15,6 +15,7 @@ from api.auth.facts import NO_FACTS, Facts
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models.records import record_class
+from api.settings import Settings
 
 if TYPE_CHECKING:
     from api.schema.loaders import Loaders
@@ -29,6 +30,7 @@ class Context:
     session: AsyncSession
     sealer: Sealer
     request_id: str
+    settings: Settings
     facts: Facts = NO_FACTS
     loaders: Loaders = field(init=False)
     withheld: list[dict[str, Any]] = field(default_factory=list)

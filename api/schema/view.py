@@ -100,7 +100,14 @@ class SanctuaryGraphQL(AudienceView):
             if "read" not in viewer.scopes:
                 return _forbidden("This token was not granted the `read` scope.")
             facts = await load_facts(session, viewer)
-            ctx = Context(viewer=viewer, session=session, sealer=state.sealer, request_id=request_id, facts=facts)
+            ctx = Context(
+                viewer=viewer,
+                session=session,
+                sealer=state.sealer,
+                request_id=request_id,
+                settings=state.settings,
+                facts=facts,
+            )
             request.state.graphql_context = ctx
             response = await self._view(Audience.of(viewer)).run(request, context=ctx)
             await _finish(session, ctx)
