@@ -126,7 +126,7 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     ("I3", "RapidResponseIncident", ("coarseArea",)): ("Mill district, Alder County", expect(v=MEMBERS_ALL + " " + NOT)),
     ("I3", "RapidResponseIncident", ("exactLocation",)): ("1 Broadcast Way", expect(
         v="rr_dispatcher@RR", w="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1")),
-    ("D1", "IncidentDispatch", ("role",)): ("*", expect(
+    ("D1", "IncidentDispatch", ("role", "version")): ("*", expect(
         v=RR_HOLDERS, a=" ".join(m for m in MEMBERS if m not in RR_HOLDERS))),
     ("D1", "IncidentDispatch", ("dispatchedAt", "arrivedAt", "releasedAt")): ("*", expect(
         v=RR_HOLDERS, a="rr_responder2@RR org_admin@A org_admin@L1 network_coordinator@hub")),

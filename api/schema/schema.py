@@ -28,10 +28,11 @@ from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.query import Query
+from api.schema.rapid_response_mutations import RapidResponseMutations
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
-class Mutation(CredentialMutations, AdvocacyMutations):
+class Mutation(CredentialMutations, AdvocacyMutations, RapidResponseMutations):
     pass
 
 
