@@ -43,6 +43,7 @@ class Member(Node):
     alias: str = plain(MemberRow.alias, "The name the member goes by in the network.")
     languages: list[str] = plain(MemberRow.languages, "Languages spoken (BCP 47 tags such as `es`, `ht`).")
     active: bool = plain(MemberRow.active, "False once the member left or was deactivated.")
+    version: int = plain(MemberRow.version, "Version for optimistic concurrency; pass it back as `expectedVersion`.")
     email = tiered(MemberRow.email, "Sign-in email.")
     legal_name = tiered(MemberRow.legal_name, "Legal name.")
     phone = tiered(MemberRow.phone, "Phone number.")
