@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.roles import role_fits
@@ -150,7 +150,7 @@ async def _keep_an_admin(session: AsyncSession, member: Member, field: str) -> N
             Member.organization_id == member.organization_id,
             Member.id != member.id,
             Member.active,
-            Member.roles.contains([Role.ORG_ADMIN.value]),
+            literal(Role.ORG_ADMIN.value) == any_(Member.roles),
         )
     )
     if not others:
