@@ -365,3 +365,12 @@ async def test_a_demotion_waits_for_a_concurrent_one_and_then_sees_it(
             await attempt
         assert raised.value.code == "LAST_ADMIN"
         await other.rollback()
+
+
+async def test_members_can_be_listed_by_role(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    admin = await org_admin(db)
+    volunteer = await actor(db, await organization_of(db, admin), Role.HOSPITALITY_VOLUNTEER)
+    query = "query($org: ID!) { members(first: 10, organization: $org, role: HOSPITALITY_VOLUNTEER) { edges { node { id } } } }"
+    body = await gql(client, query, {"org": gid(await organization_of(db, admin))}, token=admin.token)
+    assert "errors" not in body, body
+    assert [edge["node"]["id"] for edge in body["data"]["members"]["edges"]] == [gid(volunteer.member)]

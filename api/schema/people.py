@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import any_, literal
 
 from api.auth.access import readable
 from api.models import HouseholdLink as HouseholdLinkRow
@@ -136,7 +137,7 @@ class PeopleQueries:
         if organization is not None:
             statement = statement.where(MemberRow.organization_id == parse_id(organization, "Organization"))
         if role is not None:
-            statement = statement.where(MemberRow.roles.contains([role.value]))
+            statement = statement.where(literal(role.value) == any_(MemberRow.roles))
         statement = apply_updated_since(statement, MemberRow, updated_since)
         return await paginate(
             info, statement, MemberRow, name="members", order=order_by,
