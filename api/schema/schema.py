@@ -27,11 +27,13 @@ import api.schema.enums  # noqa: F401 (registers the model enums with strawberry
 from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
+from api.schema.hospitality_mutations import HospitalityMutations
 from api.schema.query import Query
+from api.schema.sanctuary_mutations import SanctuaryMutations
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
-class Mutation(CredentialMutations, AdvocacyMutations):
+class Mutation(CredentialMutations, AdvocacyMutations, SanctuaryMutations, HospitalityMutations):
     pass
 
 
