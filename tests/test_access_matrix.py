@@ -62,7 +62,7 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
         v=R1_ROWS + " network_coordinator@hub", a=" ".join(m for m in MEMBERS if m not in R1_ROWS
                                                             and m != "network_coordinator@hub"))),
     # P1: registered by L1, the person of R1; H1 links P1 to a family member
-    ("P1", "Person", ("preferredName", "languages")): ("*", expect(
+    ("P1", "Person", ("preferredName", "languages", "version")): ("*", expect(
         v="legal_advocate@L1 org_admin@L1 accompaniment_coordinator@A accompanier@A",
         a="network_coordinator@hub org_admin@A sanctuary_coordinator@A hospitality_volunteer@A "
           "sanctuary_coordinator@B hospitality_volunteer@B accompaniment_coordinator@B accompanier@B legal_advocate@L2")),

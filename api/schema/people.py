@@ -94,6 +94,7 @@ class Training(Node):
     "affected by a raid. Visible to the organization that registered them.",
 )
 class Person(Node):
+    version: int = plain(PersonRow.version, "Version for optimistic concurrency; pass it back when updating.")
     languages: list[str] = plain(PersonRow.languages, "Languages spoken (BCP 47 tags).")
     preferred_name = tiered(PersonRow.preferred_name, "The name the person wants to be called.")
     legal_name = tiered(PersonRow.legal_name, "Legal name.")

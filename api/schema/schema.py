@@ -28,8 +28,10 @@ from api.schema.admin_mutations import AdminMutations
 from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
+from api.schema.hospitality_mutations import HospitalityMutations
 from api.schema.query import Query
 from api.schema.rapid_response_mutations import RapidResponseMutations
+from api.schema.sanctuary_mutations import SanctuaryMutations
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
@@ -37,6 +39,8 @@ class Mutation(
     CredentialMutations,
     AdminMutations,
     AdvocacyMutations,
+    SanctuaryMutations,
+    HospitalityMutations,
     RapidResponseMutations,
 ):
     pass

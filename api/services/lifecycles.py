@@ -46,6 +46,7 @@ class ShiftAction(enum.StrEnum):
 
 
 class ShiftSignupAction(enum.StrEnum):
+    SIGN_UP_AGAIN = "SIGN_UP_AGAIN"  # a volunteer who withdrew signs up again
     WITHDRAW = "WITHDRAW"
     ATTEND = "ATTEND"
     MISS = "MISS"
@@ -148,6 +149,7 @@ SHIFT_SIGNUP = _table(
     "shift sign-up",
     _SA,
     {
+        ShiftSignupAction.SIGN_UP_AGAIN: ({_SA.WITHDRAWN}, _SA.SIGNED_UP),
         ShiftSignupAction.WITHDRAW: ({_SA.SIGNED_UP}, _SA.WITHDRAWN),
         ShiftSignupAction.ATTEND: ({_SA.SIGNED_UP}, _SA.ATTENDED),
         ShiftSignupAction.MISS: ({_SA.SIGNED_UP}, _SA.ABSENT),
