@@ -11,74 +11,27 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api import migrate
 from api.auth.signing import SigningKeys
-from api.crypto import DecryptionError, Kek, Sealer, generate_master_key
-from api.db import create_engine, session_factory
+from api.crypto import DecryptionError, Sealer, parse_master_keys
 from api.models import DataKey, Person, SigningKey
-from api.seed.demo import seed_demo
 from api.services.keys import KeyRotationError, rewrap_all
 from api.services.reencrypt import count_stale, reencrypt, reseal, retire_data_keys, rotate_data_keys, sealed_columns
 from api.services.reindex import reindex
 from tests.canaries import canary
-from tests.database import fresh_database
+from tests.keyring import Network, new_kek, read_all, seeded_network
 
 NOW = timedelta(0)
 
 
-@dataclass
-class Network:
-    """A committed demo network on its own database."""
-
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    kek: Kek
-    plaintexts: list[str]
-
-
-def _kek() -> Kek:
-    return Kek.from_text(generate_master_key())
-
-
 @pytest.fixture
 async def network(server_url: str) -> AsyncIterator[Network]:
-    async with fresh_database(server_url) as url:
-        engine = create_engine(url, pool_size=3)
-        try:
-            await migrate.upgrade(engine)
-            kek, sessions = _kek(), session_factory(engine)
-            sealer = Sealer([kek])
-            async with sessions() as session:
-                seeded = await seed_demo(session, sealer)
-                assert seeded is not None
-                await SigningKeys(sealer).signing_key(session)
-                await session.commit()
-            for value in seeded.sealed_plaintexts:
-                canary(value)
-            yield Network(engine, sessions, kek, seeded.sealed_plaintexts)
-        finally:
-            await engine.dispose()
-
-
-async def _read_all(net: Network, sealer: Sealer) -> Counter[str]:
-    """Every sealed value of the database, opened."""
-    opened: Counter[str] = Counter()
-    async with net.sessions() as session:
-        for table, columns in sealed_columns():
-            for row in (await session.execute(select(table.c.id, table.c.organization_id, *columns))).mappings():
-                for column in columns:
-                    qualified = f"{table.name}.{column.name}"
-                    value = await sealer.open(session, row["organization_id"], row["id"], qualified, row[column.name])
-                    if value is not None:
-                        opened[value] += 1
-    return opened
+    async with seeded_network(server_url, new_kek()) as net:
+        yield net
 
 
 async def _key_ids(net: Network, *, active: bool | None = None) -> set[uuid.UUID]:
@@ -108,13 +61,13 @@ async def test_every_sealed_column_is_filled_across_several_organizations(networ
                 )
                 assert orgs, f"{table.name}.{column.name} is empty in the demo"
         assert len(await _key_ids(network)) >= 2
-    assert await _read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
+    assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
 
 
 async def test_rotation_rewraps_every_key_so_the_new_kek_alone_reads_everything(network: Network) -> None:
-    old, new = network.kek, _kek()
+    old, new = network.kek, new_kek()
     both = Sealer([new, old])
-    assert await _read_all(network, both) == Counter(network.plaintexts)  # an instance on (new, old) before
+    assert await read_all(network, both) == Counter(network.plaintexts)  # an instance on (new, old) before
 
     report = await rewrap_all(network.sessions, [new, old], batch=2)
     async with network.sessions() as session:
@@ -122,13 +75,13 @@ async def test_rotation_rewraps_every_key_so_the_new_kek_alone_reads_everything(
     assert (report.data_keys, report.signing_keys, report.remaining) == (every_key, 1, 0)
     assert "Rewrapped" in str(report)
 
-    assert await _read_all(network, both) == Counter(network.plaintexts)  # the same instance, after
-    assert await _read_all(network, Sealer([new])) == Counter(network.plaintexts)
+    assert await read_all(network, both) == Counter(network.plaintexts)  # the same instance, after
+    assert await read_all(network, Sealer([new])) == Counter(network.plaintexts)
     async with network.sessions() as session:
         assert await SigningKeys(Sealer([new])).signing_key(session) is not None
         assert set((await session.scalars(select(SigningKey.kek_id))).all()) == {new.kek_id}
     with pytest.raises(DecryptionError):
-        await _read_all(network, Sealer([old]))
+        await read_all(network, Sealer([old]))
 
     again = await rewrap_all(network.sessions, [new, old])  # idempotent
     assert (again.data_keys, again.signing_keys, again.remaining) == (0, 0, 0)
@@ -136,8 +89,8 @@ async def test_rotation_rewraps_every_key_so_the_new_kek_alone_reads_everything(
 
 async def test_rotation_refuses_keys_wrapped_by_a_kek_it_does_not_have(network: Network) -> None:
     with pytest.raises(KeyRotationError):
-        await rewrap_all(network.sessions, [_kek()])
-    assert await _read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
+        await rewrap_all(network.sessions, [new_kek()])
+    assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
 
 
 async def test_reencryption_moves_every_value_to_new_keys_and_retires_the_old(network: Network) -> None:
@@ -152,7 +105,7 @@ async def test_reencryption_moves_every_value_to_new_keys_and_retires_the_old(ne
     assert (report.retired, report.still_used) == (len(old_keys), 0)
     assert not old_keys & await _key_ids(network)  # the old data keys are gone from the table
     assert await _named_key_ids(network) <= await _key_ids(network, active=True)
-    assert await _read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
+    assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
     assert await _versions(network) == stamps  # version and updated_at untouched: the records did not change
 
 
@@ -181,7 +134,7 @@ async def test_an_interrupted_reencryption_resumes_and_finishes(network: Network
     assert (report.new_keys, report.rows, report.retired) == (0, before - 5, len(old_keys))
     async with network.sessions() as session:
         assert await count_stale(session) == 0
-    assert await _read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
+    assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
 
 
 async def test_old_keys_still_named_by_a_value_or_within_the_grace_period_are_kept(network: Network) -> None:
@@ -190,7 +143,7 @@ async def test_old_keys_still_named_by_a_value_or_within_the_grace_period_are_ke
     assert await retire_data_keys(network.sessions, timedelta(hours=1)) == (0, 0)  # just deactivated
     assert await retire_data_keys(network.sessions, NOW) == (0, len(old_keys))  # values still use them
     assert old_keys <= await _key_ids(network)
-    assert await _read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
+    assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
 
 
 async def test_a_live_writer_holding_a_row_is_not_clobbered(network: Network) -> None:
@@ -238,3 +191,22 @@ async def test_blind_index_rotation_recomputes_every_index(network: Network) -> 
                 continue
             assert person.a_number_index == await fresh.blind_index(session, a_number)
             assert person.a_number_index != before[person.id]
+
+
+async def test_running_instances_pick_up_a_rotation_once_their_cache_expires(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = Sealer([network.kek])
+    async with network.sessions() as session:
+        org_id = await session.scalar(select(Person.organization_id).limit(1))
+        assert org_id is not None
+        before = await running.active_key_id(session, org_id)
+        await rotate_data_keys(network.sessions, Sealer([network.kek]))
+        assert await running.active_key_id(session, org_id) == before  # cached for ACTIVE_KEY_TTL
+        monkeypatch.setattr("api.crypto.ACTIVE_KEY_TTL", 0.0)
+        assert await running.active_key_id(session, org_id) in await _key_ids(network, active=True)
+
+
+def test_master_keys_are_separated_by_commas_or_lines() -> None:
+    assert parse_master_keys(" a,b\n") == ["a", "b"]
+    assert parse_master_keys("a\nb\n\n") == ["a", "b"]
