@@ -15,7 +15,7 @@ import sys
 from datetime import timedelta
 
 from api.cli_commands import CliError, connect, load_sealer, load_settings, open_database, require_head, run_db
-from api.crypto import Kek, generate_master_key, parse_master_keys
+from api.crypto import DecryptionError, Kek, generate_master_key, parse_master_keys
 from api.db import session_factory
 from api.services.keys import KeyRotationError, RewrapReport, read_key_file, rewrap_all, write_key_file
 from api.services.reencrypt import BATCH, DEFAULT_GRACE, ReencryptReport, reencrypt
@@ -128,6 +128,8 @@ def _next_step(settings: Settings, keys: list[str], *, retire_old: bool) -> None
 def keys_reencrypt_command(args: argparse.Namespace) -> int:
     """Move every sealed value to a new data key per organization (or rotate the blind-index key)."""
     settings = load_settings(args)
+    if not settings.master_key:
+        _file_keys(settings)  # never create a new key file here: it would wrap nothing
     sealer = load_sealer(settings)
 
     def say(message: str) -> None:
@@ -148,5 +150,7 @@ def keys_reencrypt_command(args: argparse.Namespace) -> int:
             report = run_db(run(url), url)
         except KeyboardInterrupt:
             raise CliError("interrupted: run the same command with --resume to finish", code=130) from None
+        except (KeyRotationError, DecryptionError) as exc:
+            raise CliError(str(exc)) from exc
     print(report)
     return 0

@@ -210,3 +210,13 @@ async def test_running_instances_pick_up_a_rotation_once_their_cache_expires(
 def test_master_keys_are_separated_by_commas_or_lines() -> None:
     assert parse_master_keys(" a,b\n") == ["a", "b"]
     assert parse_master_keys("a\nb\n\n") == ["a", "b"]
+
+
+async def test_reencryption_with_a_wrong_kek_changes_nothing(network: Network) -> None:
+    keys = await _key_ids(network)
+    with pytest.raises(KeyRotationError):
+        await reencrypt(network.sessions, Sealer([new_kek()]), retire=True, grace=NOW)
+    with pytest.raises(KeyRotationError):
+        await reindex(network.sessions, Sealer([new_kek()]), grace=NOW)
+    assert await _key_ids(network) == keys
+    assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)

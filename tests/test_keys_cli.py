@@ -109,3 +109,9 @@ async def test_rotation_without_any_key_is_one_line(tmp_path: Path) -> None:
     code, _out, err = await _keys("rotate", env=_env(SANCTUARY_DATA_DIR=str(tmp_path)), secrets=[])
     assert (code, err.count("\n")) == (2, 1)
     assert "no key file" in err
+
+
+async def test_reencryption_without_the_key_file_creates_none(tmp_path: Path) -> None:
+    code, _out, err = await _keys("reencrypt", env=_env(SANCTUARY_DATA_DIR=str(tmp_path)), secrets=[])
+    assert (code, err.count("\n")) == (2, 1)
+    assert not (tmp_path / "master.key").exists()

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from api.crypto import ACTIVE_KEY_TTL, Sealer
 from api.models import Base, DataKey
+from api.services.keys import KeyRotationError
 
 BATCH = 500
 # running instances cache the active key id for ACTIVE_KEY_TTL; a transaction may run a little longer
@@ -52,11 +53,14 @@ class ReencryptReport:
     rows: int
     retired: int
     still_used: int
+    remaining: int = 0
 
     def __str__(self) -> str:
         text = f"{self.new_keys} new data keys; {self.rows} rows re-sealed"
         if self.retired or self.still_used:
             text += f"; {self.retired} old data keys deleted, {self.still_used} still in use"
+        if self.remaining:
+            text += f"; {self.remaining} rows left (held by writers): run again with --resume"
         return text + "."
 
 
@@ -82,6 +86,7 @@ async def reencrypt(
     say: Say = lambda _message: None,
 ) -> ReencryptReport:
     """Rotate every organization's data key (unless ``resume``), re-seal, and optionally retire old keys."""
+    await require_configured_keks(sessions, sealer)
     new_keys = 0 if resume else await rotate_data_keys(sessions, sealer)
     rows = await reseal(sessions, sealer, batch=batch, progress=progress)
     retired = still_used = 0
@@ -89,7 +94,20 @@ async def reencrypt(
         await wait_out_grace(sessions, "DATA", grace, say)
         rows += await reseal(sessions, sealer, batch=batch, progress=progress)  # written meanwhile with an old key
         retired, still_used = await retire_data_keys(sessions, grace)
-    return ReencryptReport(new_keys, rows, retired, still_used)
+    async with sessions() as session:
+        remaining = await count_stale(session)
+    return ReencryptReport(new_keys, rows, retired, still_used, remaining)
+
+
+async def require_configured_keks(sessions: async_sessionmaker[AsyncSession], sealer: Sealer) -> None:
+    """Refuse to start unless every stored key is wrapped by a configured KEK (a wrong key file stops here)."""
+    configured = [kek.kek_id for kek in sealer.keks]
+    async with sessions() as session:
+        unknown = await session.scalar(select(func.count()).where(DataKey.kek_id.not_in(configured)))
+    if unknown:
+        raise KeyRotationError(
+            f"{unknown} data keys are wrapped by a key-encryption key that is not configured: check the key source"
+        )
 
 
 async def rotate_data_keys(sessions: async_sessionmaker[AsyncSession], sealer: Sealer) -> int:

@@ -19,7 +19,14 @@ from tqdm import tqdm
 
 from api.crypto import Sealer
 from api.models import Base, DataKey
-from api.services.reencrypt import BATCH, DEFAULT_GRACE, Say, replace_active_key, wait_out_grace
+from api.services.reencrypt import (
+    BATCH,
+    DEFAULT_GRACE,
+    Say,
+    replace_active_key,
+    require_configured_keks,
+    wait_out_grace,
+)
 
 PURPOSE = "BLIND_INDEX"
 
@@ -59,6 +66,7 @@ async def reindex(
     say: Say = lambda _message: None,
 ) -> ReindexReport:
     """Rotate the blind-index key (unless ``resume``), recompute every index, and optionally delete the old key."""
+    await require_configured_keks(sessions, sealer)
     if not resume:
         async with sessions() as session, session.begin():
             await replace_active_key(session, sealer, None, PURPOSE)
