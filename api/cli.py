@@ -1,4 +1,4 @@
-"""The `sanctuary-api` command: serve, migrate, seed, and manage personal access tokens and partner apps."""
+"""The `sanctuary-api` command: serve, migrate, seed, and manage personal access tokens, partner apps and keys."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from api.cli_commands import (
     token_create_command,
     token_revoke_command,
 )
+from api.cli_keys import add_key_commands
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_token_commands(commands, common)
     add_client_commands(commands, common)
+    add_key_commands(commands, common)
     return parser
 
 

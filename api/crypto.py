@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ from api.models import DataKey
 FORMAT_VERSION = 1
 _NONCE = 12
 _HEADER = 1 + 16
+# How long a process trusts its cached active key ids: after a data-key rotation every instance seals
+# with the new key within this time (``api.keys`` waits a little longer before retiring the old one).
+ACTIVE_KEY_TTL = 60.0
 
 
 class DecryptionError(Exception):
@@ -40,8 +44,13 @@ def generate_master_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+def parse_master_keys(text: str) -> list[str]:
+    """The keys of a key file or of ``SANCTUARY_MASTER_KEY``: separated by commas or lines, newest first."""
+    return [part for part in text.replace(",", "\n").split() if part]
+
+
 def load_or_create_key_file(path: Path) -> str:
-    """Read the KEK from ``path``, creating it (mode 0600) on first use."""
+    """Read the KEK(s) from ``path``, creating it (mode 0600) with one new key on first use."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,8 +107,7 @@ class Sealer:
 
     keks: list[Kek]
     _keys: dict[uuid.UUID, AESGCM] = field(default_factory=dict)
-    _active: dict[uuid.UUID | None, uuid.UUID] = field(default_factory=dict)
-    _index_key: bytes | None = None
+    _active: dict[uuid.UUID | None, tuple[uuid.UUID, float]] = field(default_factory=dict)
     _raw: dict[uuid.UUID, bytes] = field(default_factory=dict)
 
     @property
@@ -146,31 +154,37 @@ class Sealer:
 
     async def blind_index(self, session: AsyncSession, value: str) -> bytes:
         """Keyed HMAC of a normalised value, for exact-match lookup without decryption."""
-        if self._index_key is None:
-            key_id = await self.active_key_id(session, None)
-            self._index_key = self._raw[key_id]
-        normalised = "".join(ch for ch in value.upper() if ch.isalnum())
-        return hmac.new(self._index_key, normalised.encode(), hashlib.sha256).digest()
+        index_key = self._raw[await self.active_key_id(session, None)]
+        return hmac.new(index_key, normalise_index_value(value).encode(), hashlib.sha256).digest()
 
     async def keyed_digest(self, session: AsyncSession, data: bytes) -> bytes:
         """Keyed HMAC of raw bytes (e.g. a request's input), so a digest of a short secret cannot be guessed."""
-        await self.blind_index(session, "")  # loads the network index key
-        assert self._index_key is not None
-        return hmac.new(self._index_key, b"digest:" + data, hashlib.sha256).digest()
+        index_key = self._raw[await self.active_key_id(session, None)]
+        return hmac.new(index_key, b"digest:" + data, hashlib.sha256).digest()
 
     async def active_key_id(self, session: AsyncSession, org_id: uuid.UUID | None) -> uuid.UUID:
-        """The id of the active data key of an organization (None: the network blind-index key)."""
-        if org_id in self._active:
-            return self._active[org_id]
+        """The id of the active data key of an organization (None: the network blind-index key).
+
+        Cached for :data:`ACTIVE_KEY_TTL` seconds, so that a rotation reaches every running instance.
+        """
+        cached = self._active.get(org_id)
+        if cached is not None and time.monotonic() - cached[1] < ACTIVE_KEY_TTL:
+            return cached[0]
         purpose = "DATA" if org_id is not None else "BLIND_INDEX"
         row = await session.scalar(
             select(DataKey).where(DataKey.organization_id == org_id, DataKey.purpose == purpose, DataKey.active)
         )
         if row is None:
             row = await self._create(session, org_id, purpose)
-        self._remember(row)
-        self._active[org_id] = row.id
+        if row.id not in self._keys:
+            self._remember(row)
+        self._active[org_id] = (row.id, time.monotonic())
         return row.id
+
+    async def load(self, session: AsyncSession, key_id: uuid.UUID) -> None:
+        """Make a data key usable by :meth:`seal_with` (re-encryption seals under a key it looked up itself)."""
+        if key_id not in self._keys:
+            await self._load(session, key_id)
 
     async def _create(self, session: AsyncSession, org_id: uuid.UUID | None, purpose: str) -> DataKey:
         """Create the active key; a concurrent first use waits on the unique index and takes the winner's."""
@@ -213,7 +227,11 @@ class Sealer:
         self._keys.clear()
         self._raw.clear()
         self._active.clear()
-        self._index_key = None
+
+
+def normalise_index_value(value: str) -> str:
+    """What a blind index is computed over: upper-case letters and digits only (``A-123`` = ``a123``)."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
 def _aad(org_id: uuid.UUID, record_id: uuid.UUID, column: str) -> bytes:
@@ -223,4 +241,4 @@ def _aad(org_id: uuid.UUID, record_id: uuid.UUID, column: str) -> bytes:
 def sealer_from_settings(master_key: str | None, key_file: Path) -> Sealer:
     """Build the sealer from an inline key (comma-separated, newest first) or the key file."""
     text = master_key or load_or_create_key_file(key_file)
-    return Sealer([Kek.from_text(part) for part in text.split(",") if part.strip()])
+    return Sealer([Kek.from_text(part) for part in parse_master_keys(text)])

@@ -188,8 +188,11 @@ def test_serve_demo_on_the_embedded_database_starts_stops_and_restarts(tmp_path:
     with first_out.open("wb") as out:
         _serve_once(data_dir, out, tmp_path / "first.err", token=None)
     assert not is_running(data_dir)
-    assert (data_dir / "master.key").stat().st_mode & 0o777 == 0o600
+    assert (data_dir / "master.key").stat().st_mode & 0o777 == 0o600  # created on first start
+    master_key = (data_dir / "master.key").read_text()
     banner = first_out.read_text()
+    assert f"Key-encryption key: {data_dir / 'master.key'}" in banner  # and it says where it is
+    assert master_key.strip() not in banner + (tmp_path / "first.err").read_text()
     assert "http://127.0.0.1:" in banner
     assert '{"Authorization": "Bearer <token>"}' in banner
     tokens = dict(TOKEN_LINE.findall(banner))
@@ -200,6 +203,7 @@ def test_serve_demo_on_the_embedded_database_starts_stops_and_restarts(tmp_path:
         _serve_once(data_dir, out, tmp_path / "second.err", token=next(iter(tokens.values())))
     assert not is_running(data_dir)
     again = second_out.read_text()
+    assert (data_dir / "master.key").read_text() == master_key  # the second start reuses it
     assert "snt_pat_" not in again
     assert re.search(r"sanctuary-api token create --member \S+@\S+", again), again
 

@@ -56,7 +56,8 @@ class Person(Entity):
     preferred_name: Mapped[str] = field(Tier.T2, String(120), nullable=False)
     legal_name: Mapped[bytes | None] = sealed()
     a_number: Mapped[bytes | None] = sealed()
-    a_number_index: Mapped[bytes | None] = field(Tier.T2, LargeBinary, index=True)
+    # keyed HMAC of the normalised A-number (api.crypto.Sealer.blind_index); `keys reencrypt --blind-index` recomputes it
+    a_number_index: Mapped[bytes | None] = field(Tier.T2, LargeBinary, index=True, info={"blind_index_of": "a_number"})
     country_of_origin: Mapped[str | None] = field(Tier.T2, String(80))
     languages: Mapped[list[str]] = field(Tier.T1, ARRAY(String(16)), nullable=False, default=list)
 
