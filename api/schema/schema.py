@@ -25,13 +25,14 @@ from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
 from api.schema.advocacy_mutations import AdvocacyMutations
+from api.schema.burn_mutations import BurnMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.query import Query
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
-class Mutation(CredentialMutations, AdvocacyMutations):
+class Mutation(CredentialMutations, AdvocacyMutations, BurnMutations):
     pass
 
 
