@@ -85,7 +85,8 @@ def start(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) ->
     if settings.purge_interval_minutes <= 0:
         return None
     interval_s = settings.purge_interval_minutes * 60
-    return asyncio.create_task(run_periodically(sessionmaker, settings, interval_s), name="sanctuary-periodic-jobs")
+    jobs = run_periodically(sessionmaker, settings, interval_s, JOBS)
+    return asyncio.create_task(jobs, name="sanctuary-periodic-jobs")
 
 
 async def stop(task: asyncio.Task[None] | None) -> None:

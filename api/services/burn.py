@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, any_, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -81,7 +81,7 @@ async def _pending(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> 
             Member.id == pending.requested_by_id,
             Member.organization_id == pending.organization_id,
             Member.active.is_(True),
-            Member.roles.contains([Role.ORG_ADMIN.value]),
+            literal(Role.ORG_ADMIN.value) == any_(Member.roles),
         )
     )
     if pending.expires_at > now and requester is not None:
