@@ -126,7 +126,7 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     ("I3", "RapidResponseIncident", ("coarseArea",)): ("Mill district, Alder County", expect(v=MEMBERS_ALL + " " + NOT)),
     ("I3", "RapidResponseIncident", ("exactLocation",)): ("1 Broadcast Way", expect(
         v="rr_dispatcher@RR", w="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1")),
-    ("D1", "IncidentDispatch", ("role",)): ("*", expect(
+    ("D1", "IncidentDispatch", ("role", "version")): ("*", expect(
         v=RR_HOLDERS, a=" ".join(m for m in MEMBERS if m not in RR_HOLDERS))),
     ("D1", "IncidentDispatch", ("dispatchedAt", "arrivedAt", "releasedAt")): ("*", expect(
         v=RR_HOLDERS, a="rr_responder2@RR org_admin@A org_admin@L1 network_coordinator@hub")),
@@ -135,11 +135,12 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     ("T1", "IncidentTimelineEvent", ("note",)): ("Debrief: van 3", expect(
         v=RR_HOLDERS, a="rr_responder2@RR org_admin@A org_admin@L1")),
     # the network: organizations, congregations, members, trainings
-    ("org_L1", "Organization", ("name", "kind")): ("*", expect(v=MEMBERS_ALL)),
+    ("org_L1", "Organization", ("name", "kind", "version")): ("*", expect(v=MEMBERS_ALL)),
     ("cong_A", "Congregation", ("publicName", "city", "commitment")): ("*", expect(v=MEMBERS_ALL + " " + NOT)),
-    ("cong_A", "Congregation", ("capacity", "accessibilityNotes", "contactName", "contactPhone", "contactEmail")): (
+    ("cong_A", "Congregation", ("capacity", "accessibilityNotes", "contactName", "contactPhone", "contactEmail",
+                                "version")): (
         "*", expect(v=MEMBERS_ALL)),
-    ("member_L1", "Member", ("alias", "languages", "active")): ("*", expect(v=MEMBERS_ALL)),
+    ("member_L1", "Member", ("alias", "languages", "active", "version")): ("*", expect(v=MEMBERS_ALL)),
     ("member_L1", "Member", ("legalName",)): ("Legal legal_advocate@L1", expect(
         v="org_admin@L1", w="org_admin@A network_coordinator@hub")),
     ("member_L1", "Member", ("email", "phone")): ("*", expect(

@@ -45,6 +45,9 @@ class Region(Node):
 class Organization(Node):
     name: str = plain(OrganizationRow.name, "Name of the organization.")
     kind: OrganizationKind = plain(OrganizationRow.kind, "What kind of organization this is.")
+    version: int = plain(
+        OrganizationRow.version, "Version for optimistic concurrency; pass it back as `expectedVersion`."
+    )
 
     @strawberry.field(description="The region the organization works in.", metadata=to_one(RegionRow, "region_id"))
     def region(self, root: strawberry.Parent[OrganizationRow], info: Info) -> Region | None:
@@ -69,6 +72,7 @@ class Congregation(Node):
     contact_name = tiered(CongregationRow.contact_name, "Sanctuary contact person.")
     contact_phone = tiered(CongregationRow.contact_phone, "Sanctuary contact phone.")
     contact_email = tiered(CongregationRow.contact_email, "Sanctuary contact email.")
+    version = tiered(CongregationRow.version, "Version for optimistic concurrency; pass it back as `expectedVersion`.")
 
     @strawberry.field(
         description="The organization this profile belongs to. Network (T1).",

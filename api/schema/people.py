@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import any_, literal
 
 from api.auth.access import readable
 from api.models import HouseholdLink as HouseholdLinkRow
@@ -43,6 +44,7 @@ class Member(Node):
     alias: str = plain(MemberRow.alias, "The name the member goes by in the network.")
     languages: list[str] = plain(MemberRow.languages, "Languages spoken (BCP 47 tags such as `es`, `ht`).")
     active: bool = plain(MemberRow.active, "False once the member left or was deactivated.")
+    version: int = plain(MemberRow.version, "Version for optimistic concurrency; pass it back as `expectedVersion`.")
     email = tiered(MemberRow.email, "Sign-in email.")
     legal_name = tiered(MemberRow.legal_name, "Legal name.")
     phone = tiered(MemberRow.phone, "Phone number.")
@@ -135,7 +137,7 @@ class PeopleQueries:
         if organization is not None:
             statement = statement.where(MemberRow.organization_id == parse_id(organization, "Organization"))
         if role is not None:
-            statement = statement.where(MemberRow.roles.contains([role.value]))
+            statement = statement.where(literal(role.value) == any_(MemberRow.roles))
         statement = apply_updated_since(statement, MemberRow, updated_since)
         return await paginate(
             info, statement, MemberRow, name="members", order=order_by,

@@ -90,6 +90,7 @@ class RapidResponseIncident(Node):
 @node_type(DispatchRow, floor=Tier.T1, description="A responder sent to an incident.")
 class IncidentDispatch(Node):
     role: DispatchRole = plain(DispatchRow.role, "The responder's role.")
+    version: int = plain(DispatchRow.version, "Version for optimistic concurrency (arrival and release change it).")
     dispatched_at = tiered(DispatchRow.dispatched_at, "When the responder was sent.")
     arrived_at = tiered(DispatchRow.arrived_at, "When the responder arrived.")
     released_at = tiered(DispatchRow.released_at, "When the responder was released.")

@@ -24,15 +24,23 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
+from api.schema.admin_mutations import AdminMutations
 from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.burn_mutations import BurnMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.query import Query
+from api.schema.rapid_response_mutations import RapidResponseMutations
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
-class Mutation(CredentialMutations, AdvocacyMutations, BurnMutations):
+class Mutation(
+    CredentialMutations,
+    AdminMutations,
+    AdvocacyMutations,
+    RapidResponseMutations,
+    BurnMutations,
+):
     pass
 
 

@@ -1,0 +1,40 @@
+"""Which roles a member may hold in each kind of organization: the single table.
+
+A role only makes sense where its work happens. Network coordinators manage the whole network,
+so they sit in the hub; dispatchers and responders belong to rapid-response teams (the hub may run
+the hotline itself); sanctuary coordinators and hospitality volunteers serve a congregation's
+sanctuary; legal advocates submit requests for a legal aid group. Administration, auditing,
+organizing and accompaniment happen in every kind of organization. ``memberCreate`` and
+``memberUpdate`` refuse other combinations (``ROLE_NOT_ALLOWED``).
+"""
+
+from __future__ import annotations
+
+from api.models.enums import OrganizationKind, Role
+
+K = OrganizationKind
+_EVERY_KIND = frozenset(OrganizationKind)
+
+ROLE_KINDS: dict[Role, frozenset[OrganizationKind]] = {
+    Role.NETWORK_COORDINATOR: frozenset({K.NETWORK_HUB}),
+    Role.ORG_ADMIN: _EVERY_KIND,
+    Role.AUDITOR: _EVERY_KIND,
+    Role.ORGANIZER: _EVERY_KIND,
+    Role.ACCOMPANIMENT_COORDINATOR: _EVERY_KIND,
+    Role.ACCOMPANIER: _EVERY_KIND,
+    Role.SANCTUARY_COORDINATOR: frozenset({K.CONGREGATION}),
+    Role.HOSPITALITY_VOLUNTEER: frozenset({K.CONGREGATION}),
+    Role.LEGAL_ADVOCATE: frozenset({K.LEGAL_AID}),
+    Role.RR_DISPATCHER: frozenset({K.RAPID_RESPONSE, K.NETWORK_HUB}),
+    Role.RR_RESPONDER: frozenset({K.RAPID_RESPONSE, K.NETWORK_HUB}),
+}
+
+
+def role_fits(role: Role, kind: OrganizationKind) -> bool:
+    """Whether a member of an organization of ``kind`` may hold ``role``."""
+    return kind in ROLE_KINDS[role]
+
+
+def roles_for(kind: OrganizationKind) -> frozenset[Role]:
+    """Every role a member of an organization of ``kind`` may hold."""
+    return frozenset(role for role, kinds in ROLE_KINDS.items() if kind in kinds)
