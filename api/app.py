@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api import scheduler
 from api.auth import oauth
 from api.auth.oauth import OAuthServer
 from api.auth.oidc import ExternalIssuers, parse_issuers
@@ -48,9 +49,11 @@ def create_app(
             sealer=sealer or sealer_from_settings(settings.master_key, settings.resolved_key_file),
             settings=settings,
         )
+        periodic = scheduler.start(app.state.sessionmaker, settings)  # retention and housekeeping
         try:
             yield
         finally:
+            await scheduler.stop(periodic)
             if own_engine:
                 await app.state.engine.dispose()
 

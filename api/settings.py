@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     # [{"issuer": "...", "audience": "...", "jwks": {...} | null, "jwks_uri": "..." | null,
     #   "claim": "email", "algorithms": ["RS256"]}]
     oidc_issuers: str = "[]"
+    # Retention (api/services/retention.py): purged values are set to NULL in the tables, not flagged.
+    # Hotline reporter contact: hours after triage. Exact incident location: days after close.
+    # T3 of closed accompaniment requests and sanctuary cases: days after close.
+    retention_reporter_contact_hours: float = Field(default=72, gt=0)
+    retention_exact_location_days: float = Field(default=30, gt=0)
+    retention_closed_records_days: float = Field(default=180, gt=0)
+    # How often the service applies them (0 disables the schedule), and rows per statement.
+    purge_interval_minutes: float = Field(default=60, ge=0)
+    purge_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # How long a sanctuary case burn request waits for a second org admin's confirmation.
+    burn_confirmation_hours: float = Field(default=24, gt=0, le=168)
 
     @property
     def issuer(self) -> str:

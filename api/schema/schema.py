@@ -26,6 +26,7 @@ from strawberry.types import ExecutionContext
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
 from api.schema.admin_mutations import AdminMutations
 from api.schema.advocacy_mutations import AdvocacyMutations
+from api.schema.burn_mutations import BurnMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.hospitality_mutations import HospitalityMutations
@@ -42,6 +43,7 @@ class Mutation(
     SanctuaryMutations,
     HospitalityMutations,
     RapidResponseMutations,
+    BurnMutations,
 ):
     pass
 

@@ -9,12 +9,14 @@ import uuid
 from typing import Any, Literal
 
 import orjson
+from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -32,6 +34,12 @@ logger = logging.getLogger("api.request")
 _REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
 _INVALID_VARIABLE = re.compile(r"^Variable '(\$\w+)' (?:got|has) invalid value.*", re.DOTALL)
 _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+# Messages that quote a literal of the document: "Int cannot represent non-integer value: "x"",
+# "Value cannot represent a DateTime: "x". ...", "Expected value of type 'T', found "x"; ..."
+_CANNOT_REPRESENT = re.compile(r"^(.*? cannot represent [^:]*): .*$", re.DOTALL)
+_FOUND = re.compile(r"^(Expected value of type '[^']*'), found .*$", re.DOTALL)
+_NOT_IN_ENUM = re.compile(r"^Value .* (does not exist in '\w+' enum)\.$", re.DOTALL)
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
 class AudienceView(GraphQL[Context, None]):
@@ -71,15 +79,10 @@ class SanctuaryGraphQL(AudienceView):
             response = await self._handle(request)
         except ClientDisconnect:  # the client went away mid-request; its transaction was rolled back
             return Response(status_code=499)
-        ctx: Context | None = getattr(request.state, "graphql_context", None)
-        logger.info(
-            "graphql operation=%s document=%s status=%s outcome=%s duration_ms=%.1f",
-            (ctx.operation_name if ctx else None) or "-",
-            (ctx.document_hash or "-")[:16] if ctx else "-",
-            getattr(response, "status_code", "-"),
-            "failed" if ctx and ctx.unexpected_error else "ok",
-            (time.perf_counter() - started) * 1000,
-        )
+        except HTTPException as error:  # malformed request: strawberry answers it in plain text
+            _log_request(request, error.status_code, started)
+            raise HTTPException(error.status_code, _safe_reason(error)) from None
+        _log_request(request, getattr(response, "status_code", "-"), started)
         return response
 
     async def _handle(self, request: Request) -> Response:
@@ -122,6 +125,27 @@ class SanctuaryGraphQL(AudienceView):
         return view
 
 
+def _log_request(request: Request, status: object, started: float) -> None:
+    """The request's log line: operation name and document hash, status, outcome, duration; never variables."""
+    ctx: Context | None = getattr(request.state, "graphql_context", None)
+    name = (ctx.operation_name if ctx else None) or "-"
+    logger.info(
+        "graphql operation=%s document=%s status=%s outcome=%s duration_ms=%.1f",
+        name if name == "-" or _NAME.fullmatch(name) else "-invalid-",
+        (ctx.document_hash or "-")[:16] if ctx else "-",
+        status,
+        "failed" if ctx and ctx.unexpected_error else "ok",
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def _safe_reason(error: HTTPException) -> str:
+    """strawberry's reason, except where it would quote the request (an unknown operation name)."""
+    if isinstance(error.__cause__, CannotGetOperationTypeError) or error.reason.startswith("Unknown operation"):
+        return "The operation name matches no operation of the document (or it has several and none was named)."
+    return error.reason
+
+
 async def _finish(session: AsyncSession, ctx: Context) -> None:
     """Audit the request in its own transaction; after an unexpected error, nothing else is kept."""
     if ctx.unexpected_error and ctx.mutations:
@@ -162,6 +186,9 @@ def _safe_error(formatted: dict[str, Any]) -> Any:
     match = _INVALID_VARIABLE.match(message)
     if match:
         message = f"Variable '{match.group(1)}' got an invalid value."
+    for quoting in (_CANNOT_REPRESENT, _FOUND):
+        message = quoting.sub(r"\1.", message)
+    message = _NOT_IN_ENUM.sub(r"The value \1.", message)
     return {**formatted, "message": message}
 
 
