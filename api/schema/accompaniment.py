@@ -120,6 +120,7 @@ class AccompanimentRequest(Node):
 
 @node_type(AssignmentRow, floor=Tier.T1, description="A volunteer invited to, or confirmed on, a request.")
 class AccompanimentAssignment(Node):
+    version: int = plain(AssignmentRow.version, "Version for optimistic concurrency; pass it back when answering.")
     role: AssignmentRole = plain(AssignmentRow.role, "The volunteer's role.")
     status: AssignmentStatus = plain(AssignmentRow.status, "The volunteer's answer and attendance.")
 

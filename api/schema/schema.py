@@ -24,6 +24,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
+from api.schema.accompaniment_mutations import AccompanimentMutations
 from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
@@ -31,7 +32,7 @@ from api.schema.query import Query
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
-class Mutation(CredentialMutations, AdvocacyMutations):
+class Mutation(CredentialMutations, AdvocacyMutations, AccompanimentMutations):
     pass
 
 
