@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import any_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -128,7 +128,7 @@ async def _check_eligible(
                 Member.id.in_(member_ids),
                 Member.organization_id == viewer.organization_id,
                 Member.active,
-                Member.roles.contains([Role.ACCOMPANIER.value]),
+                any_(Member.roles) == Role.ACCOMPANIER.value,
             )
         )
     )
