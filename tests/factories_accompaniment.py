@@ -38,6 +38,11 @@ REQUEST = (
 )
 
 
+async def fresh(db: AsyncSession, row: Any) -> Any:
+    """``row`` as stored now (after requests that changed it)."""
+    return await db.get_one(type(row), row.id, populate_existing=True)
+
+
 def gid(row: Any) -> str:
     """The opaque id of a row."""
     return encode_global_id(type(row).__name__, row.id)

@@ -1,4 +1,4 @@
-"""Who can be offered an accompaniment (training, language, organization), and input limits of the mutations."""
+"""Who can be offered an accompaniment (training, language, organization); the references and limits of inputs."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.factories_accompaniment import (
     REQUEST,
     Network,
     assignment,
+    fresh,
     gid,
     network,
     request,
@@ -211,3 +212,46 @@ async def test_bad_changes_name_the_field_and_change_nothing(
     assert (error["code"], error["field"]) == ("INVALID_INPUT", field)
     stored = await db.get_one(AccompanimentRequest, row.id, populate_existing=True)
     assert (stored.status, stored.version) == (status, 1)
+
+
+async def test_references_to_other_organizations_records_are_refused(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    net, other = await network(db, sealer), await network(db, sealer)
+    theirs = submission(net, personId=gid(other.person))
+    error = await user_error(client, "accompanimentRequestSubmit", theirs, net.advocate, REQUEST)
+    assert (error["code"], error["field"]) == ("PERSON_NOT_FOUND", "personId")
+    nowhere = submission(net, regionId=encode_global_id("Region", uuid.uuid4()))
+    error = await user_error(client, "accompanimentRequestSubmit", nowhere, net.advocate, REQUEST)
+    assert (error["code"], error["field"]) == ("REGION_NOT_FOUND", "regionId")
+    row = await request(db, sealer, net, congregation_id=None)
+    route = {"id": gid(row), "congregationId": encode_global_id("Congregation", uuid.uuid4())}
+    error = await user_error(client, "accompanimentRequestTriage", route, net.coordinator, REQUEST)
+    assert (error["code"], error["field"]) == ("CONGREGATION_NOT_FOUND", "congregationId")
+    confirmed = await request(db, sealer, net, AccompanimentStatus.CONFIRMED)
+    elsewhere = await assignment(db, await request(db, sealer, net, AccompanimentStatus.CONFIRMED), net.volunteer)
+    values = {"id": gid(confirmed), "outcome": "ATTENDED", "noShowAssignmentIds": [gid(elsewhere)]}
+    error = await user_error(client, "accompanimentRequestComplete", values, net.coordinator, REQUEST)
+    assert (error["code"], error["field"]) == ("ASSIGNMENT_NOT_FOUND", "noShowAssignmentIds")
+    assert ((await fresh(db, row)).version, (await fresh(db, confirmed)).status) == (
+        1,
+        AccompanimentStatus.CONFIRMED,
+    )
+    count = select(func.count()).where(AccompanimentRequest.organization_id == net.legal_aid.id)
+    assert await db.scalar(count) == 3
+
+
+async def test_a_coordinator_may_submit_for_its_own_people_in_another_region(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    net = await network(db, sealer)
+    own_person = await factories.person(db, sealer, net.team)
+    region = await factories.region(db)
+    values = submission(net, personId=gid(own_person), regionId=gid(region))
+    del values["languagesNeeded"], values["urgency"]
+    payload = await ok(client, "accompanimentRequestSubmit", values, net.coordinator, REQUEST)
+    row = (
+        await db.scalars(select(AccompanimentRequest).where(AccompanimentRequest.organization_id == net.team.id))
+    ).one()
+    assert (row.region_id, row.urgency.value, row.languages_needed) == (region.id, "ROUTINE", [])
+    assert payload["accompanimentRequest"]["status"] == "SUBMITTED"

@@ -22,8 +22,7 @@ from api.services.lifecycles import (
     AssignmentAction,
     RequestAction,
 )
-from tests import factories
-from tests.factories_accompaniment import REQUEST, Network, assignment, gid, network, request, submission
+from tests.factories_accompaniment import REQUEST, Network, assignment, fresh, gid, network, request, submission
 from tests.workflow import actor, forbidden, ok, user_error
 
 ANSWER = REQUEST + " accompanimentAssignment { id status version }"
@@ -34,10 +33,6 @@ BY_ACTION = {
     RequestAction.COMPLETE: "accompanimentRequestComplete",
     RequestAction.CANCEL: "accompanimentRequestCancel",
 }
-
-
-async def _fresh(db: AsyncSession, row: Any) -> Any:
-    return await db.get_one(type(row), row.id, populate_existing=True)
 
 
 async def _assignments(db: AsyncSession, row: AccompanimentRequest) -> dict[uuid.UUID, AssignmentStatus]:
@@ -74,11 +69,11 @@ async def test_every_request_state_and_coordinator_action(
             2,
         )
         closes = target in {AccompanimentStatus.COMPLETED, AccompanimentStatus.CANCELLED}
-        assert ((await _fresh(db, row)).closed_at is not None) is closes
+        assert ((await fresh(db, row)).closed_at is not None) is closes
     else:
         error = await user_error(client, name, _values(net, row, action), net.coordinator, REQUEST)
         assert (error["code"], error["field"]) == ("ILLEGAL_TRANSITION", None)
-        stored = await _fresh(db, row)
+        stored = await fresh(db, row)
         assert (stored.status, stored.version, stored.closed_at) == (status, 1, None)
         assert await _assignments(db, row) == {net.volunteer.id: AssignmentStatus.ACCEPTED}
 
@@ -90,7 +85,7 @@ async def test_every_request_state_and_expiry(db: AsyncSession, sealer: Sealer, 
     passed = await request(db, sealer, net, status, appointment_at=now - timedelta(hours=1))
     upcoming = await request(db, sealer, net, status, appointment_at=now + timedelta(hours=1))
     expired = await expire_unfilled(db, now)
-    passed, upcoming = await _fresh(db, passed), await _fresh(db, upcoming)
+    passed, upcoming = await fresh(db, passed), await fresh(db, upcoming)
     assert (upcoming.status, upcoming.version) == (status, 1)
     if ACCOMPANIMENT_REQUEST.allows(status, RequestAction.EXPIRE):
         assert expired >= 1
@@ -115,12 +110,12 @@ async def test_volunteers_answer_only_while_the_request_is_matching_or_confirmed
         # the only accepted volunteer of a confirmed request declined: it is matched again (REOPEN)
         reopens = status is AccompanimentStatus.CONFIRMED and answer is AssignmentAction.DECLINE
         expected = ACCOMPANIMENT_REQUEST.move(status, RequestAction.REOPEN) if reopens else status
-        assert (await _fresh(db, row)).status is expected
+        assert (await fresh(db, row)).status is expected
         assert payload["accompanimentRequest"]["version"] == (2 if reopens else 1)
     else:
         error = await user_error(client, name, {"id": gid(mine)}, net.volunteer, ANSWER)
         assert error["code"] == "ILLEGAL_TRANSITION"
-        assert ((await _fresh(db, mine)).status, (await _fresh(db, row)).version) == (start, 1)
+        assert ((await fresh(db, mine)).status, (await fresh(db, row)).version) == (start, 1)
 
 
 async def test_a_confirmed_request_stays_confirmed_while_another_volunteer_has_accepted(
@@ -131,7 +126,7 @@ async def test_a_confirmed_request_stays_confirmed_while_another_volunteer_has_a
     mine = await assignment(db, row, net.volunteer, AssignmentStatus.ACCEPTED)
     await assignment(db, row, net.colleague, AssignmentStatus.ACCEPTED)
     await ok(client, "accompanimentAssignmentDecline", {"id": gid(mine)}, net.volunteer)
-    stored = await _fresh(db, row)
+    stored = await fresh(db, row)
     assert (stored.status, stored.version) == (AccompanimentStatus.CONFIRMED, 1)
 
 
@@ -151,7 +146,7 @@ async def test_every_assignment_state_and_answer(
         assert (answered["status"], answered["version"]) == (ACCOMPANIMENT_ASSIGNMENT.move(start, answer).value, 2)
     else:
         assert (await user_error(client, name, values, net.volunteer, ANSWER))["code"] == "ILLEGAL_TRANSITION"
-        stored = await _fresh(db, mine)
+        stored = await fresh(db, mine)
         assert (stored.status, stored.version) == (start, 1)
 
 
@@ -166,18 +161,18 @@ async def test_every_assignment_state_at_completion(
     await ok(client, "accompanimentRequestComplete", {"id": gid(completed), "outcome": "ATTENDED"}, net.coordinator)
     allowed = ACCOMPANIMENT_ASSIGNMENT.allows(start, AssignmentAction.COMPLETE)
     expected = ACCOMPANIMENT_ASSIGNMENT.move(start, AssignmentAction.COMPLETE) if allowed else start
-    assert (await _fresh(db, mine)).status is expected
+    assert (await fresh(db, mine)).status is expected
 
     reported = await request(db, sealer, net, AccompanimentStatus.CONFIRMED)
     missing = await assignment(db, reported, net.colleague, start)
     values = {"id": gid(reported), "outcome": "ATTENDED", "noShowAssignmentIds": [gid(missing)]}
     if ACCOMPANIMENT_ASSIGNMENT.allows(start, AssignmentAction.NO_SHOW):
         await ok(client, "accompanimentRequestComplete", values, net.coordinator)
-        assert (await _fresh(db, missing)).status is AssignmentStatus.NO_SHOW
+        assert (await fresh(db, missing)).status is AssignmentStatus.NO_SHOW
     else:
         error = await user_error(client, "accompanimentRequestComplete", values, net.coordinator, REQUEST)
         assert error["code"] == "ILLEGAL_TRANSITION"
-        assert ((await _fresh(db, missing)).status, (await _fresh(db, reported)).status) == (
+        assert ((await fresh(db, missing)).status, (await fresh(db, reported)).status) == (
             start,
             AccompanimentStatus.CONFIRMED,
         )
@@ -217,9 +212,9 @@ async def test_roles_that_may_not_call_a_mutation_are_refused_and_change_nothing
     refused = [name for name, roles in ALLOWED.items() if role not in roles]
     for name in refused:
         await forbidden(client, name, inputs[name], caller)
-    stored = await _fresh(db, row)
+    stored = await fresh(db, row)
     assert (stored.status, stored.version) == (AccompanimentStatus.MATCHING, 1)
-    assert (await _fresh(db, mine)).status is AssignmentStatus.INVITED
+    assert (await fresh(db, mine)).status is AssignmentStatus.INVITED
     count = select(func.count()).where(AccompanimentRequest.organization_id == net.legal_aid.id)
     assert await db.scalar(count) == 1
     assert len(refused) == len(ALLOWED) - sum(role in roles for roles in ALLOWED.values())
@@ -245,55 +240,12 @@ async def test_rows_of_other_organizations_are_not_found_and_stay_unchanged(
     for name, values, who in attempts:
         error = await user_error(client, name, values, who, REQUEST)
         assert (error["code"], error["field"]) == ("NOT_FOUND", "id"), name
-    stored = await _fresh(db, row)
+    stored = await fresh(db, row)
     assert (stored.status, stored.version, stored.incident_id) == (AccompanimentStatus.CONFIRMED, 1, None)
     assert await _assignments(db, row) == {
         net.volunteer.id: AssignmentStatus.ACCEPTED,
         net.colleague.id: AssignmentStatus.INVITED,
     }
-
-
-async def test_references_to_other_organizations_records_are_refused(
-    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
-) -> None:
-    net, other = await network(db, sealer), await network(db, sealer)
-    theirs = submission(net, personId=gid(other.person))
-    error = await user_error(client, "accompanimentRequestSubmit", theirs, net.advocate, REQUEST)
-    assert (error["code"], error["field"]) == ("PERSON_NOT_FOUND", "personId")
-    nowhere = submission(net, regionId=encode_global_id("Region", uuid.uuid4()))
-    error = await user_error(client, "accompanimentRequestSubmit", nowhere, net.advocate, REQUEST)
-    assert (error["code"], error["field"]) == ("REGION_NOT_FOUND", "regionId")
-    row = await request(db, sealer, net, congregation_id=None)
-    route = {"id": gid(row), "congregationId": encode_global_id("Congregation", uuid.uuid4())}
-    error = await user_error(client, "accompanimentRequestTriage", route, net.coordinator, REQUEST)
-    assert (error["code"], error["field"]) == ("CONGREGATION_NOT_FOUND", "congregationId")
-    confirmed = await request(db, sealer, net, AccompanimentStatus.CONFIRMED)
-    elsewhere = await assignment(db, await request(db, sealer, net, AccompanimentStatus.CONFIRMED), net.volunteer)
-    values = {"id": gid(confirmed), "outcome": "ATTENDED", "noShowAssignmentIds": [gid(elsewhere)]}
-    error = await user_error(client, "accompanimentRequestComplete", values, net.coordinator, REQUEST)
-    assert (error["code"], error["field"]) == ("ASSIGNMENT_NOT_FOUND", "noShowAssignmentIds")
-    assert ((await _fresh(db, row)).version, (await _fresh(db, confirmed)).status) == (
-        1,
-        AccompanimentStatus.CONFIRMED,
-    )
-    count = select(func.count()).where(AccompanimentRequest.organization_id == net.legal_aid.id)
-    assert await db.scalar(count) == 3
-
-
-async def test_a_coordinator_may_submit_for_its_own_people_in_another_region(
-    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
-) -> None:
-    net = await network(db, sealer)
-    own_person = await factories.person(db, sealer, net.team)
-    region = await factories.region(db)
-    values = submission(net, personId=gid(own_person), regionId=gid(region))
-    del values["languagesNeeded"], values["urgency"]
-    payload = await ok(client, "accompanimentRequestSubmit", values, net.coordinator, REQUEST)
-    row = (
-        await db.scalars(select(AccompanimentRequest).where(AccompanimentRequest.organization_id == net.team.id))
-    ).one()
-    assert (row.region_id, row.urgency.value, row.languages_needed) == (region.id, "ROUTINE", [])
-    assert payload["accompanimentRequest"]["status"] == "SUBMITTED"
 
 
 async def test_a_legal_advocate_cancels_its_request_and_answers_stay_on_record(
@@ -307,7 +259,7 @@ async def test_a_legal_advocate_cancels_its_request_and_answers_stay_on_record(
         client, "accompanimentRequestCancel", {"id": gid(row), "expectedVersion": 1}, net.advocate, REQUEST
     )
     assert payload["accompanimentRequest"]["status"] == "CANCELLED"
-    assert (await _fresh(db, row)).closed_at is not None
+    assert (await fresh(db, row)).closed_at is not None
     assert await _assignments(db, row) == {
         net.volunteer.id: AssignmentStatus.ACCEPTED,
         net.colleague.id: AssignmentStatus.INVITED,
@@ -323,5 +275,5 @@ async def test_confirming_needs_an_accepted_volunteer(
     await assignment(db, row, net.colleague, AssignmentStatus.DECLINED)
     error = await user_error(client, "accompanimentRequestConfirm", {"id": gid(row)}, net.coordinator, REQUEST)
     assert (error["code"], error["field"]) == ("NO_ACCEPTED_VOLUNTEER", None)
-    stored = await _fresh(db, row)
+    stored = await fresh(db, row)
     assert (stored.status, stored.version) == (AccompanimentStatus.MATCHING, 1)
