@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.services import retention
+from api.services import accompaniment, retention
 from api.settings import Settings
 
 logger = logging.getLogger("api.scheduler")
@@ -31,11 +31,15 @@ async def _retention(session: AsyncSession, settings: Settings, now: datetime) -
     return await retention.apply(session, settings, now)
 
 
-# The periodic jobs, in order: (name for the logs, job). Each runs in its own savepoint.
+async def _expire_unfilled(session: AsyncSession, settings: Settings, now: datetime) -> object:
+    return await accompaniment.expire_unfilled(session, now)
+
+
+# The periodic jobs, in order: (name for the logs, job). Each runs in its own savepoint. Requests whose
+# appointment passed unmatched become UNFILLED first, so that their retention clock starts this round.
 JOBS: tuple[tuple[str, Job], ...] = (
+    ("accompaniment.expire_unfilled", _expire_unfilled),
     ("retention", _retention),
-    # Place for the accompaniment job (requests whose appointment passed unmatched become UNFILLED):
-    # ("accompaniment.expire_unfilled", lambda session, settings, now: accompaniment.expire_unfilled(session, now)),
 )
 
 

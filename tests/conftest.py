@@ -149,19 +149,36 @@ def count_statements(connection: AsyncConnection) -> Iterator[StatementCounter]:
     event.remove(sync_engine, "before_cursor_execute", counter)
 
 
+@pytest.fixture(scope="session")
+async def live_engine(server_url: str) -> AsyncIterator[AsyncEngine]:
+    """A second database for tests that really commit (concurrency), so that what they commit never
+    shows up in the rolled-back tests' database."""
+    async with fresh_database(server_url) as url:
+        engine = create_engine(url, pool_size=5)
+        await migrate.upgrade(engine)
+        yield engine
+        await engine.dispose()
+
+
 @pytest.fixture
-def live_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that really commit (for concurrency tests); the session's database is dropped at the end."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def live_sessions(live_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that really commit, on the live database (dropped at the end of the session)."""
+    return async_sessionmaker(live_engine, expire_on_commit=False, autoflush=False)
+
+
+@pytest.fixture(scope="session")
+def live_sealer(settings: Settings) -> Sealer:
+    """The live app's own sealer (same key-encryption key): its cached keys belong to the live database."""
+    return sealer_from_settings(None, settings.resolved_key_file)
 
 
 @pytest.fixture
 async def live_client(
-    engine: AsyncEngine, live_sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings
+    live_engine: AsyncEngine, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer, settings: Settings
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app whose requests run in their own, committed transactions."""
-    app = create_app(settings, engine=engine, sealer=sealer)
-    configure_state(app, engine=engine, sessionmaker=live_sessions, sealer=sealer, settings=settings)
+    """A client of an app whose requests run in their own, committed transactions on the live database."""
+    app = create_app(settings, engine=live_engine, sealer=live_sealer)
+    configure_state(app, engine=live_engine, sessionmaker=live_sessions, sealer=live_sealer, settings=settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

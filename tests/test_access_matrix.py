@@ -51,14 +51,14 @@ RR_HOLDERS = "rr_dispatcher@RR rr_responder@RR"
 MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     # accompaniment request R1: submitted by L1, routed to congregation A, A's accompanier accepted it
     ("R1", "AccompanimentRequest", ("kind", "urgency", "status", "languagesNeeded", "version", "createdAt",
-                                    "updatedAt")): (
+                                    "updatedAt", "closedAt")): (
         "*", expect(v=R1_ROWS + " network_coordinator@hub", a=R1_OTHER)),
     ("R1", "AccompanimentRequest", ("place", "appointmentAt", "outcome")): (
         "*", expect(v=R1_ROWS, w="network_coordinator@hub", a=R1_OTHER)),
     ("R1", "AccompanimentRequest", ("notes",)): ("Note R1", expect(
         v="legal_advocate@L1 org_admin@L1 accompaniment_coordinator@A",
         a="org_admin@A accompaniment_coordinator@B legal_advocate@L2")),
-    ("AA1", "AccompanimentAssignment", ("role", "status")): ("*", expect(
+    ("AA1", "AccompanimentAssignment", ("role", "status", "version")): ("*", expect(
         v=R1_ROWS + " network_coordinator@hub", a=" ".join(m for m in MEMBERS if m not in R1_ROWS
                                                             and m != "network_coordinator@hub"))),
     # P1: registered by L1, the person of R1; H1 links P1 to a family member

@@ -27,3 +27,7 @@ def test_a_role_sees_exactly_the_mutations_the_table_grants_it(role: Role) -> No
 
 def test_anonymous_viewers_have_no_mutations() -> None:
     assert _mutations(schema_for(Audience(True, frozenset()))) == set()
+
+
+def test_every_mutation_in_the_table_is_in_the_schema() -> None:
+    assert set(MUTATIONS) == _mutations(schema)

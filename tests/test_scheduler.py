@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import scheduler
 from api.app import create_app
 from api.crypto import Sealer
+from api.models import AccompanimentRequest
+from api.models.enums import AccompanimentStatus, OrganizationKind
 from api.settings import Settings
+from tests import factories
 from tests.canaries import canary
 
 
@@ -36,6 +40,26 @@ class Recorder:
 
 def test_the_retention_policies_are_a_periodic_job() -> None:
     assert "retention" in [name for name, _job in scheduler.JOBS]
+
+
+async def test_a_scheduled_round_marks_requests_whose_appointment_passed_unmatched_as_unfilled(
+    live_sessions: async_sessionmaker[AsyncSession], settings: Settings, sealer: Sealer
+) -> None:
+    async with live_sessions() as session:
+        org = await factories.organization(session, OrganizationKind.LEGAL_AID)
+        guest = await factories.person(session, sealer, org)
+        passed = await factories.accompaniment_request(
+            session, sealer, org, guest, appointment_at=datetime.now(UTC) - timedelta(hours=1)
+        )
+        coming = await factories.accompaniment_request(session, sealer, org, guest)
+        await session.commit()
+    assert await scheduler.run_once(live_sessions, settings)  # the real jobs
+    async with live_sessions() as session:
+        rows = {r.id: r for r in await session.scalars(select(AccompanimentRequest).where(
+            AccompanimentRequest.id.in_([passed.id, coming.id])))}  # fmt: skip
+    assert rows[passed.id].status is AccompanimentStatus.UNFILLED
+    assert rows[passed.id].closed_at is not None
+    assert rows[coming.id].status is AccompanimentStatus.SUBMITTED
 
 
 async def test_run_once_runs_every_job(live_sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:

@@ -35,7 +35,7 @@ from api.models import (
     ShiftAssignment,
     Training,
 )
-from api.models.enums import Role
+from api.models.enums import AssignmentStatus, Role
 
 Rule = Callable[[Viewer], ColumnElement[bool]]
 
@@ -58,6 +58,15 @@ def _routed_request(viewer: Viewer) -> ColumnElement[bool]:
         AccompanimentRequest.congregation_id.is_(None),
         AccompanimentRequest.congregation_id.in_(ties.congregations(viewer)),
     )
+
+
+def _accepted_request(viewer: Viewer) -> ColumnElement[bool]:
+    """Requests the accompanier accepted (an invitation alone does not let it complete the request)."""
+    accepted = select(AccompanimentAssignment.request_id).where(
+        ties.itself(viewer, AccompanimentAssignment.member_id),
+        AccompanimentAssignment.status == AssignmentStatus.ACCEPTED,
+    )
+    return AccompanimentRequest.id.in_(accepted)
 
 
 def _staffable_shift(viewer: Viewer) -> ColumnElement[bool]:
@@ -97,9 +106,7 @@ RULES: dict[tuple[type[Any], Role], Rule] = {
     (ShiftAssignment, R.HOSPITALITY_VOLUNTEER): lambda viewer: ties.itself(viewer, ShiftAssignment.member_id),
     (AccompanimentRequest, R.ACCOMPANIMENT_COORDINATOR): _routed_request,
     (AccompanimentRequest, R.LEGAL_ADVOCATE): _own(AccompanimentRequest.organization_id),
-    (AccompanimentRequest, R.ACCOMPANIER): lambda viewer: AccompanimentRequest.id.in_(
-        ties.assigned_requests(viewer, AccompanimentRequest.id)
-    ),
+    (AccompanimentRequest, R.ACCOMPANIER): _accepted_request,
     (AccompanimentAssignment, R.ACCOMPANIER): lambda viewer: ties.itself(viewer, AccompanimentAssignment.member_id),
     (RapidResponseIncident, R.RR_DISPATCHER): _in_regions,
     (RapidResponseIncident, R.RR_RESPONDER): lambda viewer: RapidResponseIncident.id.in_(

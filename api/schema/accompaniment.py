@@ -68,6 +68,7 @@ class AccompanimentRequest(Node):
     languages_needed: list[str] = plain(RequestRow.languages_needed, "Languages the volunteers need (BCP 47).")
     created_at: datetime = plain(RequestRow.created_at, "When the request was submitted.")
     updated_at: datetime = plain(RequestRow.updated_at, "When the request last changed.")
+    closed_at: datetime | None = plain(RequestRow.closed_at, "When it was completed, cancelled or went unfilled.")
     outcome = tiered(RequestRow.outcome, "What happened (set when COMPLETED).")
     appointment_at = tiered(RequestRow.appointment_at, "When the appointment is.")
     place = tiered(RequestRow.place, "Where the appointment is (court, office, address).")
@@ -120,6 +121,7 @@ class AccompanimentRequest(Node):
 
 @node_type(AssignmentRow, floor=Tier.T1, description="A volunteer invited to, or confirmed on, a request.")
 class AccompanimentAssignment(Node):
+    version: int = plain(AssignmentRow.version, "Version for optimistic concurrency; pass it back when answering.")
     role: AssignmentRole = plain(AssignmentRow.role, "The volunteer's role.")
     status: AssignmentStatus = plain(AssignmentRow.status, "The volunteer's answer and attendance.")
 

@@ -24,6 +24,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
+from api.schema.accompaniment_mutations import AccompanimentMutations
 from api.schema.admin_mutations import AdminMutations
 from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.burn_mutations import BurnMutations
@@ -42,6 +43,7 @@ class Mutation(
     AdvocacyMutations,
     SanctuaryMutations,
     HospitalityMutations,
+    AccompanimentMutations,
     RapidResponseMutations,
     BurnMutations,
 ):

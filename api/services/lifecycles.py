@@ -59,6 +59,7 @@ class RequestAction(enum.StrEnum):
     COMPLETE = "COMPLETE"
     CANCEL = "CANCEL"
     EXPIRE = "EXPIRE"  # the appointment passed unmatched (automatic)
+    REOPEN = "REOPEN"  # the last accepted volunteer of a confirmed request declined (automatic)
 
 
 class AssignmentAction(enum.StrEnum):
@@ -158,6 +159,8 @@ SHIFT_SIGNUP = _table(
 
 _R = AccompanimentStatus
 ACCOMPANIMENT_OPEN = frozenset({_R.SUBMITTED, _R.TRIAGED, _R.MATCHING, _R.CONFIRMED})
+# states in which invited volunteers may still accept or decline
+ACCOMPANIMENT_ANSWERABLE = frozenset({_R.MATCHING, _R.CONFIRMED})
 ACCOMPANIMENT_REQUEST = _table(
     "accompaniment request",
     _R,
@@ -168,6 +171,7 @@ ACCOMPANIMENT_REQUEST = _table(
         RequestAction.COMPLETE: ({_R.CONFIRMED}, _R.COMPLETED),
         RequestAction.CANCEL: (set(ACCOMPANIMENT_OPEN), _R.CANCELLED),
         RequestAction.EXPIRE: ({_R.SUBMITTED, _R.TRIAGED, _R.MATCHING}, _R.UNFILLED),
+        RequestAction.REOPEN: ({_R.CONFIRMED}, _R.MATCHING),
     },
 )
 
