@@ -10,9 +10,13 @@ from sqlalchemy import Select
 
 from api.auth.access import filterable_on_restricted
 from api.auth.viewer import Viewer
+from api.models import Person
 from api.models.base import Tier, column_tier
+from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.relay import parse_id
+from api.services.errors import UserFacingError
+from api.services.persons import a_number_of
 
 UpdatedSinceArg = Annotated[
     datetime | None,
@@ -69,3 +73,21 @@ def apply_in(statement: Select[Any], viewer: Viewer, column: Any, values: list[A
     if len(values) > 50:
         raise BadRequestError(f"`{label}` accepts at most 50 values.", code="TOO_MANY_VALUES")
     return _restricted(statement, viewer, column).where(column.in_(values))
+
+
+async def apply_a_number(statement: Select[Any], info: Info, value: str | None) -> Select[Any]:
+    """Exact match on a person's A-number through its keyed blind index (no row is decrypted), among the
+    viewer's own organization's people (the index is a restricted column)."""
+    if value is None:
+        return statement
+    try:
+        canonical = a_number_of(value)
+    except UserFacingError:
+        raise BadRequestError("`aNumber` is not an A-number (8 or 9 digits, optionally with an A).") from None
+    if canonical is None:
+        raise BadRequestError("`aNumber` is empty.")
+    context = info.context
+    async with context.exclusive():
+        digest = await context.sealer.blind_index(context.session, canonical)
+    index = Person.a_number_index
+    return _restricted(statement, context.viewer, index).where(index == digest)

@@ -19,7 +19,7 @@ from api.models.base import Tier
 from api.models.enums import Role, TrainingKind
 from api.schema.context import Info
 from api.schema.fields import plain, tiered
-from api.schema.filters import UpdatedSinceArg, apply_updated_since
+from api.schema.filters import UpdatedSinceArg, apply_a_number, apply_updated_since
 from api.schema.lookup import children, related, to_many, to_one
 from api.schema.relay import (
     AfterArg,
@@ -150,9 +150,18 @@ class PeopleQueries:
         self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
         before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
         updated_since: UpdatedSinceArg = None,
+        a_number: Annotated[str | None, strawberry.argument(
+            description="Only the person with this A-number (exact match through a keyed blind index; among "
+            "your organization's people). Every person it finds is recorded in the audit log."
+        )] = None,
     ) -> Connection[Person]:  # fmt: skip
         statement = apply_updated_since(readable(info.context.viewer, PersonRow), PersonRow, updated_since)
-        return await paginate(
+        statement = await apply_a_number(statement, info, a_number)
+        page = await paginate(
             info, statement, PersonRow, name="persons", order=order_by,
             first=first, after=after, last=last, before=before,
         )  # fmt: skip
+        if a_number is not None:  # a lookup by A-number is a read of it, whatever fields are selected
+            for edge in page.edges:
+                info.context.record_read(edge.node.id, "Person.aNumber")
+        return page

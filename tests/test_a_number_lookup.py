@@ -1,0 +1,75 @@
+"""Finding a person by A-number: an exact match on the keyed blind index, own organization only, audited."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import AuditEvent, Person
+from api.models.enums import AuditAction, OrganizationKind, Role
+from api.schema.ids import decode_global_id
+from tests import factories
+from tests.canaries import canary
+from tests.graphql import gql
+from tests.workflow import Actor, actor, ok
+
+LOOKUP = "query Find($a: String) { persons(first: 10, aNumber: $a) { edges { node { id } } } }"
+
+
+async def _advocate(db: AsyncSession) -> Actor:
+    return await actor(db, await factories.organization(db, OrganizationKind.LEGAL_AID), Role.LEGAL_ADVOCATE)
+
+
+async def _register(client: httpx.AsyncClient, who: Actor, a_number: str) -> str:
+    values = {"preferredName": "Ana", "aNumber": a_number}
+    payload = await ok(client, "personCreate", values, who, "person { id }")
+    return str(payload["person"]["id"])
+
+
+async def _found(client: httpx.AsyncClient, who: Actor, a_number: str) -> list[str]:
+    body = await gql(client, LOOKUP, {"a": a_number}, token=who.token)
+    assert "errors" not in body, body
+    return [edge["node"]["id"] for edge in body["data"]["persons"]["edges"]]
+
+
+async def test_any_spelling_of_the_a_number_finds_the_person_and_only_that_person(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    advocate = await _advocate(db)
+    wanted = await _register(client, advocate, canary("A 212 345 678"))
+    await _register(client, advocate, canary("A-212-345-679"))
+    assert await _found(client, advocate, "212345678") == [wanted]
+    assert await _found(client, advocate, "a-212-345-678") == [wanted]
+    assert await _found(client, advocate, "212345670") == []
+    stored = (
+        await db.scalars(select(Person.a_number).where(Person.organization_id == advocate.member.organization_id))
+    ).all()
+    assert all(b"212" not in value for value in stored)  # the number itself is only ciphertext
+
+
+async def test_another_organization_cannot_probe_for_a_registered_a_number(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    owner, stranger = await _advocate(db), await _advocate(db)
+    await _register(client, owner, canary("A-313-345-678"))
+    assert await _found(client, stranger, "313345678") == []
+
+
+async def test_a_lookup_is_audited_even_when_only_ids_are_selected(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    advocate = await _advocate(db)
+    wanted = await _register(client, advocate, canary("A-414-345-678"))
+    await _found(client, advocate, "414345678")
+    reads = (await db.scalars(select(AuditEvent).where(
+        AuditEvent.action == AuditAction.READ, AuditEvent.actor_member_id == advocate.id))).all()  # fmt: skip
+    assert [event.fields for event in reads] == [["Person.aNumber"]]
+    assert reads[0].record_ids == [decode_global_id(wanted)[1]]
+
+
+async def test_a_malformed_a_number_is_a_clear_error_without_the_value(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    advocate = await _advocate(db)
+    body = await gql(client, LOOKUP, {"a": "not-a-number-XYZ"}, token=advocate.token)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "XYZ" not in str(body)
