@@ -161,8 +161,9 @@ async def load(
     session: AsyncSession, viewer: Viewer, request_id: uuid.UUID, mutation: str, expected_version: int | None
 ) -> AccompanimentRequest:
     """The request the viewer may change through ``mutation``, locked, at the version the caller read."""
-    request = await checks.load_for_change(session, viewer, AccompanimentRequest, mutation, request_id)
-    checks.expect_version(request, expected_version)
+    request = await checks.load_for_change(
+        session, viewer, AccompanimentRequest, mutation, request_id, expected_version=expected_version
+    )
     return request
 
 

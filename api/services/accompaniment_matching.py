@@ -110,8 +110,9 @@ async def _load_answer(
     request = await session.scalar(
         select(AccompanimentRequest).where(AccompanimentRequest.id == request_id).with_for_update()
     )
-    assignment = await checks.load_for_change(session, viewer, AccompanimentAssignment, mutation, assignment_id)
-    checks.expect_version(assignment, expected_version)
+    assignment = await checks.load_for_change(
+        session, viewer, AccompanimentAssignment, mutation, assignment_id, expected_version=expected_version
+    )
     assert request is not None
     if request.status not in ACCOMPANIMENT_ANSWERABLE:
         raise UserFacingError("ILLEGAL_TRANSITION", "The request no longer takes answers from volunteers.")

@@ -100,8 +100,9 @@ async def update_organization(
     expected_version: int | None,
 ) -> Organization:
     """Rename an organization or move it to another region (its kind never changes)."""
-    organization = await checks.load_for_change(session, viewer, Organization, "organizationUpdate", organization_id)
-    checks.expect_version(organization, expected_version)
+    organization = await checks.load_for_change(
+        session, viewer, Organization, "organizationUpdate", organization_id, expected_version=expected_version
+    )
     if name is not None:
         organization.name = checks.text(name, "name", max_length=200)
     if region_id is not None:
@@ -118,8 +119,9 @@ async def update_congregation(
     expected_version: int | None,
 ) -> Congregation:
     """Change a congregation's sanctuary profile."""
-    congregation = await checks.load_for_change(session, viewer, Congregation, "congregationUpdate", congregation_id)
-    checks.expect_version(congregation, expected_version)
+    congregation = await checks.load_for_change(
+        session, viewer, Congregation, "congregationUpdate", congregation_id, expected_version=expected_version
+    )
     for name, value in _profile(changes).items():
         setattr(congregation, name, value)
     await session.flush()

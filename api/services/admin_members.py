@@ -68,8 +68,9 @@ async def update_member(
     session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, changes: MemberFields, expected_version: int | None
 ) -> Member:
     """Change a member's roles or details; the organization keeps at least one active admin."""
-    member = await checks.load_for_change(session, viewer, Member, "memberUpdate", member_id)
-    checks.expect_version(member, expected_version)
+    member = await checks.load_for_change(
+        session, viewer, Member, "memberUpdate", member_id, expected_version=expected_version
+    )
     if changes.alias is not None:
         member.alias = checks.text(changes.alias, "alias", max_length=80)
     if changes.legal_name is not None:
@@ -93,8 +94,9 @@ async def deactivate_member(
     session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int | None
 ) -> Member:
     """Deactivate a member: their tokens stop working on their next request."""
-    member = await checks.load_for_change(session, viewer, Member, "memberDeactivate", member_id)
-    checks.expect_version(member, expected_version)
+    member = await checks.load_for_change(
+        session, viewer, Member, "memberDeactivate", member_id, expected_version=expected_version
+    )
     if member.id == viewer.member_id:
         raise UserFacingError("CANNOT_DEACTIVATE_SELF", "You cannot deactivate yourself; ask another admin.", "id")
     if not member.active:

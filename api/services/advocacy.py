@@ -145,8 +145,9 @@ async def unlink_withdrawn_consent(session: AsyncSession, case_id: uuid.UUID) ->
 async def _load(
     session: AsyncSession, viewer: Viewer, action_id: uuid.UUID, mutation: str, expected_version: int | None
 ) -> AdvocacyAction:
-    action = await checks.load_for_change(session, viewer, AdvocacyAction, mutation, action_id)
-    checks.expect_version(action, expected_version)
+    action = await checks.load_for_change(
+        session, viewer, AdvocacyAction, mutation, action_id, expected_version=expected_version
+    )
     return action
 
 

@@ -81,10 +81,19 @@ def expect_version(row: Any, expected: int | None) -> None:
 
 
 async def load_for_change(
-    session: AsyncSession, viewer: Viewer, model: type[T], mutation: str, record_id: uuid.UUID, field: str = "id"
+    session: AsyncSession,
+    viewer: Viewer,
+    model: type[T],
+    mutation: str,
+    record_id: uuid.UUID,
+    field: str = "id",
+    *,
+    expected_version: int | None = None,
 ) -> T:
-    """The row the viewer may change through ``mutation``, locked; NOT_FOUND otherwise (same as no row)."""
+    """The row the viewer may change through ``mutation``, locked; NOT_FOUND otherwise (same as no row),
+    CONFLICT when the caller read an older version than ``expected_version``."""
     row = await session.scalar(writable(viewer, model, mutation).where(model.id == record_id))  # type: ignore[attr-defined]
     if row is None:
         raise UserFacingError("NOT_FOUND", "No record you may change has this id.", field)
+    expect_version(row, expected_version)
     return row  # type: ignore[no-any-return]

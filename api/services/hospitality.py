@@ -145,8 +145,9 @@ async def miss(
 async def _load(
     session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID, mutation: str, expected_version: int | None
 ) -> HospitalityShift:
-    shift = await checks.load_for_change(session, viewer, HospitalityShift, mutation, shift_id)
-    checks.expect_version(shift, expected_version)
+    shift = await checks.load_for_change(
+        session, viewer, HospitalityShift, mutation, shift_id, expected_version=expected_version
+    )
     return shift
 
 

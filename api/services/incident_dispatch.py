@@ -107,8 +107,9 @@ async def add_entry(
 async def _load(
     session: AsyncSession, viewer: Viewer, dispatch_id: uuid.UUID, mutation: str, expected_version: int | None
 ) -> IncidentDispatch:
-    row = await checks.load_for_change(session, viewer, IncidentDispatch, mutation, dispatch_id)
-    checks.expect_version(row, expected_version)
+    row = await checks.load_for_change(
+        session, viewer, IncidentDispatch, mutation, dispatch_id, expected_version=expected_version
+    )
     return row
 
 

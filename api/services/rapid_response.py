@@ -172,8 +172,9 @@ async def load(
     field: str = "id",
 ) -> RapidResponseIncident:
     """The incident the viewer may change through ``mutation``, locked; CONFLICT when it read an older version."""
-    incident = await checks.load_for_change(session, viewer, RapidResponseIncident, mutation, incident_id, field)
-    checks.expect_version(incident, expected_version)
+    incident = await checks.load_for_change(
+        session, viewer, RapidResponseIncident, mutation, incident_id, field, expected_version=expected_version
+    )
     return incident
 
 

@@ -190,8 +190,9 @@ async def _load(
     expected_version: int | None,
     field: str = "id",
 ) -> SanctuaryCase:
-    case = await checks.load_for_change(session, viewer, SanctuaryCase, mutation, case_id, field)
-    checks.expect_version(case, expected_version)
+    case = await checks.load_for_change(
+        session, viewer, SanctuaryCase, mutation, case_id, field, expected_version=expected_version
+    )
     return case
 
 
