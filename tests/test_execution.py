@@ -1,0 +1,83 @@
+"""The fast path for plain scalar and enum fields gives exactly graphql-core's results and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.crypto import Sealer
+from api.models.enums import Role
+from api.schema import execution
+from api.schema.audience import Audience, schema_for
+from api.schema.ids import encode_global_id
+from api.schema.relay import RECORD_NAMES
+from api.schema.schema import schema
+from tests.graphql import gql
+from tests.world import build_world
+
+NODE_TYPES = {t.name for t in schema._schema.type_map.values() if isinstance(t, GraphQLObjectType)
+              and "Node" in [i.name for i in t.interfaces]}  # fmt: skip
+VIEWERS = ["anonymous", "org_admin@A", "legal_advocate@L1", "rr_dispatcher@RR", "hospitality_volunteer@A"]
+
+
+def _audience(viewer: str) -> Audience:
+    if viewer == "anonymous":
+        return Audience(True, frozenset())
+    return Audience(False, frozenset({Role(viewer.split("@")[0].upper())}))
+
+
+def _leaves(viewer: str, type_name: str) -> list[str]:
+    graphql_type = schema_for(_audience(viewer))._schema.type_map.get(type_name)
+    if not isinstance(graphql_type, GraphQLObjectType):
+        return []
+    leaves = []
+    for name, field in graphql_type.fields.items():
+        named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if isinstance(named, GraphQLScalarType | GraphQLEnumType) and not field.args:
+            leaves.append(name)
+    return leaves
+
+
+async def _bodies(client: httpx.AsyncClient, viewer: str, token: str | None, records: dict[str, Any]) -> list[Any]:
+    bodies = []
+    for row in records.values():
+        type_name = RECORD_NAMES.get(type(row))
+        leaves = _leaves(viewer, type_name) if type_name in NODE_TYPES else []
+        if not leaves:
+            continue
+        document = f"query One($id: ID!) {{ node(id: $id) {{ ... on {type_name} {{ {' '.join(leaves)} }} }} }}"
+        bodies.append(await gql(client, document, {"id": encode_global_id(str(type_name), row.id)}, token=token))
+    return bodies
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_every_leaf_of_every_record_reads_the_same_with_and_without_the_fast_path(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, viewer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_world(db, sealer)
+    token = world.tokens.get(viewer)
+    taken = []
+    classify = execution._leaf
+    monkeypatch.setattr(execution, "_leaf", lambda field: taken.append(field) or classify(field))
+    fast = await _bodies(client, viewer, token, world.records)
+    assert taken  # the fast path was consulted
+    monkeypatch.setattr(
+        execution.FastLeafExecutionContext, "execute_field", StrawberryGraphQLCoreExecutionContext.execute_field
+    )
+    plain = await _bodies(client, viewer, token, world.records)
+    assert len(fast) > 3
+    assert all("errors" not in body for body in fast)
+    assert fast == plain
+
+
+def test_only_plain_scalar_and_enum_fields_take_the_fast_path() -> None:
+    request = schema._schema.type_map["AccompanimentRequest"]
+    assert isinstance(request, GraphQLObjectType)
+    assert execution._classify(request.fields["kind"]).serialize is not None
+    assert execution._classify(request.fields["notes"]).serialize is None  # gated T3: its own resolver
+    assert execution._classify(request.fields["congregation"]).serialize is None  # an object
