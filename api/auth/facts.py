@@ -78,5 +78,5 @@ _FACTS: dict[str, tuple[tuple[Role, ...], Callable[[Viewer], Select[Any]]]] = {
         lambda viewer: ties.routed(viewer, AccompanimentRequest.person_id),
     ),
     "matched_request_ids": ((Role.ACCOMPANIMENT_COORDINATOR,), ties.matched_requests),
-    "dispatched_incident_ids": ((Role.RR_RESPONDER,), ties.dispatched_incidents),
+    "dispatched_incident_ids": ((Role.RR_RESPONDER,), ties.active_dispatches),
 }

@@ -55,7 +55,7 @@ class Relation(enum.StrEnum):
     ROUTED = "ROUTED"  # a request routed to the viewer's congregation, or to the whole network
     MATCHING = "MATCHING"  # a request the viewer's organization matched volunteers to
     REGION = "REGION"  # an incident in a region the viewer dispatches for
-    DISPATCHED = "DISPATCHED"  # an incident the viewer was dispatched to
+    DISPATCHED = "DISPATCHED"  # an incident the viewer is dispatched to (until released)
 
 
 R = Relation

@@ -101,3 +101,11 @@ def matched_requests(viewer: Viewer) -> Select[Any]:
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:
     """Ids of the incidents the viewer was dispatched to."""
     return select(IncidentDispatch.incident_id).where(itself(viewer, IncidentDispatch.member_id))
+
+
+def active_dispatches(viewer: Viewer) -> Select[Any]:
+    """Ids of the incidents the viewer is dispatched to and not yet released from (exact locations and
+    timeline notes are for responders on the job; after release they may still add a debrief)."""
+    return select(IncidentDispatch.incident_id).where(
+        itself(viewer, IncidentDispatch.member_id), IncidentDispatch.released_at.is_(None)
+    )
