@@ -363,3 +363,18 @@ async def test_concurrent_complete_and_miss_one_wins_one_conflicts(
         signups = await fs.signups(session, row)
     assert (stored.status.value, stored.version) == (winner["status"], 2)
     assert signups == {volunteer.id: SA.ATTENDED if winner["status"] == "COMPLETED" else SA.ABSENT}
+
+
+@pytest.mark.parametrize(
+    "status", [SanctuaryCaseStatus.EXITED, SanctuaryCaseStatus.CLOSED, SanctuaryCaseStatus.DECLINED]
+)
+async def test_no_sign_ups_once_the_guest_has_left_sanctuary(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, status: SanctuaryCaseStatus
+) -> None:
+    where = await fs.host(db)
+    volunteer = await actor(db, where.org, Role.HOSPITALITY_VOLUNTEER)
+    case = await fs.case(db, sealer, where, status)
+    shift = await fs.shift(db, case)
+    error = await user_error(client, "hospitalityShiftSignUp", {"id": gid(shift)}, volunteer, SHIFT)
+    assert error["code"] == "ILLEGAL_TRANSITION"
+    assert await fs.signups(db, shift) == {}

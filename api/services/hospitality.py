@@ -75,6 +75,9 @@ async def sign_up(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) ->
     if shift.status is not ShiftStatus.OPEN:
         raise UserFacingError("ILLEGAL_TRANSITION", f"A {shift.status.value.lower()} shift takes no more sign-ups.")
     _not_started(shift)
+    case_status = await session.scalar(select(SanctuaryCase.status).where(SanctuaryCase.id == shift.case_id))
+    if case_status not in SCHEDULABLE:  # the guest left sanctuary (or the case ended): no one to be with
+        raise UserFacingError("ILLEGAL_TRANSITION", "The case of this shift is no longer preparing or in sanctuary.")
     signup = await _signup_of(session, shift.id, viewer.member_id)
     if signup is None:
         session.add(ShiftAssignment(id=uuid.uuid4(), shift_id=shift.id, member_id=viewer.member_id, status=_SIGNED_UP))
