@@ -12,7 +12,7 @@ from api.schema.ids import decode_global_id
 from tests import factories
 from tests.canaries import canary
 from tests.graphql import gql
-from tests.workflow import Actor, actor, ok
+from tests.workflow import Actor, actor, ok, user_error
 
 LOOKUP = "query Find($a: String) { persons(first: 10, aNumber: $a) { edges { node { id } } } }"
 
@@ -73,3 +73,13 @@ async def test_a_malformed_a_number_is_a_clear_error_without_the_value(
     body = await gql(client, LOOKUP, {"a": "not-a-number-XYZ"}, token=advocate.token)
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "XYZ" not in str(body)
+
+
+async def test_registering_an_a_number_twice_in_one_organization_is_refused_but_not_across_organizations(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    first, other = await _advocate(db), await _advocate(db)
+    await _register(client, first, canary("A-515-345-678"))
+    error = await user_error(client, "personCreate", {"preferredName": "Ana", "aNumber": "515345678"}, first)
+    assert (error["code"], error["field"]) == ("DUPLICATE_A_NUMBER", "aNumber")
+    await _register(client, other, "515345678")  # another organization learns nothing

@@ -104,7 +104,12 @@ class SanctuaryMutations:
         "personCreate",
         "Register a person your organization protects; legal name and A-number are sealed at rest.",
         returns=("person", Person, "The person as registered."),
-        errors=codes("INVALID_INPUT", "IDEMPOTENCY_KEY_REUSED"),
+        errors=codes(
+            "INVALID_INPUT",
+            "IDEMPOTENCY_KEY_REUSED",
+            DUPLICATE_A_NUMBER="Your organization already registered a person with this A-number (find them with "
+            "`persons(aNumber:)`).",
+        ),
         creates=PersonRow,
     )
     async def person_create(

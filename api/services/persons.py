@@ -6,12 +6,14 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import Person
 from api.services import checks
+from api.services.errors import UserFacingError
 
 _A_NUMBER = re.compile(r"A?(\d{8,9})")
 
@@ -43,6 +45,12 @@ async def create(session: AsyncSession, viewer: Viewer, sealer: Sealer, new: New
     person.legal_name = await sealer.seal(session, org_id, person.id, "person.legal_name", legal_name)
     person.a_number = await sealer.seal(session, org_id, person.id, "person.a_number", a_number)
     person.a_number_index = None if a_number is None else await sealer.blind_index(session, a_number)
+    if person.a_number_index is not None and await session.scalar(
+        select(Person.id).where(Person.organization_id == org_id, Person.a_number_index == person.a_number_index)
+    ):  # within the organization only: another's registrations are not for us to learn about
+        raise UserFacingError(
+            "DUPLICATE_A_NUMBER", "Your organization already registered a person with this A-number.", "aNumber"
+        )
     session.add(person)
     await session.flush()
     return person
