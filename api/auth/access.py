@@ -10,8 +10,9 @@ Which *fields* of a readable row a viewer sees is decided in :mod:`api.auth.fiel
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
@@ -301,6 +302,14 @@ def filterable_on_restricted(viewer: Viewer, model: type[Any]) -> ColumnElement[
 
 def readable(viewer: Viewer, model: type[Any]) -> Select[Any]:
     """The rows of ``model`` the viewer may read, as a SELECT to refine (never widen)."""
+    return _readable(viewer, cast(Hashable, model))
+
+
+@lru_cache(maxsize=4096)
+def _readable(viewer: Viewer, model: Any) -> Select[Any]:
+    """Kept per (viewer, model): a viewer (frozen: its member, organization, roles and regions) always gets
+    the same rule, statements are immutable, and building the predicates anew on every request cost about
+    5 % of a list request. The rules read nothing but the viewer (no clock, no database)."""
     return READABLE[model](viewer)
 
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -42,23 +42,26 @@ async def create_personal_token(
     return row, secret
 
 
+# One statement object for every request: SQLAlchemy memoizes its cache key (values are bound at execution).
+_TOKEN_VIEWER = (
+    select(Member.id, Member.organization_id, Member.roles, Member.region_id, Organization.kind,
+           Organization.region_id.label("org_region"))
+    .join(PersonalAccessToken, PersonalAccessToken.member_id == Member.id)
+    .join(Organization, Organization.id == Member.organization_id)
+    .where(
+        PersonalAccessToken.token_hash == bindparam("token_hash"),
+        PersonalAccessToken.revoked_at.is_(None),
+        PersonalAccessToken.expires_at > bindparam("now"),
+        Member.active,
+    )
+)  # fmt: skip
+
+
 async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewer | None:
     """The viewer a token stands for, or None if it is unknown, expired, revoked or its member inactive."""
-    now = datetime.now(UTC)
-    row = (
-        await session.execute(
-            select(Member.id, Member.organization_id, Member.roles, Member.region_id, Organization.kind,
-                   Organization.region_id.label("org_region"))
-            .join(PersonalAccessToken, PersonalAccessToken.member_id == Member.id)
-            .join(Organization, Organization.id == Member.organization_id)
-            .where(
-                PersonalAccessToken.token_hash == hash_token(secret),
-                PersonalAccessToken.revoked_at.is_(None),
-                PersonalAccessToken.expires_at > now,
-                Member.active,
-            )
-        )
-    ).one_or_none()  # fmt: skip
+    connection = await session.connection()
+    parameters = {"token_hash": hash_token(secret), "now": datetime.now(UTC)}
+    row = (await connection.execute(_TOKEN_VIEWER, parameters)).one_or_none()
     if row is None:
         return None
     return Viewer(
