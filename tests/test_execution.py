@@ -15,6 +15,7 @@ from api.models.enums import Role
 from api.schema import execution
 from api.schema.audience import Audience, schema_for
 from api.schema.ids import encode_global_id
+from api.schema.loaders import MISSING
 from api.schema.relay import RECORD_NAMES
 from api.schema.schema import schema
 from tests.graphql import gql
@@ -81,3 +82,61 @@ def test_only_plain_scalar_and_enum_fields_take_the_fast_path() -> None:
     assert execution._classify(request.fields["kind"]).serialize is not None
     assert execution._classify(request.fields["notes"]).serialize is None  # gated T3: its own resolver
     assert execution._classify(request.fields["congregation"]).serialize is None  # an object
+
+
+def _relations(viewer: str, type_name: str) -> list[str]:
+    graphql_type = schema_for(_audience(viewer))._schema.type_map.get(type_name)
+    if not isinstance(graphql_type, GraphQLObjectType):
+        return []
+    found = []
+    for name, field in graphql_type.fields.items():
+        definition = (field.extensions or {}).get("strawberry-definition")
+        if definition is not None and "to_one" in (definition.metadata or {}):
+            found.append(f"{name} {{ id }}")
+    return found
+
+
+def _connections(viewer: str) -> dict[str, str]:
+    """Root connection fields of the viewer's schema -> their node type."""
+    query = schema_for(_audience(viewer))._schema.query_type
+    assert query is not None
+    found = {}
+    for name, field in query.fields.items():
+        named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if isinstance(named, GraphQLObjectType) and named.name.endswith("Connection") and "first" in field.args:
+            found[name] = named.name.removesuffix("Connection")
+    return found
+
+
+async def _pages(client: httpx.AsyncClient, viewer: str, token: str | None) -> list[Any]:
+    bodies = []
+    for root, type_name in sorted(_connections(viewer).items()):
+        selection = " ".join(_leaves(viewer, type_name) + _relations(viewer, type_name))
+        document = f"{{ {root}(first: 50) {{ edges {{ node {{ {selection} }} }} }} }}"
+        bodies.append(await gql(client, document, token=token))
+    return bodies
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_every_connection_page_with_its_relations_reads_the_same_with_and_without_the_fast_paths(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, viewer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_world(db, sealer)
+    token = world.tokens.get(viewer)
+    served = []
+    prefetched = execution.FastLeafExecutionContext._prefetched
+
+    def counting(self: Any, relation: Any, source: Any) -> Any:
+        found = prefetched(self, relation, source)
+        served.append(found is not MISSING)
+        return found
+
+    monkeypatch.setattr(execution.FastLeafExecutionContext, "_prefetched", counting)
+    fast = await _pages(client, viewer, token)
+    assert all("errors" not in body for body in fast), [b for b in fast if "errors" in b][:1]
+    assert sum(len(edges) for body in fast for edges in [next(iter(body["data"].values()))["edges"]]) > 0
+    assert viewer == "anonymous" or any(served)  # relations were served from the page's prefetch
+    monkeypatch.setattr(
+        execution.FastLeafExecutionContext, "execute_field", StrawberryGraphQLCoreExecutionContext.execute_field
+    )
+    assert await _pages(client, viewer, token) == fast
