@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import orjson
 from cross_web import HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -27,6 +27,7 @@ from api.models.enums import AuditOutcome
 from api.schema.audience import Audience, schema_for
 from api.schema.context import Context
 from api.schema.mutation_support import MutationRecord
+from api.schema.operations import is_read_only
 from api.services.audit import mutation_event, record_reads
 from api.settings import Settings
 
@@ -89,7 +90,10 @@ class SanctuaryGraphQL(AudienceView):
         state = request.app.state
         request_id = _REQUEST_ID.sub("", request.headers.get("x-request-id", ""))[:64] or uuid.uuid4().hex
         request_id_var.set(request_id)
+        read_only = is_read_only(await request.body())
         async with state.sessionmaker() as session:
+            if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             try:
                 viewer = await authenticate(
                     session,
