@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
@@ -21,6 +22,14 @@ from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine, session_factory
 from api.settings import Settings, get_settings
+
+
+def tune_garbage_collection() -> None:
+    """Fewer, cheaper collections for a long-running server: everything alive at start-up (modules, the
+    schema, compiled statements) moves out of the collector's view, and young objects are collected
+    every 10,000 allocations instead of 700 (a GraphQL response allocates tens of thousands)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 def create_app(
@@ -50,6 +59,7 @@ def create_app(
             settings=settings,
         )
         periodic = scheduler.start(app.state.sessionmaker, settings)  # retention and housekeeping
+        tune_garbage_collection()
         try:
             yield
         finally:
