@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 _RECORDS: dict[type[Any], type[Any]] = {}
+_PARTIAL: dict[tuple[type[Any], tuple[str, ...]], type[Any]] = {}
 
 
 class Record:
@@ -30,6 +31,21 @@ def record_class(model: type[Any]) -> type[Any]:
     exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
     cls = type(f"{model.__name__}Record", (Record,), namespace)
     _RECORDS[model] = cls
+    return cls
+
+
+def partial_record_class(model: type[Any], keys: tuple[str, ...]) -> type[Any]:
+    """A record class of ``model`` holding only ``keys`` (in table order); reading any other column raises
+    AttributeError, so a resolver that needs an unread column fails loudly instead of seeing null."""
+    existing = _PARTIAL.get((model, keys))
+    if existing is not None:
+        return existing
+    full = record_class(model)
+    namespace: dict[str, Any] = {"__slots__": (), "_keys": keys}
+    body = "\n".join(f"    self.{key} = {key}" for key in keys)
+    exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
+    cls = type(f"{model.__name__}PartialRecord", (full,), namespace)
+    _PARTIAL[(model, keys)] = cls
     return cls
 
 

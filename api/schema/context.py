@@ -14,7 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from api.auth.facts import NO_FACTS, Facts
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
-from api.models.records import record_class
+from api.models.records import partial_record_class, record_class
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,10 +47,14 @@ class Context:
 
         self.loaders = Loaders(self)
 
-    async def records(self, model: type[Any], statement: Select[Any]) -> list[Any]:
-        """Run an access-scoped ``select(model)`` and return read-only records of its rows."""
-        make = record_class(model)
-        columns = statement.with_only_columns(*model.__table__.columns)
+    async def records(self, model: type[Any], statement: Select[Any], keys: tuple[str, ...] | None = None) -> list[Any]:
+        """Run an access-scoped ``select(model)`` and return read-only records of its rows (only the columns
+        ``keys``, in table order, when given)."""
+        if keys is None:
+            make, selected = record_class(model), list(model.__table__.columns)
+        else:
+            make, selected = partial_record_class(model, keys), [model.__table__.columns[key] for key in keys]
+        columns = statement.with_only_columns(*selected)
         async with self._lock:  # plain column rows: the Core connection is enough (no ORM result setup)
             connection = await self.session.connection()
             result = await connection.execute(columns)

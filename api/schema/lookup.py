@@ -51,7 +51,7 @@ async def prefetch(info: Info, type_name: str, rows: list[Any], selection: list[
         return
     relations = _relations_of(info, type_name)
     loaders = info.context.loaders
-    for name in _node_field_names(selection):
+    for name in node_field_names(selection):
         relation = relations.get(name)
         if relation is None:
             continue
@@ -77,7 +77,8 @@ def _relations_of(info: Info, type_name: str) -> dict[str, dict[str, Any]]:
     return _RELATIONS[type_name]
 
 
-def _node_field_names(selected: Iterable[Selection]) -> set[str]:
+def node_field_names(selected: Iterable[Selection]) -> set[str]:
+    """The fields selected on a connection's nodes (under ``edges { node }`` or ``nodes``)."""
     names: set[str] = set()
     for connection in selected_fields(selected):
         for part in selected_fields(connection.selections):

@@ -13,6 +13,7 @@ from strawberry.types.nodes import Selection
 
 from api.models.base import Tier
 from api.models.records import record_class
+from api.schema.columns import page_columns
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
@@ -163,12 +164,13 @@ async def keyset_page(
         position = tuple_(*page.position)
         statement = statement.where(key > position if ascending else key < position)
     ordering = (sort.asc(), model.id.asc()) if ascending else (sort.desc(), model.id.desc())
-    rows = await info.context.records(model, statement.order_by(*ordering).limit(page.size + 1))
+    selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
+    keys = page_columns(info, model, RECORD_NAMES[model], selection, sort.key)
+    rows = await info.context.records(model, statement.order_by(*ordering).limit(page.size + 1), keys)
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
         rows.reverse()
-    selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
     await prefetch(info, RECORD_NAMES[model], rows, selection)
     cursors = _cursors_selected(selection)
     edges = [

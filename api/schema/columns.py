@@ -1,0 +1,61 @@
+"""Which columns a connection page must read: those its selected fields use, and the ties every rule needs.
+
+A list page read every column of its rows (sealed notes, arrays, free text) although a partner asks
+for a few fields; decoding them was a good part of a page's cost. The page now reads the columns of
+the selected fields, every id column (the row and field rules, relations and decryption read only
+ids) and the timestamps (keyset ordering and cursors). A selected field this cannot map to a column (a resolver
+computing from several columns) makes the page read every column, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Uuid
+from strawberry.types.nodes import Selection
+
+from api.schema.context import Info
+from api.schema.lookup import node_field_names
+
+_ALWAYS = frozenset({"created_at", "updated_at"})
+_FIELDS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
+
+
+def page_columns(
+    info: Info, model: type[Any], type_name: str, selection: Iterable[Selection], sort_key: str
+) -> tuple[str, ...] | None:
+    """The column keys (in table order) a page of ``type_name`` ordered by ``sort_key`` needs for
+    ``selection``; None for all."""
+    table = model.__table__
+    keys = {c.key for c in table.columns if isinstance(c.type, Uuid)} | (_ALWAYS & set(table.columns.keys()))
+    keys.add(sort_key)
+    fields = _fields_of(info, type_name)
+    for name in node_field_names(selection):
+        if name == "__typename":
+            continue
+        spec = fields.get(name)
+        if spec is None:
+            return None
+        python_name, metadata = spec
+        if "to_one" in metadata:
+            keys.add(metadata["to_one"][1])
+        elif "to_many" in metadata or python_name == "global_id":
+            continue
+        else:
+            key = metadata["column"].split(".", 1)[1] if "column" in metadata else python_name
+            if key not in table.columns:
+                return None
+            keys.add(key)
+    return tuple(column.key for column in table.columns if column.key in keys)
+
+
+def _fields_of(info: Info, type_name: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    if type_name not in _FIELDS:
+        definition = info.schema.get_type_by_name(type_name)
+        converter = info.schema.config.name_converter
+        _FIELDS[type_name] = {
+            converter.get_graphql_name(field): (field.python_name, dict(field.metadata or {}))
+            for field in getattr(definition, "fields", [])
+        }
+    return _FIELDS[type_name]
