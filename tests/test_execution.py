@@ -63,8 +63,8 @@ async def test_every_leaf_of_every_record_reads_the_same_with_and_without_the_fa
     world = await build_world(db, sealer)
     token = world.tokens.get(viewer)
     taken = []
-    classify = execution._leaf
-    monkeypatch.setattr(execution, "_leaf", lambda field: taken.append(field) or classify(field))
+    classify = execution._path
+    monkeypatch.setattr(execution, "_path", lambda field: taken.append(field) or classify(field))
     fast = await _bodies(client, viewer, token, world.records)
     assert taken  # the fast path was consulted
     monkeypatch.setattr(
@@ -76,12 +76,15 @@ async def test_every_leaf_of_every_record_reads_the_same_with_and_without_the_fa
     assert fast == plain
 
 
-def test_only_plain_scalar_and_enum_fields_take_the_fast_path() -> None:
+def test_only_plain_fields_and_to_one_relations_take_the_direct_paths() -> None:
     request = schema._schema.type_map["AccompanimentRequest"]
     assert isinstance(request, GraphQLObjectType)
-    assert execution._classify(request.fields["kind"]).serialize is not None
-    assert execution._classify(request.fields["notes"]).serialize is None  # gated T3: its own resolver
-    assert execution._classify(request.fields["congregation"]).serialize is None  # an object
+    assert execution._classify(request.fields["kind"]).kind == execution.LEAF
+    assert execution._classify(request.fields["notes"]).kind == execution.OTHER  # gated T3: its own resolver
+    assert execution._classify(request.fields["congregation"]).kind == execution.RELATION
+    edge = schema._schema.type_map["AccompanimentRequestEdge"]
+    assert isinstance(edge, GraphQLObjectType)
+    assert execution._classify(edge.fields["node"]).kind == execution.OBJECT
 
 
 def _relations(viewer: str, type_name: str) -> list[str]:
