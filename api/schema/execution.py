@@ -64,10 +64,20 @@ def _classify(field_def: GraphQLField) -> _Path:
     if not getattr(field_def.resolve, "_is_default", False):
         return _SLOW
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-        return _Path(LEAF, definition.python_name, named.serialize, non_null)
+        return _Path(LEAF, definition.python_name, _serializer(named), non_null)
     if isinstance(named, GraphQLObjectType):
         return _Path(OBJECT, definition.python_name, non_null=non_null)
     return _SLOW
+
+
+def _serializer(named: GraphQLScalarType | GraphQLEnumType) -> Any:
+    """The type's serializer; for a strawberry enum, a dict lookup from member to name (strawberry scans
+    the values for each one; a miss returns None, which hands the value to strawberry)."""
+    members = getattr(named, "wrapped_cls", None)
+    if not isinstance(named, GraphQLEnumType) or members is None:
+        return named.serialize
+    names = {member: name for name, value in named.values.items() for member in members if member.value == value.value}
+    return names.get
 
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
