@@ -43,17 +43,21 @@ def jwks_server(idp_key: RSAKey) -> Iterator[str]:
     """A real HTTP server publishing the remote issuer's JWKS on a free loopback port."""
     jwks = {"keys": [idp_key.as_dict(private=False)]}
     app = Starlette(routes=[Route("/jwks", lambda request: JSONResponse(jwks))])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))  # kept bound and handed to uvicorn: no race for the port
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
     while not server.started:
+        assert thread.is_alive(), "the JWKS server could not start"
+        assert time.monotonic() < deadline, "the JWKS server did not start within 10 s"
         time.sleep(0.02)
     yield f"http://127.0.0.1:{port}/jwks"
     server.should_exit = True
     thread.join(5)
+    listening.close()
 
 
 @pytest.fixture

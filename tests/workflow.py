@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.permissions import MUTATIONS
 from api.models import AuditEvent, Member, Organization
 from api.models.enums import AuditAction, AuditOutcome, Role
 from tests import factories
@@ -74,12 +75,17 @@ async def user_error(
 
 
 async def forbidden(client: httpx.AsyncClient, name: str, values: dict[str, Any], who: Actor) -> None:
-    """The mutation is refused (absent from the viewer's schema, or FORBIDDEN) and changes nothing."""
+    """The mutation is refused: absent from the viewer's schema, or FORBIDDEN for its roles or scopes."""
+    assert name in MUTATIONS, f"no mutation named {name}"  # a misspelled name would be 'refused' too
     body = await call(client, name, values, who)
     assert body.get("data") is None or body["data"].get(name) is None, body
     codes = [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
-    messages = [error["message"] for error in body.get("errors", [])]
-    assert codes == ["FORBIDDEN"] or any("not supported" in m or "Cannot query field" in m for m in messages), body
+    messages = {error["message"] for error in body.get("errors", [])}
+    absent = {
+        f"Cannot query field '{name}' on type 'Mutation'.",
+        "The mutation operation is not supported by the schema.",
+    }
+    assert codes == ["FORBIDDEN"] or messages & absent, body
 
 
 async def mutation_audit(db: AsyncSession, who: Actor) -> list[tuple[str, AuditOutcome, list[Any]]]:

@@ -48,8 +48,6 @@ from api.models.enums import (
     Visibility,
 )
 
-OWN_ORG_ROLES = (Role.ORG_ADMIN,)
-
 
 def regions(viewer: Viewer) -> Select[Any]:
     """Regions are coarse geography, for members (anonymous viewers get alerts' coarse areas instead)."""

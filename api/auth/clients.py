@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.tokens import hash_token
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
 
@@ -21,10 +21,6 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 class ClientRegistrationError(ValueError):
     """The registration request is invalid (unknown scope or role)."""
-
-
-def _hash(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
 
 
 async def create_client(
@@ -46,7 +42,7 @@ async def create_client(
         organization_id=organization.id,
         client_id=f"snt_client_{secrets.token_hex(8)}",
         name=name,
-        secret_hash=_hash(secret),
+        secret_hash=hash_token(secret),
         scopes=sorted(set(scopes)),
         max_roles=roles,
     )
@@ -86,7 +82,7 @@ class Client:
         return False
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return hmac.compare_digest(_hash(client_secret), self.row.secret_hash)
+        return hmac.compare_digest(hash_token(client_secret), self.row.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method in AUTH_METHODS

@@ -1,7 +1,7 @@
 """What ties a viewer to records: loaded once per request, in one statement, only as its roles need.
 
 Facts are small sets of ids about the viewer itself (its congregations, its assignments, its
-dispatches, the cases it hosts): the relations in :mod:`api.auth.relations` test rows against them.
+dispatches, the cases it hosts): the relations in :mod:`api.auth.fields` test rows against them.
 """
 
 from __future__ import annotations

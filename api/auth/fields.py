@@ -22,7 +22,6 @@ from api.auth.viewer import Viewer
 from api.models import (
     AccompanimentRequest,
     HospitalityShift,
-    HouseholdLink,
     IncidentDispatch,
     IncidentTimelineEvent,
     Member,
@@ -212,10 +211,6 @@ def _timeline(viewer: Viewer, facts: Facts, row: IncidentTimelineEvent) -> set[R
     return {R.DISPATCHED} if row.incident_id in facts.dispatched_incident_ids else set()
 
 
-def _household(viewer: Viewer, facts: Facts, row: HouseholdLink) -> set[Relation]:
-    return set()
-
-
 def _flags(*pairs: tuple[Relation, bool]) -> set[Relation]:
     return {relation for relation, holds in pairs if holds}
 
@@ -229,5 +224,4 @@ _RELATIONS: dict[type[Any], Callable[[Viewer, Facts, Any], set[Relation]]] = {
     RapidResponseIncident: _incident,
     IncidentDispatch: _dispatch,
     IncidentTimelineEvent: _timeline,
-    HouseholdLink: _household,
 }

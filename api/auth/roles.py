@@ -33,8 +33,3 @@ ROLE_KINDS: dict[Role, frozenset[OrganizationKind]] = {
 def role_fits(role: Role, kind: OrganizationKind) -> bool:
     """Whether a member of an organization of ``kind`` may hold ``role``."""
     return kind in ROLE_KINDS[role]
-
-
-def roles_for(kind: OrganizationKind) -> frozenset[Role]:
-    """Every role a member of an organization of ``kind`` may hold."""
-    return frozenset(role for role, kinds in ROLE_KINDS.items() if kind in kinds)

@@ -13,25 +13,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Uuid
-from strawberry.types.nodes import Selection
 
 from api.schema.context import Info
-from api.schema.lookup import node_field_names
 
 _ALWAYS = frozenset({"created_at", "updated_at"})
 _FIELDS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
 
 
 def page_columns(
-    info: Info, model: type[Any], type_name: str, selection: Iterable[Selection], sort_key: str
+    info: Info, model: type[Any], type_name: str, selected: Iterable[str], sort_key: str
 ) -> tuple[str, ...] | None:
-    """The column keys (in table order) a page of ``type_name`` ordered by ``sort_key`` needs for
-    ``selection``; None for all."""
+    """The column keys (in table order) a page of ``type_name`` ordered by ``sort_key`` needs for its nodes'
+    ``selected`` fields (:func:`api.schema.lookup.node_field_names`); None for all."""
     table = model.__table__
     keys = {c.key for c in table.columns if isinstance(c.type, Uuid)} | (_ALWAYS & set(table.columns.keys()))
     keys.add(sort_key)
     fields = _fields_of(info, type_name)
-    for name in node_field_names(selection):
+    for name in selected:
         if name == "__typename":
             continue
         spec = fields.get(name)

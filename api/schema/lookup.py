@@ -45,13 +45,13 @@ def children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uui
     return loaders.children(foreign_key).load(parent_id) if cached is MISSING else cached
 
 
-async def prefetch(info: Info, type_name: str, rows: list[Any], selection: list[Selection]) -> None:
-    """Load the relations selected under a connection's nodes for all of ``rows`` at once."""
+async def prefetch(info: Info, type_name: str, rows: list[Any], selected: Iterable[str]) -> None:
+    """Load the relations among a connection's nodes' ``selected`` fields for all of ``rows`` at once."""
     if not rows:
         return
     relations = _relations_of(info, type_name)
     loaders = info.context.loaders
-    for name in node_field_names(selection):
+    for name in selected:
         relation = relations.get(name)
         if relation is None:
             continue

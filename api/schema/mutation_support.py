@@ -70,7 +70,6 @@ class Spec:
     returns: str
     payload: type[Any]
     error: type[Any]
-    codes: Mapping[str, str]
     creates: type[Any] | None
 
 
@@ -96,7 +95,7 @@ class Guard(FieldExtension):
             record.outcome = AuditOutcome.FAILED
             return self._failed(error)
         record.record_ids = done.record_ids or [done.node.id]
-        return spec.payload(**{spec.returns: done.node}, **done.extra, user_errors=[], record_ids=record.record_ids)
+        return spec.payload(**{spec.returns: done.node}, **done.extra, user_errors=[])
 
     async def _run(self, context: Context, call: Callable[[], Awaitable[Any]], value: Any) -> Done:
         session = context.session
@@ -116,11 +115,11 @@ class Guard(FieldExtension):
             raise UserFacingError("CONFLICT", COMMON_CODES["CONFLICT"]) from None
 
     def _failed(self, error: UserFacingError) -> Any:
-        if error.code not in self.spec.codes:  # a service raised a code this mutation does not declare
+        if error.code not in self.spec.error.codes:  # a service raised a code this mutation does not declare
             raise RuntimeError(f"undeclared error code {error.code} in {self.spec.name}")
         user_error = self.spec.error(code=self.spec.error.codes[error.code], field=error.field, message=error.message)
         extra = dict.fromkeys(self.spec.payload.extra_fields)
-        return self.spec.payload(**{self.spec.returns: None}, **extra, user_errors=[user_error], record_ids=[])
+        return self.spec.payload(**{self.spec.returns: None}, **extra, user_errors=[user_error])
 
 
 def mutation(
@@ -141,7 +140,7 @@ def mutation(
     type_name = name[0].upper() + name[1:]
     error = _error_type(type_name, errors)
     payload = _payload_type(type_name, returns, error, extra or {})
-    spec = Spec(name, returns[0], payload, error, errors, creates)
+    spec = Spec(name, returns[0], payload, error, creates)
     roles = ", ".join(sorted(role.value for role in MUTATIONS[name]))
     return strawberry.mutation(
         description=f"{description} Allowed to: {roles} (with the `write` scope).",
@@ -182,7 +181,6 @@ def _payload_type(
         namespace[extra_name] = strawberry.field(description=extra_description)
     annotations["user_errors"] = list[error]
     namespace["user_errors"] = strawberry.field(description="Expected failures; when present nothing was changed.")
-    annotations["record_ids"] = strawberry.Private[list[uuid.UUID]]
     namespace["__annotations__"] = annotations
     payload: Any = strawberry.type(
         type(f"{type_name}Payload", (), namespace),

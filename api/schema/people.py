@@ -34,6 +34,7 @@ from api.schema.relay import (
     paginate,
     parse_id,
 )
+from api.services import trainings
 
 if TYPE_CHECKING:
     from api.schema.network import Organization, Region
@@ -78,9 +79,9 @@ class Training(Node):
     completed_at: datetime = plain(TrainingRow.completed_at, "When it was completed.")
     expires_at: datetime | None = plain(TrainingRow.expires_at, "When it expires; null if it does not.")
 
-    @strawberry.field(description="True while the training has not expired. Network (T1).")
+    @strawberry.field(description="True while the training counts: completed and not expired. Network (T1).")
     def is_current(self, root: strawberry.Parent[TrainingRow]) -> bool:
-        return root.expires_at is None or root.expires_at > datetime.now(UTC)
+        return trainings.is_valid_at(root, datetime.now(UTC))
 
     @strawberry.field(description="The member who completed it.", metadata=to_one(MemberRow, "member_id"))
     def member(self, root: strawberry.Parent[TrainingRow], info: Info) -> Member | None:

@@ -17,7 +17,7 @@ from api.schema.columns import page_columns
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
-from api.schema.lookup import prefetch, selected_fields
+from api.schema.lookup import node_field_names, prefetch, selected_fields
 
 MAX_PAGE_SIZE = 100
 
@@ -165,13 +165,14 @@ async def keyset_page(
         statement = statement.where(key > position if ascending else key < position)
     ordering = (sort.asc(), model.id.asc()) if ascending else (sort.desc(), model.id.desc())
     selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
-    keys = page_columns(info, model, RECORD_NAMES[model], selection, sort.key)
+    selected = node_field_names(selection)
+    keys = page_columns(info, model, RECORD_NAMES[model], selected, sort.key)
     rows = await info.context.records(model, statement.order_by(*ordering).limit(page.size + 1), keys)
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
         rows.reverse()
-    await prefetch(info, RECORD_NAMES[model], rows, selection)
+    await prefetch(info, RECORD_NAMES[model], rows, selected)
     cursors = _cursors_selected(selection)
     edges = [
         Edge(cursor=encode_cursor(page.name, getattr(r, sort.key), r.id) if cursors(i, len(rows)) else "", node=r)

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import any_, or_, select
+from sqlalchemy import any_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
 from api.auth.writable import may_change
-from api.models import AccompanimentAssignment, AccompanimentRequest, Member, Training
+from api.models import AccompanimentAssignment, AccompanimentRequest, Member
 from api.models.enums import AccompanimentStatus, AssignmentRole, AssignmentStatus, Role, TrainingKind
-from api.services import checks
+from api.services import checks, trainings
 from api.services.accompaniment import accepted_count, load
 from api.services.errors import UserFacingError
 from api.services.lifecycles import (
@@ -135,7 +135,9 @@ async def _check_eligible(
     )
     if len(members) != len(member_ids):
         raise _volunteer_error("VOLUNTEER_NOT_FOUND", "A volunteer is not an active accompanier of your organization.")
-    if len(await _trained(session, member_ids, request.appointment_at)) != len(member_ids):
+    if len(await trainings.trained(session, member_ids, TrainingKind.ACCOMPANIMENT, request.appointment_at)) != len(
+        member_ids
+    ):
         raise _volunteer_error("TRAINING_REQUIRED", "A volunteer has no accompaniment training valid on that day.")
     if request.languages_needed and not all(_speaks(m.languages, request.languages_needed) for m in members):
         raise _volunteer_error("LANGUAGE_MISMATCH", "A volunteer speaks none of the languages the request needs.")
@@ -146,18 +148,6 @@ async def _check_eligible(
     )
     if offered is not None:
         raise _volunteer_error("ALREADY_OFFERED", "A volunteer was already offered this request.")
-
-
-async def _trained(session: AsyncSession, member_ids: list[uuid.UUID], on: datetime) -> set[uuid.UUID]:
-    """The members with an accompaniment training that has not expired by ``on``."""
-    rows = await session.scalars(
-        select(Training.member_id).where(
-            Training.member_id.in_(member_ids),
-            Training.kind == TrainingKind.ACCOMPANIMENT,
-            or_(Training.expires_at.is_(None), Training.expires_at > on),
-        )
-    )
-    return set(rows)
 
 
 def _speaks(spoken: Sequence[str], needed: Sequence[str]) -> bool:

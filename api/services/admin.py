@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -59,9 +59,7 @@ async def create_region(session: AsyncSession, viewer: Viewer, name: str, code: 
     await _require_hub(session, viewer, Region, "regionCreate")
     region = Region(id=uuid.uuid4(), name=checks.text(name, "name", max_length=120), code=region_code(code, "code"))
     taken = UserFacingError("CODE_TAKEN", "Another region already has this code.", "code")
-    if await session.scalar(select(exists().where(Region.code == region.code))):
-        raise taken
-    await insert_unique(session, region, {"uq_region_code": taken})
+    await insert_unique(session, region, {"uq_region_code": taken})  # the unique index decides, races included
     return region
 
 

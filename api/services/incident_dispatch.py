@@ -11,14 +11,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
-from api.models import IncidentDispatch, IncidentTimelineEvent, Member, RapidResponseIncident, Training
+from api.models import IncidentDispatch, IncidentTimelineEvent, Member, RapidResponseIncident
 from api.models.enums import DispatchRole, IncidentStatus, Role, TimelineKind, TrainingKind
-from api.services import checks
+from api.services import checks, trainings
 from api.services.errors import UserFacingError
 from api.services.lifecycles import IncidentAction
 from api.services.rapid_response import load, move, note_event
@@ -122,22 +122,13 @@ async def _responder(session: AsyncSession, viewer: Viewer, member_id: uuid.UUID
         raise UserFacingError("MEMBER_NOT_FOUND", "No member of your organization has this id.", "memberId")
     if not member.active or not set(member.roles) & set(DISPATCHABLE_ROLES):
         raise UserFacingError("MEMBER_NOT_ELIGIBLE", "Only active responders and dispatchers can be sent.", "memberId")
-    if role is DispatchRole.LEGAL_OBSERVER and not await _trained_observer(session, member.id):
+    if role is DispatchRole.LEGAL_OBSERVER and member.id not in await trainings.trained(
+        session, [member.id], TrainingKind.LEGAL_OBSERVER, datetime.now(UTC)
+    ):
         raise UserFacingError(
             "TRAINING_REQUIRED", "A legal observer needs an unexpired legal observer training.", "memberId"
         )
     return member
-
-
-async def _trained_observer(session: AsyncSession, member_id: uuid.UUID) -> bool:
-    now = datetime.now(UTC)
-    trained = exists().where(
-        Training.member_id == member_id,
-        Training.kind == TrainingKind.LEGAL_OBSERVER,
-        Training.completed_at <= now,
-        or_(Training.expires_at.is_(None), Training.expires_at > now),
-    )
-    return bool(await session.scalar(select(trained)))
 
 
 async def _open_dispatch(session: AsyncSession, incident_id: uuid.UUID, member_id: uuid.UUID) -> bool:

@@ -160,8 +160,10 @@ async def reseal(
     max_batches: int | None = None,
 ) -> int:
     """Re-seal every stale value under its organization's active key; returns the rows rewritten."""
-    async with sessions() as session:
-        total = await count_stale(session)
+    total = None
+    if progress:  # counting scans every sealed table: only to size a progress bar someone watches
+        async with sessions() as session:
+            total = await count_stale(session)
     done = batches = 0
     with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress) as bar:
         for table, columns in sealed_columns():

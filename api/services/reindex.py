@@ -101,8 +101,10 @@ async def recompute(
     done = 0
     for table, index, source in blind_index_columns():
         condition = [source.is_not(None)] + ([table.c.updated_at >= since] if since is not None else [])
-        async with sessions() as session:
-            total = await session.scalar(select(func.count()).select_from(table).where(*condition))
+        total = None
+        if progress:  # a full count only to size a progress bar someone watches
+            async with sessions() as session:
+                total = await session.scalar(select(func.count()).select_from(table).where(*condition))
         with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress) as bar:
             after = uuid.UUID(int=0)
             while True:
