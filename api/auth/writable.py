@@ -120,11 +120,24 @@ RULES: dict[tuple[type[Any], Role], Rule] = {
 }
 
 
+# Where one mutation narrows a role's rule (checked before RULES).
+MUTATION_RULES: dict[tuple[type[Any], Role, str], Rule] = {
+    # a volunteer completes only a shift it is signed up for (it may sign up for any it may staff)
+    (HospitalityShift, R.HOSPITALITY_VOLUNTEER, "hospitalityShiftComplete"): lambda viewer: HospitalityShift.id.in_(
+        ties.assigned_shifts(viewer)
+    ),
+}
+
+
 def may_change(viewer: Viewer, model: type[Any], mutation: str) -> ColumnElement[bool]:
     """The rows of ``model`` the viewer may change through ``mutation``, as a condition."""
     if viewer.is_anonymous:
         return false()
-    rules = [RULES[(model, role)] for role in sorted(viewer.roles & MUTATIONS[mutation]) if (model, role) in RULES]
+    rules = [
+        MUTATION_RULES.get((model, role, mutation)) or RULES[(model, role)]
+        for role in sorted(viewer.roles & MUTATIONS[mutation])
+        if (model, role) in RULES
+    ]
     return or_(*(rule(viewer) for rule in rules)) if rules else false()
 
 

@@ -124,7 +124,6 @@ class HospitalityMutations:
             "NOT_FOUND",
             "CONFLICT",
             "ILLEGAL_TRANSITION",
-            NOT_SIGNED_UP="You coordinate neither the host nor are you signed up on the shift.",
             SHIFT_NOT_STARTED="The shift has not started yet.",
         ),
     )
