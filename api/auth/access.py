@@ -41,6 +41,7 @@ from api.models import (
     ShiftAssignment,
     Training,
 )
+from api.models.base import Tier, column_tier
 from api.models.enums import (
     AdvocacyStatus,
     Role,
@@ -292,10 +293,13 @@ READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
 }
 
 
-def filterable_on_restricted(viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
-    """Rows a viewer may filter on a T2/T3 column of: only its own organization's (a filter on a value
-    one may not read would reveal it through which rows match)."""
-    return ties.own(viewer, model.organization_id)
+def filterable(viewer: Viewer, column: Any) -> ColumnElement[bool] | None:
+    """The rows among which the viewer may filter on ``column`` (None: all it may read). On a T2/T3 column
+    only its own organization's: a filter on a value one may not read would reveal it through which rows
+    match."""
+    if column_tier(column) < Tier.T2:
+        return None
+    return ties.own(viewer, column.class_.organization_id)
 
 
 def readable(viewer: Viewer, model: type[Any]) -> Select[Any]:

@@ -146,16 +146,32 @@ def _wanted(column: str, tier: Tier, roles: frozenset[Role]) -> frozenset[Relati
 
 def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any) -> WithheldReason | None:
     """None when the viewer may read ``column`` (``table.column``) of ``row``, else why not."""
+    reason = _reason_for_audience(viewer.is_anonymous, viewer.roles, column, tier)
+    if reason is not None or tier < Tier.T2:
+        return reason
+    wanted = _wanted(column, tier, viewer.roles)  # per field and role set, not per row
+    return None if wanted & relations(viewer, facts, row) else WithheldReason.NO_RELATIONSHIP
+
+
+def may_ever_read_field(anonymous: bool, roles: frozenset[Role], column: str | None, tier: Tier) -> bool:
+    """Whether an audience (anonymous or not, these roles) may read ``column`` on any record: the field
+    belongs in its schema. ``column`` is None for fields computed from no single column."""
+    if column is None:
+        return tier is Tier.T0 or not anonymous
+    return _reason_for_audience(anonymous, roles, column, tier) is None
+
+
+def _reason_for_audience(
+    anonymous: bool, roles: frozenset[Role], column: str, tier: Tier
+) -> WithheldReason | None:
+    """The tier ladder, before any record: T0 public, T1 members, T2/T3 a role holding a grant."""
     if tier is Tier.T0:
         return None
-    if viewer.is_anonymous:
+    if anonymous:
         return WithheldReason.AUTHENTICATION_REQUIRED
     if tier is Tier.T1:
         return None
-    wanted = _wanted(column, tier, viewer.roles)  # per field and role set, not per row
-    if not wanted:
-        return WithheldReason.ROLE_NOT_PERMITTED
-    return None if wanted & relations(viewer, facts, row) else WithheldReason.NO_RELATIONSHIP
+    return None if _wanted(column, tier, roles) else WithheldReason.ROLE_NOT_PERMITTED
 
 
 def relations(viewer: Viewer, facts: Facts, row: Any) -> set[Relation]:

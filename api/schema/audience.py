@@ -26,7 +26,7 @@ from graphql import (
     GraphQLType,
 )
 
-from api.auth.fields import grants
+from api.auth.fields import may_ever_read_field
 from api.auth.permissions import may_ever_call
 from api.auth.reach import may_ever_read
 from api.auth.viewer import Viewer
@@ -129,13 +129,9 @@ class _Pruner:
         if "mutation" in metadata:
             return may_ever_call(self.audience.anonymous, self.audience.roles, metadata["mutation"])
         tier = metadata.get("tier")
-        if tier is None or tier is Tier.T0:
+        if tier is None:
             return True
-        if self.audience.anonymous:
-            return False
-        if tier is Tier.T1 or "column" not in metadata:
-            return True
-        return bool(set(grants(metadata["column"], Tier(tier))) & self.audience.roles)
+        return may_ever_read_field(self.audience.anonymous, self.audience.roles, metadata.get("column"), Tier(tier))
 
 
 def _graphql_name(field: Any) -> str:

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from api.auth.access import filterable_on_restricted
+from api.auth.access import filterable
 from api.auth.viewer import Viewer
 from api.models import Person
-from api.models.base import Tier, column_tier
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.relay import parse_id
@@ -38,9 +37,8 @@ def apply_updated_since(statement: Select[Any], model: type[Any], since: datetim
 
 
 def _restricted(statement: Select[Any], viewer: Viewer, column: Any) -> Select[Any]:
-    if column_tier(column) < Tier.T2:
-        return statement
-    return statement.where(filterable_on_restricted(viewer, column.class_))
+    condition = filterable(viewer, column)
+    return statement if condition is None else statement.where(condition)
 
 
 def apply_range(
