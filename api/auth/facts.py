@@ -30,7 +30,6 @@ class Facts:
     supported_case_ids: Ids = field(default_factory=frozenset)
     hosted_person_ids: Ids = field(default_factory=frozenset)
     assigned_shift_ids: Ids = field(default_factory=frozenset)
-    volunteer_case_ids: Ids = field(default_factory=frozenset)
     assigned_request_ids: Ids = field(default_factory=frozenset)
     assigned_person_ids: Ids = field(default_factory=frozenset)
     routed_person_ids: Ids = field(default_factory=frozenset)
@@ -67,10 +66,9 @@ _FACTS: dict[str, tuple[tuple[Role, ...], Callable[[Viewer], Select[Any]]]] = {
         (Role.ACCOMPANIMENT_COORDINATOR, Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER),
         ties.congregations,
     ),
-    "supported_case_ids": ((Role.SANCTUARY_COORDINATOR, Role.ORG_ADMIN), ties.supported_cases),
+    "supported_case_ids": ((Role.SANCTUARY_COORDINATOR,), ties.supported_cases),
     "hosted_person_ids": ((Role.SANCTUARY_COORDINATOR,), lambda viewer: ties.hosted(viewer, SanctuaryCase.person_id)),
     "assigned_shift_ids": ((Role.HOSPITALITY_VOLUNTEER,), ties.assigned_shifts),
-    "volunteer_case_ids": ((Role.HOSPITALITY_VOLUNTEER,), ties.volunteer_cases),
     "assigned_request_ids": ((Role.ACCOMPANIER,), ties.assigned_requests),
     "assigned_person_ids": ((Role.ACCOMPANIER, Role.HOSPITALITY_VOLUNTEER), _assigned_persons),
     "routed_person_ids": (

@@ -194,7 +194,7 @@ def _person(viewer: Viewer, facts: Facts, row: Person) -> set[Relation]:
 
 
 def _case(viewer: Viewer, facts: Facts, row: SanctuaryCase) -> set[Relation]:
-    return _flags((R.SUPPORTING, row.id in facts.supported_case_ids), (R.ASSIGNED, row.id in facts.volunteer_case_ids))
+    return {R.SUPPORTING} if row.id in facts.supported_case_ids else set()
 
 
 def _shift(viewer: Viewer, facts: Facts, row: HospitalityShift) -> set[Relation]:
