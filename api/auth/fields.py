@@ -161,9 +161,7 @@ def may_ever_read_field(anonymous: bool, roles: frozenset[Role], column: str | N
     return _reason_for_audience(anonymous, roles, column, tier) is None
 
 
-def _reason_for_audience(
-    anonymous: bool, roles: frozenset[Role], column: str, tier: Tier
-) -> WithheldReason | None:
+def _reason_for_audience(anonymous: bool, roles: frozenset[Role], column: str, tier: Tier) -> WithheldReason | None:
     """The tier ladder, before any record: T0 public, T1 members, T2/T3 a role holding a grant."""
     if tier is Tier.T0:
         return None

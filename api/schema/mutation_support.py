@@ -60,6 +60,7 @@ class Done:
     node: Any
     extra: dict[str, Any] = field(default_factory=dict)
     record_ids: list[uuid.UUID] = field(default_factory=list)
+    replayed: bool = False  # an idempotent repeat: nothing was written
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ class Guard(FieldExtension):
         try:
             async with context.exclusive():
                 done = await self._run(context, lambda: next_(source, info, **kwargs), value)
-                context.facts = await load_facts(context.session, context.viewer)  # new ties count at once
+                if not done.replayed:
+                    context.facts = await load_facts(context.session, context.viewer)  # new ties count at once
         except UserFacingError as error:
             record.outcome = AuditOutcome.FAILED
             return self._failed(error)
@@ -105,7 +107,7 @@ class Guard(FieldExtension):
                 if self.spec.creates is not None:
                     claim = await idempotency.claim(session, context.sealer, context.viewer, self.spec.name, value)
                     if claim is not None and claim.record_id is not None:
-                        return Done(await session.get_one(self.spec.creates, claim.record_id))
+                        return Done(await session.get_one(self.spec.creates, claim.record_id), replayed=True)
                 result = await call()
                 done = result if isinstance(result, Done) else Done(result)
                 if claim is not None:

@@ -51,7 +51,15 @@ async def dispatch(
         member_id=responder.id, role=role, dispatched_at=datetime.now(UTC),
     )  # fmt: skip
     session.add(row)
-    await note_event(session, sealer, viewer, incident, TimelineKind.DISPATCH, f"Responder dispatched as {role.value}.")
+    await note_event(
+        session,
+        sealer,
+        viewer,
+        incident.organization_id,
+        incident.id,
+        TimelineKind.DISPATCH,
+        f"Responder dispatched as {role.value}.",
+    )
     if incident.status is IncidentStatus.OPEN:
         await move(session, sealer, viewer, incident, IncidentAction.ACTIVATE)
     await session.flush()
@@ -101,7 +109,7 @@ async def add_entry(
         None if occurred_at is None else checks.moment(occurred_at, "occurredAt", past=ENTRY_PAST, future=ENTRY_FUTURE)
     )
     incident = await load(session, viewer, incident_id, "incidentTimelineAdd", None, "incidentId")
-    return await note_event(session, sealer, viewer, incident, kind, text, when)
+    return await note_event(session, sealer, viewer, incident.organization_id, incident.id, kind, text, when)
 
 
 async def _load(
@@ -143,5 +151,5 @@ async def _open_dispatch(session: AsyncSession, incident_id: uuid.UUID, member_i
 async def _dispatch_event(
     session: AsyncSession, sealer: Sealer, viewer: Viewer, row: IncidentDispatch, text: str
 ) -> None:
-    incident = await session.get_one(RapidResponseIncident, row.incident_id)
-    await note_event(session, sealer, viewer, incident, TimelineKind.DISPATCH, text)
+    # a dispatch is held by its incident's organization: no need to load the incident
+    await note_event(session, sealer, viewer, row.organization_id, row.incident_id, TimelineKind.DISPATCH, text)

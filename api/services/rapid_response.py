@@ -90,7 +90,15 @@ async def start_verification(
     incident = await load(session, viewer, incident_id, "incidentVerificationStart", expected_version)
     incident.verification = INCIDENT_VERIFICATION.move(incident.verification, VerificationAction.START)
     incident.triaged_at = datetime.now(UTC)
-    await note_event(session, sealer, viewer, incident, TimelineKind.VERIFICATION, "Verification started.")
+    await note_event(
+        session,
+        sealer,
+        viewer,
+        incident.organization_id,
+        incident.id,
+        TimelineKind.VERIFICATION,
+        "Verification started.",
+    )
     return incident
 
 
@@ -106,7 +114,7 @@ async def record_verification(
     incident = await load(session, viewer, incident_id, "incidentVerificationRecord", expected_version)
     incident.verification = INCIDENT_VERIFICATION.move(incident.verification, VerificationAction(result.value))
     text = f"Verification result: {incident.verification.value}."
-    await note_event(session, sealer, viewer, incident, TimelineKind.VERIFICATION, text)
+    await note_event(session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.VERIFICATION, text)
     return incident
 
 
@@ -122,7 +130,15 @@ async def broadcast(
     if not await _verifier_arrived(session, incident.id):
         raise UserFacingError("NO_VERIFIER_ARRIVED", "A verifier must have arrived on site before a broadcast.")
     incident.broadcast_at = datetime.now(UTC)
-    await note_event(session, sealer, viewer, incident, TimelineKind.BROADCAST, "Alert broadcast (coarse area).")
+    await note_event(
+        session,
+        sealer,
+        viewer,
+        incident.organization_id,
+        incident.id,
+        TimelineKind.BROADCAST,
+        "Alert broadcast (coarse area).",
+    )
     return incident
 
 
@@ -134,7 +150,9 @@ async def retract(
     if incident.broadcast_at is None:
         raise UserFacingError("ILLEGAL_TRANSITION", "The incident is not broadcast.")
     incident.broadcast_at = None
-    await note_event(session, sealer, viewer, incident, TimelineKind.BROADCAST, "Alert retracted.")
+    await note_event(
+        session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.BROADCAST, "Alert retracted."
+    )
     return incident
 
 
@@ -160,7 +178,7 @@ async def move(
     if incident.status is IncidentStatus.CLOSED:
         incident.closed_at = datetime.now(UTC)
     text = f"Status: {incident.status.value}."
-    await note_event(session, sealer, viewer, incident, TimelineKind.STATUS_CHANGE, text)
+    await note_event(session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.STATUS_CHANGE, text)
 
 
 async def load(
@@ -182,17 +200,18 @@ async def note_event(
     session: AsyncSession,
     sealer: Sealer,
     viewer: Viewer,
-    incident: RapidResponseIncident,
+    organization_id: uuid.UUID,
+    incident_id: uuid.UUID,
     kind: TimelineKind,
     note: str,
     occurred_at: datetime | None = None,
 ) -> IncidentTimelineEvent:
-    """Add an entry to the incident's timeline (held by the incident's organization; the note sealed)."""
+    """Add an entry to the timeline of an incident held by ``organization_id`` (the note sealed)."""
     event = IncidentTimelineEvent(
-        id=uuid.uuid4(), organization_id=incident.organization_id, incident_id=incident.id,
+        id=uuid.uuid4(), organization_id=organization_id, incident_id=incident_id,
         author_id=viewer.member_id, kind=kind, occurred_at=occurred_at or datetime.now(UTC),
     )  # fmt: skip
-    event.note = await sealer.seal(session, incident.organization_id, event.id, TIMELINE_NOTE, note)
+    event.note = await sealer.seal(session, organization_id, event.id, TIMELINE_NOTE, note)
     session.add(event)
     await session.flush()
     return event
