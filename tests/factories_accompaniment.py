@@ -27,8 +27,8 @@ from api.models.enums import (
     Role,
     TrainingKind,
 )
-from api.schema.ids import encode_global_id
 from tests import factories
+from tests.graphql import gid
 from tests.workflow import Actor, actor
 
 TRAINED = datetime.now(UTC) + timedelta(days=365)
@@ -41,11 +41,6 @@ REQUEST = (
 async def fresh(db: AsyncSession, row: Any) -> Any:
     """``row`` as stored now (after requests that changed it)."""
     return await db.get_one(type(row), row.id, populate_existing=True)
-
-
-def gid(row: Any) -> str:
-    """The opaque id of a row."""
-    return encode_global_id(type(row).__name__, row.id)
 
 
 @dataclass

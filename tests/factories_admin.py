@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.models import Organization
 from api.models.enums import OrganizationKind, Role
-from api.schema.ids import encode_global_id
 from tests import factories
 from tests.workflow import Actor, actor
-
-
-def gid(row: Any) -> str:
-    """The opaque GraphQL id of a row."""
-    return encode_global_id(type(row).__name__, row.id)
 
 
 async def hub_coordinator(db: AsyncSession) -> Actor:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.crypto import Sealer
 from api.models import IncidentDispatch, Member, Organization, RapidResponseIncident, Region, Training
 from api.models.enums import DispatchRole, OrganizationKind, Role, TrainingKind
-from api.schema.ids import encode_global_id
 from tests import factories
 from tests.workflow import Actor, actor
 
@@ -71,8 +70,3 @@ async def observer_training(db: AsyncSession, who: Member, *, expires_in: timede
     db.add(row)
     await db.flush()
     return row
-
-
-def gid(row: Any) -> str:
-    """The opaque id of a row (its GraphQL type is named like its model)."""
-    return encode_global_id(type(row).__name__, row.id)

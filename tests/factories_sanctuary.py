@@ -25,11 +25,6 @@ from tests import factories
 from tests.workflow import Actor, actor
 
 
-def gid(row: Any) -> str:
-    """The opaque GraphQL id of a row."""
-    return encode_global_id(type(row).__name__, row.id)
-
-
 def encode(type_name: str, record_id: uuid.UUID | None = None) -> str:
     """The opaque id of a ``type_name`` record (a random one: an id nothing has)."""
     return encode_global_id(type_name, record_id or uuid.uuid4())

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from api.schema.ids import encode_global_id
+
 
 async def gql(
     client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
@@ -21,3 +23,8 @@ async def gql(
 def error_codes(body: dict[str, Any]) -> list[str]:
     """The extension codes of a response's errors."""
     return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+def gid(row: Any) -> str:
+    """The opaque GraphQL id of a row (its GraphQL type is named like its model)."""
+    return encode_global_id(type(row).__name__, row.id)

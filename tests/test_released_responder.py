@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.crypto import Sealer
 from tests import factories_rapid as rr
 from tests.canaries import canary
-from tests.graphql import gql
+from tests.graphql import gid, gql
 from tests.workflow import ok
 
 EXACT = "query Where($id: ID!) { node(id: $id) { ... on RapidResponseIncident { coarseArea exactLocation } } }"
@@ -21,13 +21,13 @@ async def test_release_ends_the_responders_view_of_the_exact_location_but_not_it
     row = await rr.incident(db, sealer, crew, exact_location=canary("77 Orchard Row, unit 3"))
     sent = await rr.dispatched(db, row, crew.responder.member, arrived=True)
 
-    on_the_job = await gql(client, EXACT, {"id": rr.gid(row)}, token=crew.responder.token)
+    on_the_job = await gql(client, EXACT, {"id": gid(row)}, token=crew.responder.token)
     assert on_the_job["data"]["node"]["exactLocation"] == "77 Orchard Row, unit 3"
 
-    await ok(client, "incidentDispatchRelease", {"id": rr.gid(sent)}, crew.responder)
-    released = await gql(client, EXACT, {"id": rr.gid(row)}, token=crew.responder.token)
+    await ok(client, "incidentDispatchRelease", {"id": gid(sent)}, crew.responder)
+    released = await gql(client, EXACT, {"id": gid(row)}, token=crew.responder.token)
     assert released["data"]["node"] == {"coarseArea": row.coarse_area, "exactLocation": None}
     assert released["extensions"]["withheld"] == [{"path": ["node", "exactLocation"], "reason": "NO_RELATIONSHIP"}]
 
-    debrief = {"incidentId": rr.gid(row), "kind": "DEBRIEF", "note": canary("Family reached; lawyer called")}
+    debrief = {"incidentId": gid(row), "kind": "DEBRIEF", "note": canary("Family reached; lawyer called")}
     await ok(client, "incidentTimelineAdd", debrief, crew.responder, "timelineEvent { kind }")

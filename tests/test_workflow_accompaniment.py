@@ -27,8 +27,8 @@ from api.models.enums import (
 from api.schema.ids import decode_global_id
 from tests import factories
 from tests.canaries import canary
-from tests.factories_accompaniment import REQUEST, Network, assignment, gid, network, request, submission
-from tests.graphql import gql
+from tests.factories_accompaniment import REQUEST, Network, assignment, network, request, submission
+from tests.graphql import gid, gql
 from tests.workflow import actor, call, mutation_audit, ok, user_error
 
 ANSWER = REQUEST + " accompanimentAssignment { id status version }"

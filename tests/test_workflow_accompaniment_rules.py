@@ -22,7 +22,8 @@ from api.services.lifecycles import (
     AssignmentAction,
     RequestAction,
 )
-from tests.factories_accompaniment import REQUEST, Network, assignment, fresh, gid, network, request, submission
+from tests.factories_accompaniment import REQUEST, Network, assignment, fresh, network, request, submission
+from tests.graphql import gid
 from tests.workflow import actor, forbidden, ok, user_error
 
 ANSWER = REQUEST + " accompanimentAssignment { id status version }"

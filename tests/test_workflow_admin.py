@@ -17,7 +17,8 @@ from api.models import Congregation, Organization, Region
 from api.models.enums import AuditOutcome, OrganizationKind, Role
 from api.schema.ids import encode_global_id
 from tests import factories
-from tests.factories_admin import committed_admins, gid, hub_coordinator, org_admin, organization_of
+from tests.factories_admin import committed_admins, hub_coordinator, org_admin, organization_of
+from tests.graphql import gid
 from tests.workflow import actor, call, forbidden, mutation_audit, ok, user_error
 
 REGION = "region { id name code }"

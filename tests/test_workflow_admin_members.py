@@ -21,8 +21,8 @@ from api.services import admin_members
 from api.services.errors import UserFacingError
 from tests import factories
 from tests.canaries import canary
-from tests.factories_admin import committed_admins, gid, org_admin, organization_of
-from tests.graphql import gql
+from tests.factories_admin import committed_admins, org_admin, organization_of
+from tests.graphql import gid, gql
 from tests.workflow import actor, call, forbidden, mutation_audit, ok, user_error
 
 MEMBER = "member { id alias email legalName phone languages roles active version region { id } trainings { kind } }"

@@ -19,7 +19,7 @@ from api.schema.ids import encode_global_id
 from api.services import advocacy
 from api.services.lifecycles import ADVOCACY_ACTION, AdvocacyActionStep
 from tests import factories
-from tests.graphql import gql
+from tests.graphql import gid, gql
 from tests.workflow import Actor, actor, call, forbidden, mutation_audit, ok, user_error
 
 SELECT = "advocacyAction { id title status version visibility sanctuaryCase { id } }"
@@ -31,10 +31,6 @@ def _plan(**overrides: Any) -> dict[str, Any]:
     return {"title": "Vigil for Ana", "kind": "VIGIL", "level": "LOCAL", "startsAt": starts, "visibility": "PUBLIC"} | (
         overrides
     )
-
-
-def _gid(row: Any) -> str:
-    return encode_global_id(type(row).__name__, row.id)
 
 
 async def _organizer(db: AsyncSession) -> Actor:
@@ -57,7 +53,7 @@ async def test_organizer_plans_announces_and_holds_an_action_that_the_public_the
     organizer = await _organizer(db)
     partner = await factories.organization(db)
     planned = await ok(
-        client, "advocacyActionPlan", _plan(coOrganizerIds=[_gid(partner)]), organizer, SELECT
+        client, "advocacyActionPlan", _plan(coOrganizerIds=[gid(partner)]), organizer, SELECT
     )  # fmt: skip
     action = planned["advocacyAction"]
     assert (action["status"], action["version"]) == ("PLANNED", 1)
@@ -97,7 +93,7 @@ async def test_every_state_and_step(
 ) -> None:
     organizer = await _organizer(db)
     row = await _action(db, organizer, status)
-    values = {"id": _gid(row), "step": step.value, "expectedVersion": 1}
+    values = {"id": gid(row), "step": step.value, "expectedVersion": 1}
     if ADVOCACY_ACTION.allows(status, step):
         payload = await ok(client, "advocacyActionTransition", values, organizer, SELECT)
         assert payload["advocacyAction"]["status"] == ADVOCACY_ACTION.move(status, step).value
@@ -117,7 +113,7 @@ async def test_other_roles_may_not_plan_or_move_actions(
     row = await _action(db, organizer)
     other = await actor(db, await factories.organization(db, region_id=None), role)
     await forbidden(client, "advocacyActionPlan", _plan(), other)
-    await forbidden(client, "advocacyActionTransition", {"id": _gid(row), "step": "CANCEL"}, other)
+    await forbidden(client, "advocacyActionTransition", {"id": gid(row), "step": "CANCEL"}, other)
     await db.refresh(row)
     assert row.status is AdvocacyStatus.PLANNED
 
@@ -128,9 +124,9 @@ async def test_organizer_of_another_organization_cannot_touch_the_action(
     owner, stranger = await _organizer(db), await _organizer(db)
     row = await _action(db, owner)
     for name, values in [
-        ("advocacyActionUpdate", {"id": _gid(row), "title": "Hijacked"}),
-        ("advocacyActionTransition", {"id": _gid(row), "step": "CANCEL"}),
-        ("advocacyActionUnlinkCase", {"id": _gid(row)}),
+        ("advocacyActionUpdate", {"id": gid(row), "title": "Hijacked"}),
+        ("advocacyActionTransition", {"id": gid(row), "step": "CANCEL"}),
+        ("advocacyActionUnlinkCase", {"id": gid(row)}),
     ]:
         error = await user_error(client, name, values, stranger, SELECT)
         assert (error["code"], error["field"]) == ("NOT_FOUND", "id")
@@ -141,9 +137,9 @@ async def test_organizer_of_another_organization_cannot_touch_the_action(
 async def test_stale_version_is_a_conflict_and_changes_nothing(client: httpx.AsyncClient, db: AsyncSession) -> None:
     organizer = await _organizer(db)
     row = await _action(db, organizer)
-    await ok(client, "advocacyActionUpdate", {"id": _gid(row), "expectedVersion": 1, "place": "Main St"}, organizer)
+    await ok(client, "advocacyActionUpdate", {"id": gid(row), "expectedVersion": 1, "place": "Main St"}, organizer)
     error = await user_error(
-        client, "advocacyActionUpdate", {"id": _gid(row), "expectedVersion": 1, "title": "Other"}, organizer, SELECT
+        client, "advocacyActionUpdate", {"id": gid(row), "expectedVersion": 1, "title": "Other"}, organizer, SELECT
     )
     assert (error["code"], error["field"]) == ("CONFLICT", "expectedVersion")
     await db.refresh(row)
@@ -190,13 +186,13 @@ async def test_linking_a_case_needs_public_story_consent(
     host = await factories.congregation(db)
     guest = await factories.person(db, sealer, await factories.organization(db))
     case = await factories.sanctuary_case(db, sealer, host, guest)
-    values = {"id": _gid(row), "sanctuaryCaseId": _gid(case)}
+    values = {"id": gid(row), "sanctuaryCaseId": gid(case)}
     # without consent the organizer may not even see the case
     assert (await user_error(client, "advocacyActionLinkCase", values, organizer, SELECT))["code"] == "CASE_NOT_FOUND"
     case.public_story_consent = True
     await db.flush()
     linked = await ok(client, "advocacyActionLinkCase", values, organizer, SELECT)
-    assert linked["advocacyAction"]["sanctuaryCase"] == {"id": _gid(case)}
+    assert linked["advocacyAction"]["sanctuaryCase"] == {"id": gid(case)}
     # withdrawing consent unlinks it from actions that have not happened yet
     case.public_story_consent = False
     await db.flush()
@@ -233,7 +229,7 @@ async def test_failure_after_the_first_write_leaves_nothing_but_the_audit_event(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(advocacy, "_add_co_organizers", broken)  # runs after the action row was flushed
-    body = await call(client, "advocacyActionPlan", _plan(coOrganizerIds=[_gid(partner)]), organizer, SELECT)
+    body = await call(client, "advocacyActionPlan", _plan(coOrganizerIds=[gid(partner)]), organizer, SELECT)
     assert body["errors"][0]["message"].startswith("Internal server error")
     assert "disk on fire" not in str(body)
     count = select(func.count()).where(AdvocacyAction.organization_id == organizer.member.organization_id)
@@ -253,8 +249,8 @@ async def test_concurrent_updates_one_wins_one_conflicts_nothing_lost(
     live_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     organizer, row = await _live_organizer(live_sessions)
-    first = {"id": _gid(row), "expectedVersion": 1, "title": "First"}
-    second = {"id": _gid(row), "expectedVersion": 1, "place": "Second"}
+    first = {"id": gid(row), "expectedVersion": 1, "title": "First"}
+    second = {"id": gid(row), "expectedVersion": 1, "place": "Second"}
     bodies = await asyncio.gather(
         call(live_client, "advocacyActionUpdate", first, organizer, SELECT),
         call(live_client, "advocacyActionUpdate", second, organizer, SELECT),

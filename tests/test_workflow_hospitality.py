@@ -17,7 +17,7 @@ from api.models import HospitalityShift, ShiftAssignment
 from api.models.enums import AuditOutcome, Role, SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus
 from api.services.lifecycles import HOSPITALITY_SHIFT, ShiftAction
 from tests import factories_sanctuary as fs
-from tests.factories_sanctuary import gid
+from tests.graphql import gid
 from tests.workflow import Actor, actor, call, forbidden, mutation_audit, ok, user_error
 
 SHIFT = "hospitalityShift { id status version neededVolunteers startsAt assignments { status member { id } } }"

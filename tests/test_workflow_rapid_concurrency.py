@@ -13,6 +13,7 @@ from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
 from api.models.enums import IncidentStatus, Role, TimelineKind, Verification
 from tests import factories_rapid as rr
+from tests.graphql import gid
 from tests.workflow import Actor, actor, call
 
 SELECT = "incident { id verification status version }"
@@ -43,11 +44,11 @@ async def test_two_dispatchers_recording_different_results_one_wins_one_conflict
     live_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], sealer: Sealer
 ) -> None:
     crew, colleague, row = await _live(live_sessions, sealer, verification=Verification.VERIFYING)
-    gid = rr.gid(row)
+    incident_id = gid(row)
     bodies = await asyncio.gather(
-        call(live_client, "incidentVerificationRecord", {"id": gid, "result": "CONFIRM", "expectedVersion": 1},
+        call(live_client, "incidentVerificationRecord", {"id": incident_id, "result": "CONFIRM", "expectedVersion": 1},
              crew.dispatcher, SELECT),
-        call(live_client, "incidentVerificationRecord", {"id": gid, "result": "FALSE_ALARM", "expectedVersion": 1},
+        call(live_client, "incidentVerificationRecord", {"id": incident_id, "result": "FALSE_ALARM", "expectedVersion": 1},
              colleague, SELECT),
     )  # fmt: skip
     assert _codes(bodies, "incidentVerificationRecord") == [(), ("CONFLICT",)]
@@ -70,11 +71,11 @@ async def test_concurrent_transition_and_broadcast_on_one_version_one_conflicts(
     async with live_sessions() as session:
         await rr.dispatched(session, row, crew.responder.member, arrived=True)
         await session.commit()
-    gid = rr.gid(row)
+    incident_id = gid(row)
     bodies = await asyncio.gather(
-        call(live_client, "incidentTransition", {"id": gid, "action": "STABILIZE", "expectedVersion": 1},
+        call(live_client, "incidentTransition", {"id": incident_id, "action": "STABILIZE", "expectedVersion": 1},
              crew.dispatcher, SELECT),
-        call(live_client, "incidentBroadcast", {"id": gid, "expectedVersion": 1}, colleague, SELECT),
+        call(live_client, "incidentBroadcast", {"id": incident_id, "expectedVersion": 1}, colleague, SELECT),
     )  # fmt: skip
     outcomes = [
         b["data"][n]["userErrors"] for b, n in zip(bodies, ("incidentTransition", "incidentBroadcast"), strict=True)
@@ -95,8 +96,8 @@ async def test_concurrent_dispatches_lose_nothing_and_never_send_a_member_twice(
     async with live_sessions() as session:
         others = [(await actor(session, crew.org, Role.RR_RESPONDER)).member for _ in range(3)]
         await session.commit()
-    send = [{"incidentId": rr.gid(row), "memberId": rr.gid(who), "role": "LEGAL_LIAISON"} for who in others]
-    twice = {"incidentId": rr.gid(row), "memberId": rr.gid(crew.responder.member), "role": "VERIFIER"}
+    send = [{"incidentId": gid(row), "memberId": gid(who), "role": "LEGAL_LIAISON"} for who in others]
+    twice = {"incidentId": gid(row), "memberId": gid(crew.responder.member), "role": "VERIFIER"}
     bodies = await asyncio.gather(
         *(call(live_client, "incidentDispatch", values, crew.dispatcher, DISPATCH) for values in send),
         call(live_client, "incidentDispatch", twice, crew.dispatcher, DISPATCH),

@@ -20,6 +20,7 @@ from api.services.rapid_response import TIMELINE_NOTE
 from tests import factories
 from tests import factories_rapid as rr
 from tests.canaries import canary
+from tests.graphql import gid
 from tests.workflow import actor, call, forbidden, ok, user_error
 
 DISPATCH = "incidentDispatch { id role version arrivedAt releasedAt incident { status version } }"
@@ -29,7 +30,7 @@ RAPID = sorted(name for name in MUTATIONS if name.startswith("incident"))
 
 
 def _send(row: RapidResponseIncident, who: Any, role: str = "VERIFIER", **extra: Any) -> dict[str, Any]:
-    return {"incidentId": rr.gid(row), "memberId": rr.gid(who), "role": role} | extra
+    return {"incidentId": gid(row), "memberId": gid(who), "role": role} | extra
 
 
 async def _dispatches(db: AsyncSession, row: RapidResponseIncident) -> list[IncidentDispatch]:
@@ -109,21 +110,21 @@ async def test_arrival_and_release_happen_once_in_order(
     crew = await rr.team(db)
     row = await rr.incident(db, sealer, crew, status=IncidentStatus.ACTIVE)
     sent = await rr.dispatched(db, row, crew.responder.member)
-    arrived = await ok(client, "incidentDispatchArrive", {"id": rr.gid(sent), "expectedVersion": 1},
+    arrived = await ok(client, "incidentDispatchArrive", {"id": gid(sent), "expectedVersion": 1},
                        crew.responder, DISPATCH)  # fmt: skip
     assert arrived["incidentDispatch"]["version"] == 2
-    twice = await user_error(client, "incidentDispatchArrive", {"id": rr.gid(sent)}, crew.responder, DISPATCH)
+    twice = await user_error(client, "incidentDispatchArrive", {"id": gid(sent)}, crew.responder, DISPATCH)
     assert twice["code"] == "ALREADY_ARRIVED"
-    stale = await user_error(client, "incidentDispatchRelease", {"id": rr.gid(sent), "expectedVersion": 1},
+    stale = await user_error(client, "incidentDispatchRelease", {"id": gid(sent), "expectedVersion": 1},
                              crew.dispatcher, DISPATCH)  # fmt: skip
     assert (stale["code"], stale["field"]) == ("CONFLICT", "expectedVersion")
-    await ok(client, "incidentDispatchRelease", {"id": rr.gid(sent), "expectedVersion": 2}, crew.dispatcher, DISPATCH)
-    again = await user_error(client, "incidentDispatchRelease", {"id": rr.gid(sent)}, crew.responder, DISPATCH)
+    await ok(client, "incidentDispatchRelease", {"id": gid(sent), "expectedVersion": 2}, crew.dispatcher, DISPATCH)
+    again = await user_error(client, "incidentDispatchRelease", {"id": gid(sent)}, crew.responder, DISPATCH)
     assert again["code"] == "ALREADY_RELEASED"
     # released instead of arriving: it can no longer arrive
     other = await rr.dispatched(db, row, (await actor(db, crew.org, Role.RR_RESPONDER)).member)
-    await ok(client, "incidentDispatchRelease", {"id": rr.gid(other)}, crew.dispatcher, DISPATCH)
-    late = await user_error(client, "incidentDispatchArrive", {"id": rr.gid(other)}, crew.dispatcher, DISPATCH)
+    await ok(client, "incidentDispatchRelease", {"id": gid(other)}, crew.dispatcher, DISPATCH)
+    late = await user_error(client, "incidentDispatchArrive", {"id": gid(other)}, crew.dispatcher, DISPATCH)
     assert late["code"] == "ILLEGAL_TRANSITION"
     await db.refresh(other)
     assert (other.arrived_at, other.version) == (None, 2)
@@ -137,10 +138,10 @@ async def test_notes_and_debriefs_are_sealed_and_read_back_by_those_tied_to_the_
     await rr.dispatched(db, row, crew.responder.member, arrived=True)
     debrief = canary("Debrief: agents left with two workers in van 3")
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    values = {"incidentId": rr.gid(row), "kind": "DEBRIEF", "note": debrief, "occurredAt": when}
+    values = {"incidentId": gid(row), "kind": "DEBRIEF", "note": debrief, "occurredAt": when}
     added = (await ok(client, "incidentTimelineAdd", values, crew.responder, ENTRY))["timelineEvent"]
     assert (added["kind"], added["note"]) == ("DEBRIEF", debrief)
-    note = {"incidentId": rr.gid(row), "kind": "NOTE", "note": "Lawyer on the way"}
+    note = {"incidentId": gid(row), "kind": "NOTE", "note": "Lawyer on the way"}
     assert (await ok(client, "incidentTimelineAdd", note, crew.dispatcher, ENTRY))["timelineEvent"]["note"]
     stored = (await db.execute(select(IncidentTimelineEvent.id, IncidentTimelineEvent.note)
                                .where(IncidentTimelineEvent.kind == TimelineKind.DEBRIEF,
@@ -168,7 +169,7 @@ async def test_bad_entries_name_the_field_and_add_nothing(
 ) -> None:
     crew = await rr.team(db)
     row = await rr.incident(db, sealer, crew)
-    values = {"incidentId": rr.gid(row), "kind": "NOTE", "note": "Agents left"} | overrides
+    values = {"incidentId": gid(row), "kind": "NOTE", "note": "Agents left"} | overrides
     error = await user_error(client, "incidentTimelineAdd", values, crew.dispatcher, ENTRY)
     assert (error["code"], error["field"]) == ("INVALID_INPUT", field)
     assert "xxxxxxxxxx" not in error["message"]
@@ -184,7 +185,7 @@ async def test_a_replayed_dispatch_or_entry_is_not_duplicated(
     values = _send(row, crew.responder.member, idempotencyKey="send-1")
     first = await ok(client, "incidentDispatch", values, crew.dispatcher, DISPATCH)
     assert await ok(client, "incidentDispatch", values, crew.dispatcher, DISPATCH) == first  # no ALREADY_DISPATCHED
-    entry = {"incidentId": rr.gid(row), "kind": "NOTE", "note": "Called the family", "idempotencyKey": "n-1"}
+    entry = {"incidentId": gid(row), "kind": "NOTE", "note": "Called the family", "idempotencyKey": "n-1"}
     note = await ok(client, "incidentTimelineAdd", entry, crew.dispatcher, ENTRY)
     assert await ok(client, "incidentTimelineAdd", entry, crew.dispatcher, ENTRY) == note
     assert len(await _dispatches(db, row)) == 1
@@ -198,12 +199,12 @@ async def _everything(db: AsyncSession, sealer: Sealer, crew: rr.Team) -> dict[s
     """One valid input per rapid-response mutation, on records of ``crew``."""
     row = await rr.incident(db, sealer, crew, verification=Verification.CONFIRMED, status=IncidentStatus.ACTIVE)
     sent = await rr.dispatched(db, row, crew.responder.member, arrived=False)
-    iid = rr.gid(row)
+    iid = gid(row)
     return {
-        "incidentReport": {"kind": "OTHER", "intakeChannel": "HOTLINE", "regionId": rr.gid(crew.region)},
+        "incidentReport": {"kind": "OTHER", "intakeChannel": "HOTLINE", "regionId": gid(crew.region)},
         "incidentVerificationStart": {"id": iid}, "incidentVerificationRecord": {"id": iid, "result": "CONFIRM"},
         "incidentDispatch": _send(row, crew.dispatcher.member, "DISPATCHER"),
-        "incidentDispatchArrive": {"id": rr.gid(sent)}, "incidentDispatchRelease": {"id": rr.gid(sent)},
+        "incidentDispatchArrive": {"id": gid(sent)}, "incidentDispatchRelease": {"id": gid(sent)},
         "incidentBroadcast": {"id": iid}, "incidentBroadcastRetract": {"id": iid},
         "incidentTransition": {"id": iid, "action": "STABILIZE"},
         "incidentTimelineAdd": {"incidentId": iid, "kind": "NOTE", "note": "Someone else's note"},

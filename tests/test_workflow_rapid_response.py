@@ -21,7 +21,7 @@ from api.services.lifecycles import INCIDENT, INCIDENT_VERIFICATION, IncidentAct
 from api.services.rapid_response import EXACT_LOCATION, REPORTER_CONTACT
 from tests import factories_rapid as rr
 from tests.canaries import canary
-from tests.graphql import gql
+from tests.graphql import gid, gql
 from tests.workflow import mutation_audit, ok, user_error
 
 SELECT = (
@@ -38,7 +38,7 @@ ALERTS = (
 def _report(crew: rr.Team, **overrides: Any) -> dict[str, Any]:
     observed = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
     return {
-        "kind": "WORKPLACE_RAID", "intakeChannel": "HOTLINE", "regionId": rr.gid(crew.region),
+        "kind": "WORKPLACE_RAID", "intakeChannel": "HOTLINE", "regionId": gid(crew.region),
         "exactLocation": canary(f"Loading dock, 41 Tannery Rd {uuid.uuid4().hex[:6]}"),
         "reporterContact": canary(f"caller +1-555-01{uuid.uuid4().int % 100:02d}-x"),
         "latitude": 40.712776, "longitude": -74.005974, "size": "3 vans, about 12 agents",
@@ -48,7 +48,7 @@ def _report(crew: rr.Team, **overrides: Any) -> dict[str, Any]:
 
 
 async def _alerts(client: httpx.AsyncClient, crew: rr.Team, token: str | None = None) -> dict[str, Any]:
-    return await gql(client, ALERTS, {"region": rr.gid(crew.region)}, token=token)
+    return await gql(client, ALERTS, {"region": gid(crew.region)}, token=token)
 
 
 async def _timeline_kinds(db: AsyncSession, incident_id: uuid.UUID) -> list[TimelineKind]:
@@ -72,7 +72,7 @@ async def test_report_verify_dispatch_confirm_broadcast_retract_and_close(
     started = await ok(client, "incidentVerificationStart", {"id": iid, "expectedVersion": 1}, d, SELECT)
     assert (started["incident"]["verification"], started["incident"]["version"]) == ("VERIFYING", 2)
     sent = await ok(
-        client, "incidentDispatch", {"incidentId": iid, "memberId": rr.gid(crew.responder.member), "role": "VERIFIER"},
+        client, "incidentDispatch", {"incidentId": iid, "memberId": gid(crew.responder.member), "role": "VERIFIER"},
         d, DISPATCH,
     )  # fmt: skip
     assert sent["incidentDispatch"]["incident"] == {"status": "ACTIVE", "version": 3}  # the first dispatch activates
@@ -182,9 +182,9 @@ async def test_every_verification_state_and_action(
     crew = await rr.team(db)
     row = await rr.incident(db, sealer, crew, verification=state)
     if action is VerificationAction.START:
-        name, values = "incidentVerificationStart", {"id": rr.gid(row), "expectedVersion": 1}
+        name, values = "incidentVerificationStart", {"id": gid(row), "expectedVersion": 1}
     else:
-        name, values = "incidentVerificationRecord", {"id": rr.gid(row), "result": action.value, "expectedVersion": 1}
+        name, values = "incidentVerificationRecord", {"id": gid(row), "result": action.value, "expectedVersion": 1}
     if INCIDENT_VERIFICATION.allows(state, action):
         payload = await ok(client, name, values, crew.dispatcher, SELECT)
         assert payload["incident"]["verification"] == INCIDENT_VERIFICATION.move(state, action).value
@@ -205,7 +205,7 @@ async def test_every_incident_state_and_action(
 ) -> None:
     crew = await rr.team(db)
     row = await rr.incident(db, sealer, crew, status=state)
-    values = {"id": rr.gid(row), "action": action.value, "expectedVersion": 1}
+    values = {"id": gid(row), "action": action.value, "expectedVersion": 1}
     if INCIDENT.allows(state, action):
         payload = await ok(client, "incidentTransition", values, crew.dispatcher, SELECT)
         target = INCIDENT.move(state, action)
@@ -241,7 +241,7 @@ async def test_broadcast_needs_a_confirmed_report_and_an_arrived_verifier(
         await rr.dispatched(db, row, crew.responder.member, DispatchRole.LEGAL_OBSERVER, arrived=True)
     elif verifier is not None:
         await rr.dispatched(db, row, crew.responder.member, DispatchRole.VERIFIER, arrived=verifier == "arrived")
-    error = await user_error(client, "incidentBroadcast", {"id": rr.gid(row)}, crew.dispatcher, SELECT)
+    error = await user_error(client, "incidentBroadcast", {"id": gid(row)}, crew.dispatcher, SELECT)
     assert error["code"] == code
     await db.refresh(row)
     assert (row.broadcast_at, row.version) == (None, 1)
@@ -263,7 +263,7 @@ async def test_broadcast_and_retract_out_of_turn_are_illegal(
     at = datetime.now(UTC) - timedelta(minutes=5) if broadcast else None
     row = await rr.incident(db, sealer, crew, verification=Verification.CONFIRMED, status=status, broadcast_at=at)
     await rr.dispatched(db, row, crew.responder.member, DispatchRole.VERIFIER, arrived=True)
-    error = await user_error(client, name, {"id": rr.gid(row)}, crew.dispatcher, SELECT)
+    error = await user_error(client, name, {"id": gid(row)}, crew.dispatcher, SELECT)
     assert error["code"] == "ILLEGAL_TRANSITION"
     await db.refresh(row)
     assert (row.broadcast_at, row.version) == (at, 1)
@@ -312,7 +312,7 @@ async def test_bad_report_input_names_the_field_and_creates_nothing(
 
 async def test_a_report_only_in_a_region_the_dispatcher_serves(client: httpx.AsyncClient, db: AsyncSession) -> None:
     crew, elsewhere = await rr.team(db), await rr.team(db)
-    for region_id in (rr.gid(elsewhere.region), encode_global_id("Region", uuid.uuid4())):
+    for region_id in (gid(elsewhere.region), encode_global_id("Region", uuid.uuid4())):
         error = await user_error(
             client, "incidentReport", _report(crew, regionId=region_id), crew.dispatcher, SELECT
         )  # fmt: skip

@@ -20,7 +20,7 @@ from api.services.lifecycles import SANCTUARY_CASE, SanctuaryCaseAction
 from tests import factories
 from tests import factories_sanctuary as fs
 from tests.canaries import canary
-from tests.factories_sanctuary import gid
+from tests.graphql import gid
 from tests.workflow import actor, call, forbidden, mutation_audit, ok, user_error
 
 CASE = (
