@@ -175,7 +175,7 @@ class Sealer:
             select(DataKey).where(DataKey.organization_id == org_id, DataKey.purpose == purpose, DataKey.active)
         )
         if row is None:
-            row = await self._create(session, org_id, purpose)
+            row = await self.create_active_key(session, org_id, purpose)
         if row.id not in self._keys:
             self._remember(row)
         self._active[org_id] = (row.id, time.monotonic())
@@ -186,7 +186,7 @@ class Sealer:
         if key_id not in self._keys:
             await self._load(session, key_id)
 
-    async def _create(self, session: AsyncSession, org_id: uuid.UUID | None, purpose: str) -> DataKey:
+    async def create_active_key(self, session: AsyncSession, org_id: uuid.UUID | None, purpose: str) -> DataKey:
         """Create the active key; a concurrent first use waits on the unique index and takes the winner's."""
         key_id = uuid.uuid4()
         raw = AESGCM.generate_key(bit_length=256)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -25,7 +24,6 @@ from sqlalchemy import (
     and_,
     delete,
     func,
-    insert,
     or_,
     select,
     type_coerce,
@@ -123,24 +121,13 @@ async def rotate_data_keys(sessions: async_sessionmaker[AsyncSession], sealer: S
 
 
 async def replace_active_key(session: AsyncSession, sealer: Sealer, org_id: uuid.UUID | None, purpose: str) -> None:
-    """Deactivate the active key and insert its successor (in this order: one active key per org and purpose)."""
+    """Deactivate the active key and create its successor (in this order: one active key per org and purpose)."""
     await session.execute(
         update(DataKey)
-        .where(DataKey.purpose == purpose, DataKey.active, _same_org(org_id))
+        .where(DataKey.purpose == purpose, DataKey.active, DataKey.organization_id == org_id)  # None: IS NULL
         .values(active=False, updated_at=func.now())  # updated_at: when the grace period started
     )
-    key_id = uuid.uuid4()
-    raw = AESGCM.generate_key(bit_length=256)
-    wrapped = sealer.current.wrap(raw, key_id)
-    await session.execute(
-        insert(DataKey).values(
-            id=key_id, organization_id=org_id, purpose=purpose, kek_id=sealer.current.kek_id, wrapped_key=wrapped
-        )
-    )
-
-
-def _same_org(org_id: uuid.UUID | None) -> ColumnElement[bool]:
-    return DataKey.organization_id.is_(None) if org_id is None else DataKey.organization_id == org_id
+    await sealer.create_active_key(session, org_id, purpose)
 
 
 async def count_stale(session: AsyncSession) -> int:
