@@ -154,14 +154,10 @@ def shift_assignments(viewer: Viewer) -> Select[Any]:
 
 def accompaniment_requests(viewer: Viewer) -> Select[Any]:
     """The submitting organization; coordinators of the congregation (or network) it is routed to; assignees."""
-    routed = or_(
-        AccompanimentRequest.congregation_id.is_(None),
-        AccompanimentRequest.congregation_id.in_(ties.congregations(viewer)),
-    )
     return select(AccompanimentRequest).where(
         or_(
             ties.role_in_own(viewer, AccompanimentRequest.organization_id, Role.ORG_ADMIN, Role.LEGAL_ADVOCATE),
-            ties.when(viewer, Role.ACCOMPANIMENT_COORDINATOR, routed),
+            ties.when(viewer, Role.ACCOMPANIMENT_COORDINATOR, ties.routed_here(viewer)),
             ties.when(
                 viewer,
                 Role.ACCOMPANIER,
@@ -254,11 +250,10 @@ def audit_events(viewer: Viewer) -> Select[Any]:
 
 def personal_access_tokens(viewer: Viewer) -> Select[Any]:
     """Personal tokens: one's own, and all of the organization's members' for its admins."""
-    own_members = select(Member.id).where(ties.own(viewer, Member.organization_id))
     return select(PersonalAccessToken).where(
         or_(
             ties.itself(viewer, PersonalAccessToken.member_id),
-            ties.when(viewer, Role.ORG_ADMIN, PersonalAccessToken.member_id.in_(own_members)),
+            ties.when(viewer, Role.ORG_ADMIN, PersonalAccessToken.member_id.in_(ties.org_members(viewer))),
         )
     )
 

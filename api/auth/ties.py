@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from api.auth.viewer import Viewer
 from api.models import (
@@ -92,10 +92,22 @@ def assigned_requests(viewer: Viewer, column: Any = AccompanimentRequest.id) -> 
     return select(column).where(AccompanimentRequest.id.in_(mine))
 
 
+def org_members(viewer: Viewer) -> Select[Any]:
+    """Ids of the members of the viewer's organization."""
+    return select(Member.id).where(own(viewer, Member.organization_id))
+
+
+def routed_here(viewer: Viewer) -> ColumnElement[bool]:
+    """Accompaniment requests routed to the viewer's congregations, or to the whole network (not routed yet)."""
+    return or_(
+        AccompanimentRequest.congregation_id.is_(None),
+        AccompanimentRequest.congregation_id.in_(congregations(viewer)),
+    )
+
+
 def matched_requests(viewer: Viewer) -> Select[Any]:
     """Ids of the requests with a volunteer of the viewer's organization on them."""
-    org_members = select(Member.id).where(own(viewer, Member.organization_id))
-    return select(AccompanimentAssignment.request_id).where(AccompanimentAssignment.member_id.in_(org_members))
+    return select(AccompanimentAssignment.request_id).where(AccompanimentAssignment.member_id.in_(org_members(viewer)))
 
 
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:

@@ -52,14 +52,6 @@ def _hosted_case(column: Any) -> Rule:
     return lambda viewer: column.in_(ties.hosted(viewer))
 
 
-def _routed_request(viewer: Viewer) -> ColumnElement[bool]:
-    """Requests routed to the coordinator's congregation, or to the whole network (not routed yet)."""
-    return or_(
-        AccompanimentRequest.congregation_id.is_(None),
-        AccompanimentRequest.congregation_id.in_(ties.congregations(viewer)),
-    )
-
-
 def _accepted_request(viewer: Viewer) -> ColumnElement[bool]:
     """Requests the accompanier accepted (an invitation alone does not let it complete the request)."""
     accepted = select(AccompanimentAssignment.request_id).where(
@@ -81,10 +73,6 @@ def _in_regions(viewer: Viewer) -> ColumnElement[bool]:
     return RapidResponseIncident.region_id.in_(viewer.region_ids) if viewer.region_ids else false()
 
 
-def _organizing(viewer: Viewer) -> ColumnElement[bool]:
-    return ties.own(viewer, AdvocacyAction.organization_id)
-
-
 R = Role
 RULES: dict[tuple[type[Any], Role], Rule] = {
     (Region, R.NETWORK_COORDINATOR): _everything,
@@ -93,9 +81,7 @@ RULES: dict[tuple[type[Any], Role], Rule] = {
     (Congregation, R.NETWORK_COORDINATOR): _everything,
     (Congregation, R.ORG_ADMIN): _own(Congregation.organization_id),
     (Member, R.ORG_ADMIN): _own(Member.organization_id),
-    (Training, R.ORG_ADMIN): lambda viewer: Training.member_id.in_(
-        select(Member.id).where(ties.own(viewer, Member.organization_id))
-    ),
+    (Training, R.ORG_ADMIN): lambda viewer: Training.member_id.in_(ties.org_members(viewer)),
     (Person, R.SANCTUARY_COORDINATOR): _own(Person.organization_id),
     (Person, R.LEGAL_ADVOCATE): _own(Person.organization_id),
     (SanctuaryCase, R.SANCTUARY_COORDINATOR): _own(SanctuaryCase.organization_id),
@@ -104,7 +90,7 @@ RULES: dict[tuple[type[Any], Role], Rule] = {
     (HospitalityShift, R.SANCTUARY_COORDINATOR): _own(HospitalityShift.organization_id),
     (HospitalityShift, R.HOSPITALITY_VOLUNTEER): _staffable_shift,
     (ShiftAssignment, R.HOSPITALITY_VOLUNTEER): lambda viewer: ties.itself(viewer, ShiftAssignment.member_id),
-    (AccompanimentRequest, R.ACCOMPANIMENT_COORDINATOR): _routed_request,
+    (AccompanimentRequest, R.ACCOMPANIMENT_COORDINATOR): ties.routed_here,
     (AccompanimentRequest, R.LEGAL_ADVOCATE): _own(AccompanimentRequest.organization_id),
     (AccompanimentRequest, R.ACCOMPANIER): _accepted_request,
     (AccompanimentAssignment, R.ACCOMPANIER): lambda viewer: ties.itself(viewer, AccompanimentAssignment.member_id),
@@ -116,7 +102,7 @@ RULES: dict[tuple[type[Any], Role], Rule] = {
         select(RapidResponseIncident.id).where(_in_regions(viewer))
     ),
     (IncidentDispatch, R.RR_RESPONDER): lambda viewer: ties.itself(viewer, IncidentDispatch.member_id),
-    (AdvocacyAction, R.ORGANIZER): _organizing,
+    (AdvocacyAction, R.ORGANIZER): _own(AdvocacyAction.organization_id),
 }
 
 
