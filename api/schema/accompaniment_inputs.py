@@ -7,8 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.models.enums import AccompanimentKind, AccompanimentOutcome, AssignmentRole, Urgency
-
-_VERSION = "The `version` you read; a newer one makes this a CONFLICT."
+from api.schema.mutation_support import expected_version_field, idempotency_key_field
 
 
 @strawberry.input(
@@ -33,15 +32,13 @@ class SubmitInput:
     region_id: strawberry.ID | None = strawberry.field(
         default=None, description="The region of the appointment (default: your organization's region)."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None, description="Repeat a request with the same key to get its first result instead of a duplicate."
-    )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(name="AccompanimentRequestTriageInput", description="Triage of a SUBMITTED request.")
 class TriageInput:
     id: strawberry.ID = strawberry.field(description="The request.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
     congregation_id: strawberry.ID | None = strawberry.field(
         default=None, description="Route it to this congregation's accompaniment team (default: the whole network)."
     )
@@ -58,19 +55,19 @@ class VolunteerInput:
 class OfferInput:
     id: strawberry.ID = strawberry.field(description="The request.")
     volunteers: list[VolunteerInput] = strawberry.field(description="1 to 10 volunteers, each once.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(name="AccompanimentRequestConfirmInput", description="The request to confirm.")
 class ConfirmInput:
     id: strawberry.ID = strawberry.field(description="The request.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(name="AccompanimentRequestCancelInput", description="The request to cancel.")
 class CancelInput:
     id: strawberry.ID = strawberry.field(description="The request.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(name="AccompanimentRequestCompleteInput", description="How a confirmed accompaniment went.")
@@ -83,20 +80,16 @@ class CompleteInput:
     no_show_assignment_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Accepted volunteers who did not come (at most 10); the others completed it."
     )
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(name="AccompanimentAssignmentAcceptInput", description="Your acceptance of an invitation.")
 class AcceptInput:
     id: strawberry.ID = strawberry.field(description="Your assignment.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="The assignment's `version` you read; a newer one makes this a CONFLICT."
-    )
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(name="AccompanimentAssignmentDeclineInput", description="Your refusal, or withdrawal.")
 class DeclineInput:
     id: strawberry.ID = strawberry.field(description="Your assignment.")
-    expected_version: int | None = strawberry.field(
-        default=None, description="The assignment's `version` you read; a newer one makes this a CONFLICT."
-    )
+    expected_version: int | None = expected_version_field()

@@ -7,16 +7,14 @@ from datetime import datetime
 import strawberry
 
 from api.models.enums import Commitment, OrganizationKind, Role, TrainingKind
-
-_KEY = "Repeat a request with the same key to get its first result instead of a duplicate."
-_VERSION = "The `version` you read."
+from api.schema.mutation_support import expected_version_field, idempotency_key_field
 
 
 @strawberry.input(description="A new region.")
 class RegionCreateInput:
     name: str = strawberry.field(description="Name (1-120 characters).")
     code: str = strawberry.field(description="Unique short code: lowercase letters, digits and dashes (2-40).")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="A congregation's sanctuary profile. In updates omitted fields stay; blank text clears.")
@@ -49,13 +47,13 @@ class OrganizationCreateInput:
         description="Required for kind CONGREGATION (public name, faith tradition, city and commitment at least); "
         "not allowed for other kinds.",
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="Changes to an organization; omitted fields stay.")
 class OrganizationUpdateInput:
     id: strawberry.ID = strawberry.field(description="The organization.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
     name: str | None = strawberry.field(default=None, description="New name (1-200 characters).")
     region_id: strawberry.ID | None = strawberry.field(default=None, description="New region.")
 
@@ -63,7 +61,7 @@ class OrganizationUpdateInput:
 @strawberry.input(description="Changes to a congregation's sanctuary profile; omitted fields stay, blank text clears.")
 class CongregationUpdateInput(CongregationDetailsInput):
     id: strawberry.ID = strawberry.field(description="The congregation.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A new member of your organization.")
@@ -79,13 +77,13 @@ class MemberCreateInput:
         default=None, description="Roles in your organization; each must fit its kind (see `ROLE_NOT_ALLOWED`)."
     )
     region_id: strawberry.ID | None = strawberry.field(default=None, description="The region they usually serve.")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="Changes to a member of your organization; omitted fields stay, blank text clears.")
 class MemberUpdateInput:
     id: strawberry.ID = strawberry.field(description="The member.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
     alias: str | None = strawberry.field(default=None, description="New alias (1-80 characters).")
     legal_name: str | None = strawberry.field(default=None, description="New legal name (up to 200 characters).")
     phone: str | None = strawberry.field(default=None, description="New phone number (up to 40 characters).")
@@ -99,7 +97,7 @@ class MemberUpdateInput:
 @strawberry.input(description="The member to deactivate.")
 class MemberDeactivateInput:
     id: strawberry.ID = strawberry.field(description="The member (not yourself).")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A training a member of your organization completed.")
@@ -110,4 +108,4 @@ class TrainingRecordInput:
     expires_at: datetime | None = strawberry.field(
         default=None, description="When it expires: after completion, within 10 years of it; omit if never."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()

@@ -11,7 +11,7 @@ from api.models import AdvocacyAction as ActionRow
 from api.models.enums import AdvocacyKind, AdvocacyLevel, Visibility
 from api.schema.advocacy import AdvocacyAction
 from api.schema.context import Info
-from api.schema.mutation_support import codes, mutation
+from api.schema.mutation_support import codes, expected_version_field, idempotency_key_field, mutation
 from api.schema.relay import parse_id
 from api.services import advocacy
 from api.services.lifecycles import AdvocacyActionStep
@@ -33,15 +33,13 @@ class AdvocacyActionPlanInput:
     co_organizer_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Other organizations organizing it (at most 20)."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None, description="Repeat a request with the same key to get its first result instead of a duplicate."
-    )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="Changes to an action that is still PLANNED or ANNOUNCED; omitted fields stay.")
 class AdvocacyActionUpdateInput:
     id: strawberry.ID = strawberry.field(description="The action.")
-    expected_version: int | None = strawberry.field(default=None, description="The `version` you read.")
+    expected_version: int | None = expected_version_field()
     title: str | None = strawberry.field(default=None, description="New title (1-200 characters).")
     target: str | None = strawberry.field(default=None, description="New target (up to 200 characters).")
     starts_at: datetime | None = strawberry.field(default=None, description="New start time.")
@@ -53,20 +51,20 @@ class AdvocacyActionUpdateInput:
 class AdvocacyActionTransitionInput:
     id: strawberry.ID = strawberry.field(description="The action.")
     step: AdvocacyActionStep = strawberry.field(description="The move to make.")
-    expected_version: int | None = strawberry.field(default=None, description="The `version` you read.")
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A sanctuary case whose public story the action tells.")
 class AdvocacyActionLinkCaseInput:
     id: strawberry.ID = strawberry.field(description="The action.")
     sanctuary_case_id: strawberry.ID = strawberry.field(description="The case; it must have public-story consent.")
-    expected_version: int | None = strawberry.field(default=None, description="The `version` you read.")
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="The action whose sanctuary case link to remove.")
 class AdvocacyActionUnlinkCaseInput:
     id: strawberry.ID = strawberry.field(description="The action.")
-    expected_version: int | None = strawberry.field(default=None, description="The `version` you read.")
+    expected_version: int | None = expected_version_field()
 
 
 _CHANGE = ("NOT_FOUND", "CONFLICT", "ILLEGAL_TRANSITION")

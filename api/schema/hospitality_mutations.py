@@ -9,13 +9,12 @@ import strawberry
 
 from api.models import HospitalityShift as ShiftRow
 from api.schema.context import Info
-from api.schema.mutation_support import codes, mutation
+from api.schema.mutation_support import codes, expected_version_field, idempotency_key_field, mutation
 from api.schema.relay import parse_id
 from api.schema.sanctuary import HospitalityShift
 from api.services import hospitality
 
 _SHIFT = ("hospitality_shift", HospitalityShift, "The shift as it is now.")
-_VERSION = "The `version` you read; a newer stored version makes this a CONFLICT."
 _STARTED = {"SHIFT_STARTED": "The shift has already started."}
 
 
@@ -28,9 +27,7 @@ class HospitalityShiftCreateInput:
     supporting_congregation_id: strawberry.ID | None = strawberry.field(
         default=None, description="A congregation supporting the case that staffs the shift."
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None, description="Repeat a request with the same key to get its first result instead of a duplicate."
-    )
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="The shift to sign up for.")
@@ -46,7 +43,7 @@ class HospitalityShiftWithdrawInput:
 @strawberry.input(description="The shift to settle.")
 class HospitalityShiftSettleInput:
     id: strawberry.ID = strawberry.field(description="The shift.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="The filled shift that took place.")

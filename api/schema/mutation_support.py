@@ -38,6 +38,24 @@ COMMON_CODES: Mapping[str, str] = {
 }
 
 
+def expected_version_field() -> Any:
+    """The ``expectedVersion`` input field of an update (one description everywhere)."""
+    return strawberry.field(
+        default=None,
+        description="The `version` you read; a CONFLICT user error if the record changed since. Omit to skip "
+        "the check.",
+    )
+
+
+def idempotency_key_field() -> Any:
+    """The ``idempotencyKey`` input field of a create (one description everywhere)."""
+    return strawberry.field(
+        default=None,
+        description="Repeat a request with the same key (1-200 characters) to get its first result instead of "
+        "a duplicate; kept 24 hours.",
+    )
+
+
 def codes(*common: str, **specific: str) -> dict[str, str]:
     """A mutation's error codes: some of :data:`COMMON_CODES` plus its own, each with a description."""
     return {name: COMMON_CODES[name] for name in common} | specific

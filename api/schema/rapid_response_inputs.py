@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.models.enums import DispatchRole, IncidentKind, IntakeChannel, TimelineKind
+from api.schema.mutation_support import expected_version_field, idempotency_key_field
 from api.services.lifecycles import IncidentAction
 from api.services.rapid_response import VerificationResult
 
@@ -18,9 +19,6 @@ for _value in VerificationResult.__strawberry_definition__.values:  # type: igno
         "NOT_ICE": "VERIFYING -> NOT_ICE: another agency, not immigration enforcement.",
         "UNABLE_TO_VERIFY": "VERIFYING -> UNABLE_TO_VERIFY: could not be verified.",
     }[_value.name]
-
-_VERSION = "The `version` you read; CONFLICT when the record changed since."
-_KEY = "Repeat a request with the same key to get its first result instead of a duplicate."
 
 
 @strawberry.input(
@@ -50,20 +48,20 @@ class IncidentReportInput:
         default=None, description="S.A.L.U.T.E. Time: when it was seen (with a time zone; within the last 30 days)."
     )
     equipment: str | None = strawberry.field(default=None, description="S.A.L.U.T.E. Equipment (up to 300 characters).")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="An incident whose verification starts.")
 class IncidentVerificationStartInput:
     id: strawberry.ID = strawberry.field(description="The incident.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="What verifying an incident found.")
 class IncidentVerificationRecordInput:
     id: strawberry.ID = strawberry.field(description="The incident (in verification).")
     result: VerificationResult = strawberry.field(description="The result.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A responder to send to an incident.")
@@ -73,38 +71,38 @@ class IncidentDispatchInput:
         description="An active responder or dispatcher of your organization, not already on the incident."
     )
     role: DispatchRole = strawberry.field(description="The responder's role (LEGAL_OBSERVER needs the training).")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="A dispatch whose responder arrived.")
 class IncidentDispatchArriveInput:
     id: strawberry.ID = strawberry.field(description="The dispatch.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A dispatch whose responder is released.")
 class IncidentDispatchReleaseInput:
     id: strawberry.ID = strawberry.field(description="The dispatch.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="An incident whose alert to broadcast.")
 class IncidentBroadcastInput:
     id: strawberry.ID = strawberry.field(description="The incident (CONFIRMED, with a verifier arrived).")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="An incident whose public alert to withdraw.")
 class IncidentBroadcastRetractInput:
     id: strawberry.ID = strawberry.field(description="The incident (broadcast).")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A move in an incident's response lifecycle.")
 class IncidentTransitionInput:
     id: strawberry.ID = strawberry.field(description="The incident.")
     action: IncidentAction = strawberry.field(description="The move to make.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A note or debrief for an incident's timeline.")
@@ -115,4 +113,4 @@ class IncidentTimelineAddInput:
     occurred_at: datetime | None = strawberry.field(
         default=None, description="When it happened (with a time zone; default now; not in the future)."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()

@@ -10,7 +10,7 @@ from api.models import Person as PersonRow
 from api.models import SanctuaryCase as CaseRow
 from api.models.enums import ExitOutcome, SupportRole
 from api.schema.context import Info
-from api.schema.mutation_support import codes, mutation
+from api.schema.mutation_support import codes, expected_version_field, idempotency_key_field, mutation
 from api.schema.people import Person
 from api.schema.relay import parse_id
 from api.schema.sanctuary import SanctuaryCase
@@ -18,8 +18,6 @@ from api.services import persons, sanctuary
 from api.services.lifecycles import SanctuaryCaseAction
 
 _CASE = ("sanctuary_case", SanctuaryCase, "The case as it is now.")
-_KEY = "Repeat a request with the same key to get its first result instead of a duplicate."
-_VERSION = "The `version` you read; a newer stored version makes this a CONFLICT."
 
 
 @strawberry.input(description="A person your organization protects.")
@@ -31,7 +29,7 @@ class PersonCreateInput:
     )
     country_of_origin: str | None = strawberry.field(default=None, description="Country of origin (up to 80).")
     languages: list[str] | None = strawberry.field(default=None, description="Languages (BCP 47 tags, at most 20).")
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="A sanctuary inquiry for a person, at a congregation of your organization.")
@@ -44,7 +42,7 @@ class SanctuaryCaseOpenInput:
     legal_status_summary: str | None = strawberry.field(
         default=None, description="Summary of the immigration case (up to 4000; sealed)."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_KEY)
+    idempotency_key: str | None = idempotency_key_field()
 
 
 @strawberry.input(description="A move in a sanctuary case's lifecycle.")
@@ -54,13 +52,13 @@ class SanctuaryCaseTransitionInput:
     exit_outcome: ExitOutcome | None = strawberry.field(
         default=None, description="How the stay ended: required with EXIT, refused with any other action."
     )
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="New critical details of an open case; omitted fields stay, an empty string clears.")
 class SanctuaryCaseUpdateInput:
     id: strawberry.ID = strawberry.field(description="The case.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
     location_detail: str | None = strawberry.field(default=None, description="Where the guest stays (up to 500).")
     legal_status_summary: str | None = strawberry.field(
         default=None, description="Summary of the immigration case (up to 4000)."
@@ -74,20 +72,20 @@ class SanctuaryCaseSupporterAddInput:
     roles: list[SupportRole] = strawberry.field(
         description="What it does (1-5, each once); replaces its roles if it already supports the case."
     )
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="A supporting congregation to remove from an open case.")
 class SanctuaryCaseSupporterRemoveInput:
     case_id: strawberry.ID = strawberry.field(description="The case.")
     congregation_id: strawberry.ID = strawberry.field(description="The supporting congregation.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="The open case whose guest consents to a public story.")
 class SanctuaryCaseConsentRecordInput:
     case_id: strawberry.ID = strawberry.field(description="The case.")
-    expected_version: int | None = strawberry.field(default=None, description=_VERSION)
+    expected_version: int | None = expected_version_field()
 
 
 @strawberry.input(description="The case whose guest withdraws consent to a public story.")
