@@ -8,6 +8,7 @@ import strawberry
 
 from api.models import enums as e
 from api.services import lifecycles as moves
+from api.services.rapid_response import VerificationResult
 
 DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
     e.OrganizationKind: (
@@ -287,10 +288,9 @@ DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
             "CLOSE": "OPEN or STABLE -> CLOSED: nothing more to do.",
         },
     ),
-    moves.VerificationAction: (
-        "The result of verifying an incident report.",
+    VerificationResult: (
+        "What verifying an incident report found.",
         {
-            "START": "UNVERIFIED -> VERIFYING (use `incidentVerificationStart`).",
             "CONFIRM": "VERIFYING -> CONFIRMED: enforcement activity confirmed on site.",
             "FALSE_ALARM": "VERIFYING -> FALSE_ALARM: nothing happened.",
             "NOT_ICE": "VERIFYING -> NOT_ICE: another agency, not immigration enforcement.",

@@ -11,15 +11,6 @@ from api.schema.mutation_support import expected_version_field, idempotency_key_
 from api.services.lifecycles import IncidentAction
 from api.services.rapid_response import VerificationResult
 
-strawberry.enum(VerificationResult, description="What verifying a report found.")
-for _value in VerificationResult.__strawberry_definition__.values:  # type: ignore[attr-defined]
-    _value.description = {
-        "CONFIRM": "VERIFYING -> CONFIRMED: enforcement activity confirmed on site.",
-        "FALSE_ALARM": "VERIFYING -> FALSE_ALARM: nothing happened.",
-        "NOT_ICE": "VERIFYING -> NOT_ICE: another agency, not immigration enforcement.",
-        "UNABLE_TO_VERIFY": "VERIFYING -> UNABLE_TO_VERIFY: could not be verified.",
-    }[_value.name]
-
 
 @strawberry.input(
     description="A report taken by a dispatcher (S.A.L.U.T.E.). The exact location and the reporter's contact are "
