@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from api.auth.permissions import MUTATIONS
+from api.auth.permissions import MEMBERS_ONLY, MUTATIONS, may_call
+from api.auth.viewer import Viewer
 from api.models.enums import Role
 from api.schema.audience import Audience, schema_for
 from api.schema.schema import schema
@@ -31,3 +34,14 @@ def test_anonymous_viewers_have_no_mutations() -> None:
 
 def test_every_mutation_in_the_table_is_in_the_schema() -> None:
     assert set(MUTATIONS) == _mutations(schema)
+
+
+@pytest.mark.parametrize("mutation", sorted(MEMBERS_ONLY))
+def test_a_partner_app_never_acts_where_a_person_must(mutation: str) -> None:
+    roles = MUTATIONS[mutation]
+    app = Viewer(
+        organization_id=uuid.uuid4(), roles=roles, client_id="snt_client_x", scopes=frozenset({"read", "write"})
+    )
+    person = Viewer(member_id=uuid.uuid4(), organization_id=app.organization_id, roles=roles)
+    assert not may_call(app, mutation)
+    assert may_call(person, mutation)

@@ -79,8 +79,23 @@ MUTATIONS: dict[str, frozenset[Role]] = {
 }
 
 
+# What a person does for themselves, or what needs named people: never a partner app acting for its
+# organization (signing up for a shift, answering an invitation, one of the two admins of a burn).
+MEMBERS_ONLY = frozenset(
+    {
+        "hospitalityShiftSignUp",
+        "hospitalityShiftWithdraw",
+        "accompanimentAssignmentAccept",
+        "accompanimentAssignmentDecline",
+        "sanctuaryCaseBurn",
+    }
+)
+
+
 def may_call(viewer: Viewer, mutation: str) -> bool:
-    """Whether the viewer's roles and scopes allow calling ``mutation`` at all."""
+    """Whether the viewer's roles and scopes (and, for some, being a member) allow calling ``mutation``."""
+    if mutation in MEMBERS_ONLY and viewer.member_id is None:
+        return False
     return "write" in viewer.scopes and bool(MUTATIONS[mutation] & viewer.roles)
 
 

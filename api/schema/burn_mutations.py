@@ -43,7 +43,6 @@ class BurnMutations:
         errors=codes(
             "NOT_FOUND",
             SECOND_ADMIN_REQUIRED="You requested this burn: a different org admin must confirm it.",
-            MEMBER_REQUIRED="A burn needs org admins acting with their own tokens, not a partner app.",
         ),
         extra={"burn_status": (BurnStatus, "Whether the case was burned or waits for a second org admin.")},
     )

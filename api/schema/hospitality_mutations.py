@@ -91,7 +91,6 @@ class HospitalityMutations:
             "ILLEGAL_TRANSITION",
             **_STARTED,
             ALREADY_SIGNED_UP="You are already signed up for this shift.",
-            MEMBER_REQUIRED="Only a volunteer's own token (not a partner app's) can sign up.",
         ),
     )
     async def hospitality_shift_sign_up(

@@ -69,8 +69,7 @@ async def create(session: AsyncSession, viewer: Viewer, new: NewShift) -> Hospit
 
 async def sign_up(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) -> HospitalityShift:
     """Sign the viewer up for an open shift that has not started; the last place needed fills it."""
-    if viewer.member_id is None:
-        raise UserFacingError("MEMBER_REQUIRED", "Only a volunteer's own token can sign up for a shift.")
+    assert viewer.member_id is not None  # members only (api/auth/permissions.py)
     shift = await checks.load_for_change(session, viewer, HospitalityShift, "hospitalityShiftSignUp", shift_id)
     if shift.status is not ShiftStatus.OPEN:
         raise UserFacingError("ILLEGAL_TRANSITION", f"A {shift.status.value.lower()} shift takes no more sign-ups.")
