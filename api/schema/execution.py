@@ -11,23 +11,34 @@ the value by type. For three kinds of field most of that is not needed:
 - a to-one relation (``to_one`` metadata, resolved by :func:`api.schema.lookup.related`) whose row
   the page already prefetched: look it up in the request's loaders, then let graphql-core complete it.
 
+An object whose whole selection is made of such fields (an edge with its node, the node's plain fields
+and prefetched relations, theirs in turn) is completed in one pass over a plan built once per selection
+in the request (:class:`_Plan`), instead of field by field through graphql-core.
+
 Everything else, and any case these paths are not sure of (a value that does not serialize, a null in
-a non-null field, a relation not loaded yet), goes to graphql-core unchanged, so results and errors
-are the same as without them (``tests/test_execution.py`` compares both).
+a non-null field, a relation not loaded yet, ``@defer``), goes to graphql-core unchanged, so results
+and errors are the same as without them (``tests/test_execution.py`` compares both).
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from graphql import GraphQLEnumType, GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+)
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.schema.loaders import MISSING
 
-LEAF, OBJECT, RELATION, OTHER = range(4)
+LEAF, OBJECT, RELATION, OTHER, TYPENAME = range(5)
 
 
 class _Path(NamedTuple):
@@ -41,6 +52,26 @@ class _Path(NamedTuple):
 
 
 _SLOW = _Path(OTHER)
+
+
+class _Fallback(Exception):
+    """A plan met a value it is not sure of: graphql-core completes the object instead."""
+
+
+class _Step(NamedTuple):
+    """One response key of a plan: how to read it from the source, and the plan of its object."""
+
+    key: str
+    path: _Path
+    plan: _Plan | None = None
+    type_name: str = ""
+
+
+class _Plan(NamedTuple):
+    """How to complete an object of ``object_type`` for one selection without graphql-core."""
+
+    object_type: GraphQLObjectType
+    steps: tuple[_Step, ...]
 
 
 def _path(field_def: GraphQLField) -> _Path:
@@ -83,10 +114,97 @@ def _serializer(named: GraphQLScalarType | GraphQLEnumType) -> Any:
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context with direct paths for plain fields and prefetched relations."""
 
+    enabled = True  # tests turn the direct paths off to compare
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager  # extensions with a `resolve` hook must see every field
-        self._direct = manager is None or manager._middleware_resolvers is None
+        self._direct = self.enabled and (manager is None or manager._middleware_resolvers is None)
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, _Plan | None]] = {}
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        plan = self._plan(return_type, field_details_list) if self._direct else None
+        if plan is not None:
+            try:
+                return self._run(plan, result, info)
+            except _Fallback:
+                pass
+        return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _plan(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
+        """The plan for this selection of ``object_type`` (memoized like graphql-core's subfields), or None
+        when some field of it needs graphql-core."""
+        key = (object_type, id(field_details_list))
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached[1]
+        plan = self._build(object_type, field_details_list)
+        self._plans[key] = (field_details_list, plan)  # keeps the list alive, so its id is not reused
+        return plan
+
+    def _build(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
+        grouped, new_defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return None
+        steps = []
+        for key, details in grouped.items():
+            node = details[0].node
+            if node.arguments or any(detail.defer_usage is not None for detail in details):
+                return None
+            if node.name.value == "__typename":
+                steps.append(_Step(key, _Path(TYPENAME), type_name=object_type.name))
+                continue
+            field_def = self.schema.get_field(object_type, node.name.value)
+            direct = _SLOW if field_def is None else _path(field_def)
+            if direct.kind == LEAF:
+                steps.append(_Step(key, direct))
+                continue
+            assert field_def is not None
+            graphql_type = field_def.type
+            named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+            if direct.kind == OTHER or not isinstance(named, GraphQLObjectType):
+                return None
+            plan = self._plan(named, details)
+            if plan is None:
+                return None
+            steps.append(_Step(key, direct, plan))
+        return _Plan(object_type, tuple(steps))
+
+    def _run(self, plan: _Plan, source: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
+        """The completed object, or _Fallback when a value needs graphql-core (which reports errors)."""
+        is_type_of = plan.object_type.is_type_of
+        if is_type_of is not None and is_type_of(source, info) is not True:
+            raise _Fallback
+        completed: dict[str, Any] = {}
+        for step in plan.steps:
+            direct = step.path
+            if direct.kind == LEAF:
+                value = self._leaf(direct, source)
+                if value is Undefined:
+                    raise _Fallback
+            elif direct.kind == TYPENAME:
+                value = step.type_name
+            else:
+                found = self._object(direct, source)
+                if found is MISSING:
+                    raise _Fallback
+                if found is None:
+                    if direct.non_null:
+                        raise _Fallback
+                    value = None
+                else:
+                    assert step.plan is not None
+                    value = self._run(step.plan, found, info)
+            completed[step.key] = value
+        return completed
 
     def execute_field(
         self,
