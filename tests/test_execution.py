@@ -208,6 +208,15 @@ class _Query:
     def edges(self) -> list[_Edge | None]:
         return _items()
 
+    @strawberry.field(description="Whole edges or none.")
+    def whole(self, missing: bool) -> list[_Edge]:
+        edges = [edge for edge in _items() if edge.item.name is not None and isinstance(edge.item.colour, _Colour)]
+        return [*edges, None] if missing else edges  # type: ignore[list-item]  # a broken list
+
+    @strawberry.field(description="Edges with gaps.")
+    def gaps(self) -> list[_Edge | None]:
+        return [None, *_items()[:1], None]
+
 
 @pytest.mark.parametrize(
     ("document", "errors"),
@@ -217,6 +226,9 @@ class _Query:
         ("{ edges { ... on Edge { item { name } } item { ... F note } } } fragment F on Item { colour }", 2),
         ("query Q($show: Boolean!) { edges { item { name @include(if: $show) colour @skip(if: $show) } } }", 1),
         ("{ edges { item { note } } }", 0),
+        ("{ whole(missing: false) { item { name colour } } }", 0),
+        ("{ whole(missing: true) { item { name } } }", 1),
+        ("{ gaps { __typename item { name } } }", 0),
     ],
 )
 async def test_plans_give_graphql_cores_results_and_errors_for_broken_values(

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
@@ -138,6 +139,35 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             except _Fallback:
                 pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        item_type = return_type.of_type
+        non_null = isinstance(item_type, GraphQLNonNull)
+        named = item_type.of_type if non_null else item_type
+        if self._direct and isinstance(result, list) and isinstance(named, GraphQLObjectType):
+            directives = field_details_list[0].node.directives or ()
+            plan = None if any(d.name.value == "stream" for d in directives) else self._plan(named, field_details_list)
+            if plan is not None:
+                try:
+                    return [self._item(plan, item, non_null, info) for item in result]
+                except _Fallback:
+                    pass
+        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _item(self, plan: _Plan, item: Any, non_null: bool, info: GraphQLResolveInfo[Any]) -> Any:
+        if item is None:
+            if non_null:
+                raise _Fallback
+            return None
+        return self._run(plan, item, info)
 
     def _plan(self, object_type: GraphQLObjectType, field_details_list: Any) -> _Plan | None:
         """The plan for this selection of ``object_type`` (memoized like graphql-core's subfields), or None
