@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,17 +49,19 @@ class Context:
 
         self.loaders = Loaders(self)
 
-    async def records(self, model: type[Any], statement: Select[Any], keys: tuple[str, ...] | None = None) -> list[Any]:
+    async def records(
+        self,
+        model: type[Any],
+        statement: Select[Any],
+        keys: tuple[str, ...] | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> list[Any]:
         """Run an access-scoped ``select(model)`` and return read-only records of its rows (only the columns
-        ``keys``, in table order, when given)."""
-        if keys is None:
-            make, selected = record_class(model), list(model.__table__.columns)
-        else:
-            make, selected = partial_record_class(model, keys), [model.__table__.columns[key] for key in keys]
-        columns = statement.with_only_columns(*selected)
+        ``keys``, in table order, when given); ``parameters`` bind the statement's unvalued bindparams."""
+        make, columns = _selecting(cast(Hashable, model), statement, keys)
         async with self._lock:  # plain column rows: the Core connection is enough (no ORM result setup)
             connection = await self.session.connection()
-            result = await connection.execute(columns)
+            result = await connection.execute(columns, parameters)
         return [make(*row) for row in result]
 
     def exclusive(self) -> asyncio.Lock:
@@ -75,3 +79,13 @@ class Context:
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]
+
+
+@lru_cache(maxsize=4096)
+def _selecting(model: Any, statement: Select[Any], keys: tuple[str, ...] | None) -> tuple[Any, Select[Any]]:
+    """The record class and the statement narrowed to its columns. Kept per statement object (statements hash
+    by identity; the memoized ones of :mod:`api.auth.access`, :mod:`api.schema.relay` and the loaders come
+    back on every request), so SQLAlchemy finds the statement's cache key already computed."""
+    if keys is None:
+        return record_class(model), statement.with_only_columns(*model.__table__.columns)
+    return partial_record_class(model, keys), statement.with_only_columns(*(model.__table__.columns[k] for k in keys))

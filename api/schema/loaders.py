@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Hashable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import Select, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
@@ -67,8 +68,8 @@ class Loaders:
             await self._load_children(foreign_key, wanted)
 
     async def _load_by_id(self, model: type[Any], ids: Sequence[uuid.UUID]) -> list[Any]:
-        statement = readable(self._context.viewer, model).where(model.id == any_(_uuids(ids)))
-        found = {row.id: row for row in await self._context.records(model, statement)}
+        statement = _by_id(readable(self._context.viewer, model), cast(Hashable, model))
+        found = {row.id: row for row in await self._context.records(model, statement, parameters={"ids": list(ids)})}
         cache = self._rows[model]
         for i in ids:
             cache[i] = found.get(i)
@@ -76,13 +77,9 @@ class Loaders:
 
     async def _load_children(self, foreign_key: InstrumentedAttribute[Any], keys: Sequence[uuid.UUID]) -> list[Any]:
         model: type[Any] = foreign_key.class_  # type: ignore[assignment]
-        statement = (
-            readable(self._context.viewer, model)
-            .where(foreign_key == any_(_uuids(keys)))
-            .order_by(model.created_at, model.id)
-        )
+        statement = _by_parent(readable(self._context.viewer, model), cast(Hashable, model), foreign_key.key)
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        for row in await self._context.records(model, statement):
+        for row in await self._context.records(model, statement, parameters={"ids": list(keys)}):
             grouped[getattr(row, foreign_key.key)].append(row)
         cache = self._child_rows[foreign_key]
         for key in keys:
@@ -90,7 +87,19 @@ class Loaders:
         return [grouped.get(k, []) for k in keys]
 
 
-def _uuids(ids: Sequence[uuid.UUID]) -> Any:
-    """One uuid[] parameter (``= ANY($1)``) instead of one per id: a single SQL text for every batch size,
-    so the server's prepared statement is reused and nothing is expanded per request."""
-    return bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+# One uuid[] parameter (``= ANY($1)``) instead of one per id: a single SQL text for every batch size, so the
+# server's prepared statement is reused and nothing is expanded per request. Its value is bound at execution.
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+
+
+@lru_cache(maxsize=4096)
+def _by_id(readable_rows: Select[Any], model: Any) -> Select[Any]:
+    """The readable rows among ``:ids`` (kept per access rule statement: see ``context._selecting``)."""
+    return readable_rows.where(model.id == any_(_IDS))
+
+
+@lru_cache(maxsize=4096)
+def _by_parent(readable_rows: Select[Any], model: Any, foreign_key: str) -> Select[Any]:
+    """The readable rows whose ``foreign_key`` is among ``:ids``, oldest first."""
+    column = getattr(model, foreign_key)
+    return readable_rows.where(column == any_(_IDS)).order_by(model.created_at, model.id)

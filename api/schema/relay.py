@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Callable, Hashable
+from functools import lru_cache
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, bindparam, tuple_
 from strawberry.types.nodes import Selection
 
 from api.models.base import Tier
@@ -159,15 +160,12 @@ async def keyset_page(
 ) -> Connection[Any]:
     """One page of ``statement`` in (sort, id) order, read from the cursor's position with an index scan."""
     ascending = page.forward != newest_first
-    key = tuple_(sort, model.id)
-    if page.position is not None:
-        position = tuple_(*page.position)
-        statement = statement.where(key > position if ascending else key < position)
-    ordering = (sort.asc(), model.id.asc()) if ascending else (sort.desc(), model.id.desc())
+    bounded = _keyset(statement, cast(Hashable, model), sort.key, ascending, page.position is not None, page.size + 1)
+    parameters = dict(zip(_CURSOR, page.position, strict=True)) if page.position is not None else None
     selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
     selected = node_field_names(selection)
     keys = page_columns(info, model, RECORD_NAMES[model], selected, sort.key)
-    rows = await info.context.records(model, statement.order_by(*ordering).limit(page.size + 1), keys)
+    rows = await info.context.records(model, bounded, keys, parameters)
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
@@ -187,6 +185,25 @@ async def keyset_page(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+_CURSOR = ("cursor_sort", "cursor_id")
+
+
+@lru_cache(maxsize=4096)
+def _keyset(
+    statement: Select[Any], model: Any, sort_key: str, ascending: bool, after_cursor: bool, limit: int
+) -> Select[Any]:
+    """``statement`` ordered by (sort, id), from the cursor position (bound at execution as ``_CURSOR``) when
+    there is one. Kept per statement object: unfiltered pages start from the access rule's memoized statement,
+    so the same page shape reuses one statement and SQLAlchemy its computed cache key."""
+    sort = getattr(model, sort_key)
+    if after_cursor:
+        key = tuple_(sort, model.id)
+        position = tuple_(bindparam(_CURSOR[0], type_=sort.type), bindparam(_CURSOR[1], type_=model.id.type))
+        statement = statement.where(key > position if ascending else key < position)
+    ordering = (sort.asc(), model.id.asc()) if ascending else (sort.desc(), model.id.desc())
+    return statement.order_by(*ordering).limit(limit)
 
 
 def _cursors_selected(selection: list[Selection]) -> Callable[[int, int], bool]:
