@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.crypto import Sealer
 from api.models.base import Tier
 from api.schema.ids import encode_global_id
-from api.schema.relay import FLOORS
+from api.schema.registry import FLOORS
 from api.schema.schema import schema
 from tests.graphql import gql
 from tests.world import build_world

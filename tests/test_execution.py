@@ -17,7 +17,7 @@ from api.schema import execution
 from api.schema.audience import Audience, schema_for
 from api.schema.ids import encode_global_id
 from api.schema.loaders import MISSING
-from api.schema.relay import RECORD_NAMES
+from api.schema.registry import RECORD_NAMES
 from api.schema.schema import schema
 from tests.graphql import gql
 from tests.world import build_world
@@ -128,8 +128,8 @@ async def test_every_connection_page_with_its_relations_reads_the_same_with_and_
     served = []
     prefetched = execution.FastLeafExecutionContext._prefetched
 
-    def counting(self: Any, relation: Any, source: Any) -> Any:
-        found = prefetched(self, relation, source)
+    def counting(self: Any, relation: Any, source: Any, needs: Any) -> Any:
+        found = prefetched(self, relation, source, needs)
         served.append(found is not MISSING)
         return found
 

@@ -6,7 +6,7 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTyp
 
 from api.models.base import Tier
 from api.schema.export import SCHEMA_FILE, render
-from api.schema.relay import FLOORS
+from api.schema.registry import FLOORS
 from api.schema.schema import schema
 
 GRAPHQL = schema._schema

@@ -14,10 +14,13 @@ _PARTIAL: dict[tuple[type[Any], tuple[str, ...]], type[Any]] = {}
 
 
 class Record:
-    """Base of the per-model record classes; ``__model__`` names the model a record was read from."""
+    """Base of the per-model record classes; ``__model__`` names the model a record was read from and
+    ``_loaded`` the columns it holds (all of them, except in a partial record)."""
 
     __slots__ = ()
     __model__: type[Any]
+    _loaded: frozenset[str]
+    _complete: bool
 
 
 def record_class(model: type[Any]) -> type[Any]:
@@ -26,7 +29,9 @@ def record_class(model: type[Any]) -> type[Any]:
     if existing is not None:
         return existing
     keys = tuple(column.key for column in model.__table__.columns)
-    namespace: dict[str, Any] = {"__slots__": keys, "__model__": model, "_keys": keys}
+    namespace: dict[str, Any] = {
+        "__slots__": keys, "__model__": model, "_keys": keys, "_loaded": frozenset(keys), "_complete": True
+    }  # fmt: skip
     body = "\n".join(f"    self.{key} = {key}" for key in keys)
     exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
     cls = type(f"{model.__name__}Record", (Record,), namespace)
@@ -41,12 +46,21 @@ def partial_record_class(model: type[Any], keys: tuple[str, ...]) -> type[Any]:
     if existing is not None:
         return existing
     full = record_class(model)
-    namespace: dict[str, Any] = {"__slots__": (), "_keys": keys}
+    namespace: dict[str, Any] = {
+        "__slots__": (), "_keys": keys, "_loaded": frozenset(keys), "_complete": frozenset(keys) == full._loaded
+    }  # fmt: skip
     body = "\n".join(f"    self.{key} = {key}" for key in keys)
     exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
     cls = type(f"{model.__name__}PartialRecord", (full,), namespace)
     _PARTIAL[(model, keys)] = cls
     return cls
+
+
+def holds(row: Any, needs: frozenset[str] | None) -> bool:
+    """Whether ``row`` (a record, or None for an unreadable one) has the columns ``needs`` (None: all)."""
+    if row is None:
+        return True
+    return bool(row._complete) if needs is None else needs <= row._loaded
 
 
 def model_of(row: Any) -> type[Any]:

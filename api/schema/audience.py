@@ -32,7 +32,7 @@ from api.auth.reach import may_ever_read
 from api.auth.viewer import Viewer
 from api.models.base import Tier
 from api.models.enums import Role
-from api.schema.relay import RECORD_MODELS
+from api.schema.registry import RECORD_MODELS
 from api.schema.schema import schema as full_schema
 
 

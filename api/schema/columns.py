@@ -1,34 +1,42 @@
-"""Which columns a connection page must read: those its selected fields use, and the ties every rule needs.
+"""Which columns a page must read: those its selected fields use, and the ties every rule needs.
 
 A list page read every column of its rows (sealed notes, arrays, free text) although a partner asks
 for a few fields; decoding them was a good part of a page's cost. The page now reads the columns of
 the selected fields, every id column (the row and field rules, relations and decryption read only
 ids) and the timestamps (keyset ordering and cursors). A selected field this cannot map to a column (a resolver
-computing from several columns) makes the page read every column, as before.
+computing from several columns) makes the page read every column, as before. The rows a page prefetches
+for a to-one relation are narrowed the same way, by the fields selected on the relation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import Uuid
-
-from api.schema.context import Info
+from strawberry import Schema
 
 _ALWAYS = frozenset({"created_at", "updated_at"})
 _FIELDS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
 
 
 def page_columns(
-    info: Info, model: type[Any], type_name: str, selected: Iterable[str], sort_key: str
+    schema: Schema, model: type[Any], type_name: str, selected: Iterable[str], sort_key: str
 ) -> tuple[str, ...] | None:
-    """The column keys (in table order) a page of ``type_name`` ordered by ``sort_key`` needs for its nodes'
-    ``selected`` fields (:func:`api.schema.lookup.node_field_names`); None for all."""
+    """The column keys (in table order) rows of ``type_name`` ordered by ``sort_key`` need for the ``selected``
+    fields (:func:`api.schema.lookup.node_field_names`); None for all."""
+    return _columns(schema, cast(Hashable, model), type_name, frozenset(selected), sort_key)
+
+
+@lru_cache(maxsize=4096)
+def _columns(
+    schema: Schema, model: Any, type_name: str, selected: frozenset[str], sort_key: str
+) -> tuple[str, ...] | None:
     table = model.__table__
     keys = {c.key for c in table.columns if isinstance(c.type, Uuid)} | (_ALWAYS & set(table.columns.keys()))
     keys.add(sort_key)
-    fields = _fields_of(info, type_name)
+    fields = _fields_of(schema, type_name)
     for name in selected:
         if name == "__typename":
             continue
@@ -48,10 +56,10 @@ def page_columns(
     return tuple(column.key for column in table.columns if column.key in keys)
 
 
-def _fields_of(info: Info, type_name: str) -> dict[str, tuple[str, dict[str, Any]]]:
+def _fields_of(schema: Schema, type_name: str) -> dict[str, tuple[str, dict[str, Any]]]:
     if type_name not in _FIELDS:
-        definition = info.schema.get_type_by_name(type_name)
-        converter = info.schema.config.name_converter
+        definition = schema.get_type_by_name(type_name)
+        converter = schema.config.name_converter
         _FIELDS[type_name] = {
             converter.get_graphql_name(field): (field.python_name, dict(field.metadata or {}))
             for field in getattr(definition, "fields", [])

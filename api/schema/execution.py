@@ -37,6 +37,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.schema.columns import page_columns
 from api.schema.loaders import MISSING
 
 LEAF, OBJECT, RELATION, OTHER, TYPENAME = range(5)
@@ -66,6 +67,7 @@ class _Step(NamedTuple):
     path: _Path
     plan: _Plan | None = None
     type_name: str = ""
+    needs: frozenset[str] | None = None  # a relation's columns its selection reads (None: all)
 
 
 class _Plan(NamedTuple):
@@ -122,6 +124,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager  # extensions with a `resolve` hook must see every field
         self._direct = self.enabled and (manager is None or manager._middleware_resolvers is None)
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, _Plan | None]] = {}
+        self._needs: dict[tuple[GraphQLObjectType, int], tuple[Any, frozenset[str] | None]] = {}
 
     def complete_object_value(
         self,
@@ -205,8 +208,23 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan(named, details)
             if plan is None:
                 return None
-            steps.append(_Step(key, direct, plan))
+            needs = self._columns(direct, named, details) if direct.kind == RELATION else None
+            steps.append(_Step(key, direct, plan, needs=needs))
         return _Plan(object_type, tuple(steps))
+
+    def _columns(self, relation: _Path, named: GraphQLObjectType, field_details_list: Any) -> frozenset[str] | None:
+        """The columns of the related row this selection of it reads, as the page's prefetch narrowed them
+        (:func:`api.schema.columns.page_columns`); None: every column."""
+        key = (named, id(field_details_list))
+        cached = self._needs.get(key)
+        if cached is not None:
+            return cached[1]
+        grouped, *_ = self.collect_subfields(named, field_details_list)
+        names = {details[0].node.name.value for details in grouped.values()}
+        keys = page_columns(self.schema._strawberry_schema, relation.model, named.name, names, "id")  # type: ignore[attr-defined]
+        needs = None if keys is None else frozenset(keys)
+        self._needs[key] = (field_details_list, needs)  # keeps the list alive, so its id is not reused
+        return needs
 
     def _run(self, plan: _Plan, source: Any, info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
         """The completed object, or _Fallback when a value needs graphql-core (which reports errors)."""
@@ -223,7 +241,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             elif direct.kind == TYPENAME:
                 value = step.type_name
             else:
-                found = self._object(direct, source)
+                found = self._object(direct, source, step.needs)
                 if found is MISSING:
                     raise _Fallback
                 if found is None:
@@ -253,7 +271,11 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if value is not Undefined:
                     return value
             elif direct.kind != OTHER:
-                found = self._object(direct, source)
+                named = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
+                needs = None
+                if direct.kind == RELATION and isinstance(named, GraphQLObjectType):
+                    needs = self._columns(direct, named, field_details_list)
+                found = self._object(direct, source, needs)
                 if found is not MISSING and (found is not None or not direct.non_null):
                     info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
                     return self.complete_value(field_def.type, field_details_list, info, path, found, position_context)
@@ -271,15 +293,19 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         return Undefined if serialized is None else serialized
 
-    def _object(self, direct: _Path, source: Any) -> Any:
+    def _object(self, direct: _Path, source: Any, needs: frozenset[str] | None) -> Any:
         """The object to complete, or MISSING when graphql-core should resolve it."""
         if direct.kind == OBJECT:
             return getattr(source, direct.attribute, MISSING)
-        return self._prefetched(direct, source)
+        return self._prefetched(direct, source, needs)
 
-    def _prefetched(self, direct: _Path, source: Any) -> Any:
-        """The related row as :func:`api.schema.lookup.related` would return it, or MISSING if not loaded."""
-        record_id = getattr(source, direct.attribute, None)
+    def _prefetched(self, direct: _Path, source: Any, needs: frozenset[str] | None) -> Any:
+        """The related row as :func:`api.schema.lookup.related` would return it, or MISSING if it is not loaded
+        with the columns ``needs`` (or the source row lacks the foreign key: the resolver then fails loudly)."""
+        try:
+            record_id = getattr(source, direct.attribute)
+        except AttributeError:
+            return MISSING
         if record_id is None:
             return None
-        return self.context_value.loaders.cached(direct.model, record_id)
+        return self.context_value.loaders.cached(direct.model, record_id, needs)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
 from api.auth.access import readable
+from api.models.records import holds
 
 if TYPE_CHECKING:
     from api.schema.context import Context
@@ -31,9 +32,11 @@ class Loaders:
         self._rows: dict[type[Any], dict[uuid.UUID, Any]] = defaultdict(dict)
         self._child_rows: dict[InstrumentedAttribute[Any], dict[uuid.UUID, list[Any]]] = defaultdict(dict)
 
-    def cached(self, model: type[Any], record_id: uuid.UUID) -> Any:
-        """The loaded row (None if unreadable), or MISSING when not loaded yet."""
-        return self._rows[model].get(record_id, MISSING)
+    def cached(self, model: type[Any], record_id: uuid.UUID, needs: frozenset[str] | None = None) -> Any:
+        """The loaded row (None if unreadable), or MISSING when not loaded yet or loaded without a column
+        of ``needs`` (None: every column)."""
+        row = self._rows[model].get(record_id, MISSING)
+        return row if row is MISSING or holds(row, needs) else MISSING
 
     def cached_children(self, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID) -> Any:
         """The loaded child rows, or MISSING when not loaded yet."""
@@ -55,11 +58,13 @@ class Loaders:
             )
         return loader
 
-    async def prime(self, model: type[Any], ids: Collection[uuid.UUID]) -> None:
-        """Load all of ``ids`` not loaded yet in one query."""
-        wanted = [i for i in ids if i not in self._rows[model]]
+    async def prime(self, model: type[Any], ids: Collection[uuid.UUID], keys: tuple[str, ...] | None = None) -> None:
+        """Load all of ``ids`` not loaded yet (with the columns ``keys``, all when None) in one query."""
+        needs = None if keys is None else frozenset(keys)
+        cache = self._rows[model]
+        wanted = [i for i in ids if i not in cache or not holds(cache[i], needs)]
         if wanted:
-            await self._load_by_id(model, wanted)
+            await self._load_by_id(model, wanted, keys)
 
     async def prime_children(self, foreign_key: InstrumentedAttribute[Any], parent_ids: Sequence[uuid.UUID]) -> None:
         """Load the children of all of ``parent_ids`` not loaded yet in one query."""
@@ -67,11 +72,16 @@ class Loaders:
         if wanted:
             await self._load_children(foreign_key, wanted)
 
-    async def _load_by_id(self, model: type[Any], ids: Sequence[uuid.UUID]) -> list[Any]:
+    async def _load_by_id(
+        self, model: type[Any], ids: Sequence[uuid.UUID], keys: tuple[str, ...] | None = None
+    ) -> list[Any]:
         statement = _by_id(readable(self._context.viewer, model), cast(Hashable, model))
-        found = {row.id: row for row in await self._context.records(model, statement, parameters={"ids": list(ids)})}
+        rows = await self._context.records(model, statement, keys, parameters={"ids": list(ids)})
+        found = {row.id: row for row in rows}
         cache = self._rows[model]
         for i in ids:
+            if holds(cache.get(i), None) and i in cache:  # never replace a whole row by a partial one
+                continue
             cache[i] = found.get(i)
         return [found.get(i) for i in ids]
 

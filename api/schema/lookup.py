@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.types.nodes import SelectedField, Selection
 
+from api.schema.columns import page_columns
 from api.schema.context import Info
 from api.schema.loaders import MISSING
+from api.schema.registry import RECORD_NAMES
 
 
 def to_one(model: type[Any], foreign_key: str) -> dict[str, Any]:
@@ -45,19 +47,22 @@ def children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uui
     return loaders.children(foreign_key).load(parent_id) if cached is MISSING else cached
 
 
-async def prefetch(info: Info, type_name: str, rows: list[Any], selected: Iterable[str]) -> None:
-    """Load the relations among a connection's nodes' ``selected`` fields for all of ``rows`` at once."""
+async def prefetch(info: Info, type_name: str, rows: list[Any], selected: list[SelectedField]) -> None:
+    """Load the relations among a connection's nodes' ``selected`` fields (:func:`node_fields`) for all of
+    ``rows`` at once; to-one rows with only the columns the fields selected on them need."""
     if not rows:
         return
     relations = _relations_of(info, type_name)
     loaders = info.context.loaders
-    for name in selected:
+    for name in {field.name for field in selected}:
         relation = relations.get(name)
         if relation is None:
             continue
         if "to_one" in relation:
             model, foreign_key = relation["to_one"]
-            await loaders.prime(model, {getattr(row, foreign_key) for row in rows} - {None})
+            below = {f.name for field in selected if field.name == name for f in selected_fields(field.selections)}
+            keys = page_columns(info.schema, model, RECORD_NAMES[model], below, "id")
+            await loaders.prime(model, {getattr(row, foreign_key) for row in rows} - {None}, keys)
         else:
             await loaders.prime_children(relation["to_many"], [row.id for row in rows])
 
@@ -77,17 +82,17 @@ def _relations_of(info: Info, type_name: str) -> dict[str, dict[str, Any]]:
     return _RELATIONS[type_name]
 
 
-def node_field_names(selected: Iterable[Selection]) -> set[str]:
+def node_fields(selected: Iterable[Selection]) -> list[SelectedField]:
     """The fields selected on a connection's nodes (under ``edges { node }`` or ``nodes``)."""
-    names: set[str] = set()
+    fields: list[SelectedField] = []
     for connection in selected_fields(selected):
         for part in selected_fields(connection.selections):
             if part.name == "nodes":
-                names |= {f.name for f in selected_fields(part.selections)}
+                fields += selected_fields(part.selections)
             elif part.name == "edges":
                 for node in (f for f in selected_fields(part.selections) if f.name == "node"):
-                    names |= {f.name for f in selected_fields(node.selections)}
-    return names
+                    fields += selected_fields(node.selections)
+    return fields
 
 
 def selected_fields(selections: Iterable[Selection]) -> list[SelectedField]:

@@ -18,7 +18,8 @@ from api.schema.ids import decode_global_id
 from api.schema.network import NetworkQueries
 from api.schema.people import Member, PeopleQueries
 from api.schema.rapid_response import RapidResponseQueries
-from api.schema.relay import MAX_PAGE_SIZE, MODELS, Node
+from api.schema.registry import MODELS
+from api.schema.relay import MAX_PAGE_SIZE, Node
 from api.schema.sanctuary import SanctuaryQueries
 
 

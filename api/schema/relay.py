@@ -18,18 +18,12 @@ from api.schema.columns import page_columns
 from api.schema.context import Info
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, decode_global_id, encode_cursor, encode_global_id
-from api.schema.lookup import node_field_names, prefetch, selected_fields
+from api.schema.lookup import node_fields, prefetch, selected_fields
+from api.schema.registry import FLOORS, MODELS, RECORD_MODELS, RECORD_NAMES
 
 MAX_PAGE_SIZE = 100
 
 NodeT = TypeVar("NodeT")
-
-MODELS: dict[str, type[Any]] = {}
-# GraphQL type name -> the tier one needs to see any of its rows (plain fields may not exceed it)
-FLOORS: dict[str, Tier] = {}
-# GraphQL type name -> model, for every record type (Node or not)
-RECORD_MODELS: dict[str, type[Any]] = {}
-RECORD_NAMES: dict[type[Any], str] = {}
 
 
 @strawberry.interface(description="An object with an opaque, globally unique id that `node(id:)` resolves.")
@@ -163,14 +157,14 @@ async def keyset_page(
     bounded = _keyset(statement, cast(Hashable, model), sort.key, ascending, page.position is not None, page.size + 1)
     parameters = dict(zip(_CURSOR, page.position, strict=True)) if page.position is not None else None
     selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
-    selected = node_field_names(selection)
-    keys = page_columns(info, model, RECORD_NAMES[model], selected, sort.key)
+    fields = node_fields(selection)
+    keys = page_columns(info.schema, model, RECORD_NAMES[model], {field.name for field in fields}, sort.key)
     rows = await info.context.records(model, bounded, keys, parameters)
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
         rows.reverse()
-    await prefetch(info, RECORD_NAMES[model], rows, selected)
+    await prefetch(info, RECORD_NAMES[model], rows, fields)
     cursors = _cursors_selected(selection)
     edges = [
         Edge(cursor=encode_cursor(page.name, getattr(r, sort.key), r.id) if cursors(i, len(rows)) else "", node=r)
