@@ -126,14 +126,14 @@ async def test_every_connection_page_with_its_relations_reads_the_same_with_and_
     world = await build_world(db, sealer)
     token = world.tokens.get(viewer)
     served = []
-    prefetched = execution.FastLeafExecutionContext._prefetched
+    prefetched = execution.FastLeafExecutionContext._related
 
-    def counting(self: Any, relation: Any, source: Any, needs: Any) -> Any:
-        found = prefetched(self, relation, source, needs)
+    def counting(self: Any, model: Any, source: Any, foreign_key: str, needs: Any) -> Any:
+        found = prefetched(self, model, source, foreign_key, needs)
         served.append(found is not MISSING)
         return found
 
-    monkeypatch.setattr(execution.FastLeafExecutionContext, "_prefetched", counting)
+    monkeypatch.setattr(execution.FastLeafExecutionContext, "_related", counting)
     fast = await _pages(client, viewer, token)
     assert all("errors" not in body for body in fast), [b for b in fast if "errors" in b][:1]
     assert sum(len(edges) for body in fast for edges in [next(iter(body["data"].values()))["edges"]]) > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 
 import httpx
 import orjson
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.enums import OrganizationKind, Role
+from api.schema.ids import decode_global_id, encode_global_id
 from tests import factories as f
 from tests.graphql import error_codes, gql
 
@@ -81,3 +83,12 @@ async def test_too_many_node_ids_is_refused(client: httpx.AsyncClient) -> None:
 async def test_updated_since_needs_an_offset(client: httpx.AsyncClient) -> None:
     body = await gql(client, '{ congregations(first: 1, updatedSince: "2026-01-01T00:00:00") { nodes { id } } }')
     assert error_codes(body) == ["INVALID_DATE"]
+
+
+@pytest.mark.parametrize("type_name", ["X", "Ab", "Region", "Congregation", "AccompanimentRequest"])
+def test_global_ids_are_unpadded_base64url_of_type_and_uuid_and_read_back(type_name: str) -> None:
+    for _ in range(50):  # every padding length and both url-safe characters turn up
+        record_id = uuid.uuid4()
+        opaque = encode_global_id(type_name, record_id)
+        assert opaque == base64.urlsafe_b64encode(f"{type_name}:{record_id}".encode()).decode().rstrip("=")
+        assert decode_global_id(opaque) == (type_name, record_id)

@@ -11,10 +11,14 @@ import orjson
 
 from api.schema.errors import BadRequestError
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
 
 def encode_global_id(type_name: str, record_id: uuid.UUID) -> str:
-    """The opaque id partners see for a record."""
-    return base64.urlsafe_b64encode(f"{type_name}:{record_id}".encode()).decode().rstrip("=")
+    """The opaque id partners see for a record: unpadded base64url of ``Type:uuid`` (``base64.urlsafe_b64encode``
+    spelled out: this runs for every node of every page)."""
+    encoded = binascii.b2a_base64(f"{type_name}:{record_id}".encode(), newline=False).translate(_URLSAFE)
+    return encoded.rstrip(b"=").decode()
 
 
 def decode_global_id(value: str) -> tuple[str, uuid.UUID]:
