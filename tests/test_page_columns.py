@@ -32,7 +32,7 @@ async def _page_sql(
     body = await gql(client, f"{{ accompanimentRequests(first: 5) {{ edges {{ node {{ {node} }} }} }} }}", token=token)
     assert "errors" not in body, body
     page = next(s for s in counter.statements[before:] if "FROM accompaniment_request" in s and "LIMIT" in s)
-    return body, page.split(" FROM ")[0]
+    return body, page.split("FROM", 1)[0]
 
 
 async def test_a_page_reads_only_the_selected_columns_and_the_ids(
@@ -40,9 +40,17 @@ async def test_a_page_reads_only_the_selected_columns_and_the_ids(
 ) -> None:
     _, columns = await _page_sql(client, db, sealer, count_statements, "id kind")
     assert "accompaniment_request.kind" in columns
-    assert "accompaniment_request.organization_id" in columns  # the rules read ids
-    for unread in ("notes", "place", "languages_needed", "urgency"):
+    assert "accompaniment_request.id" in columns
+    for unread in ("notes", "place", "languages_needed", "urgency", "organization_id", "person_id"):
         assert f"accompaniment_request.{unread}" not in columns
+
+
+async def test_a_field_the_field_rule_gates_brings_the_ties_the_rule_reads(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, count_statements: StatementCounter
+) -> None:
+    _, columns = await _page_sql(client, db, sealer, count_statements, "id place")
+    for tie in ("organization_id", "person_id", "congregation_id", "region_id"):
+        assert f"accompaniment_request.{tie}" in columns
 
 
 async def test_selected_fields_bring_their_columns(
@@ -88,9 +96,10 @@ async def test_a_prefetched_relation_reads_only_the_columns_selected_on_it(
     statements = count_statements.statements[before:]
     prefetch = next(s for s in statements if "FROM congregation" in s)
     assert "congregation.public_name" in prefetch
-    assert "congregation.organization_id" in prefetch
+    assert "congregation.id" in prefetch
     assert "congregation.city" not in prefetch
     assert "congregation.contact_phone" not in prefetch
+    assert "congregation.organization_id" not in prefetch  # no gated field selected: the rules read no ties
     edges = body["data"]["accompanimentRequests"]["edges"]  # type: ignore[index]
     assert all(edge["node"]["congregation"]["publicName"].startswith("Grace Chapel") for edge in edges)
 

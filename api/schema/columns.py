@@ -1,11 +1,12 @@
-"""Which columns a page must read: those its selected fields use, and the ties every rule needs.
+"""Which columns a page must read: those its selected fields use, and the ties the field rules need.
 
 A list page read every column of its rows (sealed notes, arrays, free text) although a partner asks
 for a few fields; decoding them was a good part of a page's cost. The page now reads the columns of
-the selected fields, every id column (the row and field rules, relations and decryption read only
-ids) and the timestamps (keyset ordering and cursors). A selected field this cannot map to a column (a resolver
-computing from several columns) makes the page read every column, as before. The rows a page prefetches
-for a to-one relation are narrowed the same way, by the fields selected on the relation.
+the selected fields, the row's id, its timestamps (keyset ordering and cursors) and, when a selected
+field is gated by the field rule (``tiered``: the rule and decryption read the row's ties), every id
+column. A selected field this cannot map to a column (a resolver computing from several columns) makes
+the page read every column, as before. The rows a page prefetches for a to-one relation are narrowed the
+same way, by the fields selected on the relation.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def page_columns(
     schema: Schema, model: type[Any], type_name: str, selected: Iterable[str], sort_key: str
 ) -> tuple[str, ...] | None:
     """The column keys (in table order) rows of ``type_name`` ordered by ``sort_key`` need for the ``selected``
-    fields (:func:`api.schema.lookup.node_field_names`); None for all."""
+    fields (their GraphQL names); None for all."""
     return _columns(schema, cast(Hashable, model), type_name, frozenset(selected), sort_key)
 
 
@@ -34,8 +35,8 @@ def _columns(
     schema: Schema, model: Any, type_name: str, selected: frozenset[str], sort_key: str
 ) -> tuple[str, ...] | None:
     table = model.__table__
-    keys = {c.key for c in table.columns if isinstance(c.type, Uuid)} | (_ALWAYS & set(table.columns.keys()))
-    keys.add(sort_key)
+    keys = {"id", sort_key} | (_ALWAYS & set(table.columns.keys()))
+    gated = False
     fields = _fields_of(schema, type_name)
     for name in selected:
         if name == "__typename":
@@ -53,6 +54,9 @@ def _columns(
             if key not in table.columns:
                 return None
             keys.add(key)
+            gated = gated or bool(metadata.get("gated"))
+    if gated:  # the field rule and decryption read the row's ties (organization, person, congregation...)
+        keys |= {c.key for c in table.columns if isinstance(c.type, Uuid)}
     return tuple(column.key for column in table.columns if column.key in keys)
 
 
