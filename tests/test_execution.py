@@ -68,7 +68,7 @@ async def test_every_leaf_of_every_record_reads_the_same_with_and_without_the_fa
     monkeypatch.setattr(execution, "_path", lambda field: taken.append(field) or classify(field))
     fast = await _bodies(client, viewer, token, world.records)
     assert taken  # the fast path was consulted
-    monkeypatch.setattr(execution.FastLeafExecutionContext, "enabled", False)
+    monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)
     plain = await _bodies(client, viewer, token, world.records)
     assert len(fast) > 3
     assert all("errors" not in body for body in fast)
@@ -126,19 +126,19 @@ async def test_every_connection_page_with_its_relations_reads_the_same_with_and_
     world = await build_world(db, sealer)
     token = world.tokens.get(viewer)
     served = []
-    prefetched = execution.FastLeafExecutionContext._related
+    prefetched = execution.DirectExecutionContext._related
 
     def counting(self: Any, model: Any, source: Any, foreign_key: str, needs: Any) -> Any:
         found = prefetched(self, model, source, foreign_key, needs)
         served.append(found is not MISSING)
         return found
 
-    monkeypatch.setattr(execution.FastLeafExecutionContext, "_related", counting)
+    monkeypatch.setattr(execution.DirectExecutionContext, "_related", counting)
     fast = await _pages(client, viewer, token)
     assert all("errors" not in body for body in fast), [b for b in fast if "errors" in b][:1]
     assert sum(len(edges) for body in fast for edges in [next(iter(body["data"].values()))["edges"]]) > 0
     assert viewer == "anonymous" or any(served)  # relations were served from the page's prefetch
-    monkeypatch.setattr(execution.FastLeafExecutionContext, "enabled", False)
+    monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)
     assert await _pages(client, viewer, token) == fast
 
 
@@ -159,9 +159,9 @@ async def test_objects_completed_by_plans_read_the_same_as_field_by_field(
     world = await build_world(db, sealer)
     token = world.tokens.get(viewer)
     planned = []
-    run = execution.FastLeafExecutionContext._run
+    run = execution.DirectExecutionContext._run
     monkeypatch.setattr(
-        execution.FastLeafExecutionContext, "_run", lambda self, plan, *a: planned.append(plan) or run(self, plan, *a)
+        execution.DirectExecutionContext, "_run", lambda self, plan, *a: planned.append(plan) or run(self, plan, *a)
     )
     documents = [
         f"{{ {root}(first: 50) {{ edges {{ cursor node {{ {_plain_selection(viewer, type_name)} }} }} }} }}"
@@ -171,7 +171,7 @@ async def test_objects_completed_by_plans_read_the_same_as_field_by_field(
     assert all("errors" not in body for body in fast), [b for b in fast if "errors" in b][:1]
     assert any(next(iter(body["data"].values()))["edges"] for body in fast)
     assert planned
-    monkeypatch.setattr(execution.FastLeafExecutionContext, "enabled", False)
+    monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)
     assert [await gql(client, document, token=token) for document in documents] == fast
 
 
@@ -234,15 +234,15 @@ class _Query:
 async def test_plans_give_graphql_cores_results_and_errors_for_broken_values(
     document: str, errors: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    test_schema = strawberry.Schema(query=_Query, execution_context_class=execution.FastLeafExecutionContext)
+    test_schema = strawberry.Schema(query=_Query, execution_context_class=execution.DirectExecutionContext)
     planned = []
-    run = execution.FastLeafExecutionContext._run
+    run = execution.DirectExecutionContext._run
     monkeypatch.setattr(
-        execution.FastLeafExecutionContext, "_run", lambda self, plan, *a: planned.append(plan) or run(self, plan, *a)
+        execution.DirectExecutionContext, "_run", lambda self, plan, *a: planned.append(plan) or run(self, plan, *a)
     )
     fast = await test_schema.execute(document, variable_values={"show": True})
     assert planned
-    monkeypatch.setattr(execution.FastLeafExecutionContext, "enabled", False)
+    monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)
     plain = await test_schema.execute(document, variable_values={"show": True})
     assert fast.data == plain.data
     assert [(e.message, e.path) for e in fast.errors or []] == [(e.message, e.path) for e in plain.errors or []]

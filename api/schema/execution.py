@@ -9,15 +9,18 @@ the value by type. For three kinds of field most of that is not needed:
 - a basic field holding an object (an edge's ``node``): read the attribute, then let graphql-core
   complete the object;
 - a to-one relation (``to_one`` metadata, resolved by :func:`api.schema.lookup.related`) whose row
-  the page already prefetched: look it up in the request's loaders, then let graphql-core complete it.
+  the page already prefetched with the columns its selection reads: look it up in the request's
+  loaders, then let graphql-core complete it.
 
 An object whose whole selection is made of such fields (an edge with its node, the node's plain fields
 and prefetched relations, theirs in turn) is completed in one pass over a plan built once per selection
-in the request (:class:`_Plan`), instead of field by field through graphql-core.
+in the request (:class:`_Plan`), and a list of such objects in one loop, instead of field by field
+through graphql-core.
 
 Everything else, and any case these paths are not sure of (a value that does not serialize, a null in
-a non-null field, a relation not loaded yet, ``@defer``), goes to graphql-core unchanged, so results
-and errors are the same as without them (``tests/test_execution.py`` compares both).
+a non-null field, a relation not loaded yet, ``@defer``, ``@stream``), goes to graphql-core unchanged, so
+results and errors are the same as without them (``tests/test_execution.py`` compares both). A field with
+its own resolver, arguments or extensions (the field rule, permissions) never takes these paths.
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ def _serializer(named: GraphQLScalarType | GraphQLEnumType) -> Any:
     return names.get
 
 
-class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class DirectExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context with direct paths for plain fields and prefetched relations."""
 
     enabled = True  # tests turn the direct paths off to compare

@@ -30,7 +30,7 @@ from api.schema.advocacy_mutations import AdvocacyMutations
 from api.schema.burn_mutations import BurnMutations
 from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
-from api.schema.execution import FastLeafExecutionContext
+from api.schema.execution import DirectExecutionContext
 from api.schema.hospitality_mutations import HospitalityMutations
 from api.schema.query import Query
 from api.schema.rapid_response_mutations import RapidResponseMutations
@@ -113,7 +113,7 @@ def build_schema() -> strawberry.Schema:
     return SanctuarySchema(
         query=Query,
         mutation=Mutation,
-        execution_context_class=FastLeafExecutionContext,
+        execution_context_class=DirectExecutionContext,
         extensions=[
             OperationInfo,
             partial(MaxTokensLimiter, max_token_count=5000),
