@@ -146,6 +146,18 @@ async def test_old_keys_still_named_by_a_value_or_within_the_grace_period_are_ke
     assert await read_all(network, Sealer([network.kek])) == Counter(network.plaintexts)
 
 
+async def _only_the_locked_row_is_left(network: Network, task: asyncio.Task[int]) -> None:
+    """Return once every stale person but the one a writer holds is re-sealed, with ``task`` still retrying."""
+    async with network.sessions() as observer:
+        for _ in range(1000):
+            assert not task.done(), "the re-encryption ended instead of waiting for the locked row"
+            if await count_stale(observer, "person") == 1:
+                return
+            await observer.rollback()  # a new snapshot for the next count
+            await asyncio.sleep(0.01)
+    raise AssertionError("the re-encryption did not get past the other persons within 10 s")
+
+
 async def test_a_live_writer_holding_a_row_is_not_clobbered(network: Network) -> None:
     sealer = Sealer([network.kek])
     async with network.sessions() as writer:
@@ -154,8 +166,7 @@ async def test_a_live_writer_holding_a_row_is_not_clobbered(network: Network) ->
         old_key = uuid.UUID(bytes=(person.legal_name or b"")[1:17])
         await rotate_data_keys(network.sessions, sealer)
         task = asyncio.create_task(reseal(network.sessions, sealer, batch=50))
-        await asyncio.sleep(0.3)  # the re-encryption skips the locked row and waits for it
-        assert not task.done()
+        await _only_the_locked_row_is_left(network, task)  # the re-encryption skipped it and now waits for it
         written = canary("Writer Revised Legal-Name")
         assert written is not None
         stale = Sealer([network.kek])  # an instance that still seals with the old key

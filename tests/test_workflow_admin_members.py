@@ -23,6 +23,7 @@ from tests import factories
 from tests.canaries import canary
 from tests.factories_admin import committed_admins, org_admin, organization_of
 from tests.graphql import gid, gql
+from tests.locks import blocked_on_a_lock
 from tests.workflow import actor, call, forbidden, mutation_audit, ok, user_error
 
 MEMBER = "member { id alias email legalName phone languages roles active version region { id } trainings { kind } }"
@@ -334,8 +335,7 @@ async def test_an_email_taken_while_the_insert_waits_is_a_user_error_not_a_crash
         await factories.member(holder, org, email=email)  # inserted, not yet committed
         fields = admin_members.MemberFields(alias="Racer", roles=[])
         attempt = asyncio.create_task(admin_members.create_member(racer, viewer, email, fields))
-        await asyncio.sleep(0.3)  # the racer passed the check and waits on the unique index
-        assert not attempt.done()
+        await blocked_on_a_lock(live_sessions, attempt)  # the racer passed the check and waits on the unique index
         await holder.commit()
         with pytest.raises(UserFacingError) as raised:
             await attempt
@@ -358,8 +358,7 @@ async def test_a_demotion_waits_for_a_concurrent_one_and_then_sees_it(
     async with live_sessions() as one, live_sessions() as other:
         await admin_members.update_member(one, as_admin(first), second.id, demote, None)  # holds the lock
         attempt = asyncio.create_task(admin_members.update_member(other, as_admin(second), first.id, demote, None))
-        await asyncio.sleep(0.3)
-        assert not attempt.done()  # waits for the first demotion instead of counting two admins
+        await blocked_on_a_lock(live_sessions, attempt)  # waits for the first demotion instead of counting two admins
         await one.commit()
         with pytest.raises(UserFacingError) as raised:
             await attempt

@@ -130,11 +130,15 @@ async def replace_active_key(session: AsyncSession, sealer: Sealer, org_id: uuid
     await sealer.create_active_key(session, org_id, purpose)
 
 
-async def count_stale(session: AsyncSession) -> int:
-    """Rows holding at least one value sealed with another key than their organization's active one."""
+async def count_stale(session: AsyncSession, table_name: str | None = None) -> int:
+    """Rows (of every sealed table, or of ``table_name``) holding at least one value sealed with another key
+    than their organization's active one."""
     total = 0
     for table, columns in sealed_columns():
-        total += await session.scalar(select(func.count()).select_from(table).where(_any_stale(table, columns))) or 0
+        if table_name is None or table.name == table_name:
+            total += (
+                await session.scalar(select(func.count()).select_from(table).where(_any_stale(table, columns))) or 0
+            )
     return total
 
 
