@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth.roles import ROLE_KINDS, role_fits
+from api.auth.roles import ROLE_KINDS, active_holders, actively_holds, role_fits
 from api.auth.viewer import Viewer
 from api.models import Member, Training
 from api.models.enums import AuditOutcome, OrganizationKind, Role
@@ -373,3 +373,20 @@ async def test_members_can_be_listed_by_role(client: httpx.AsyncClient, db: Asyn
     body = await gql(client, query, {"org": gid(await organization_of(db, admin))}, token=admin.token)
     assert "errors" not in body, body
     assert [edge["node"]["id"] for edge in body["data"]["members"]["edges"]] == [gid(volunteer.member)]
+
+
+async def test_who_actively_holds_a_role_is_the_same_rule_in_sql_and_in_python(db: AsyncSession) -> None:
+    org = await factories.organization(db, OrganizationKind.RAPID_RESPONSE)
+    members = [
+        await factories.member(db, org, *roles, active=active)
+        for roles in [(), (Role.RR_RESPONDER,), (Role.RR_DISPATCHER, Role.ORG_ADMIN), (Role.AUDITOR,)]
+        for active in (True, False)
+    ]
+    for wanted in [(Role.RR_RESPONDER,), (Role.RR_RESPONDER, Role.RR_DISPATCHER), (Role.ORG_ADMIN,)]:
+        in_sql = set(
+            await db.scalars(select(Member.id).where(Member.organization_id == org.id, active_holders(*wanted)))
+        )
+        in_python = {m.id for m in members if actively_holds(m, *wanted)}
+        assert in_sql == in_python
+        assert in_python  # each role set has an active holder, and its inactive twin is left out
+        assert len(in_python) < len([m for m in members if not set(wanted).isdisjoint(m.roles)])

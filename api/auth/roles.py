@@ -1,4 +1,4 @@
-"""Which roles a member may hold in each kind of organization: the single table.
+"""Which roles a member may hold in each kind of organization (the single table), and who holds a role.
 
 A role only makes sense where its work happens. Network coordinators manage the whole network,
 so they sit in the hub; dispatchers and responders belong to rapid-response teams (the hub may run
@@ -10,6 +10,9 @@ organizing and accompaniment happen in every kind of organization. ``memberCreat
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, and_, any_, literal, or_
+
+from api.models import Member
 from api.models.enums import OrganizationKind, Role
 
 K = OrganizationKind
@@ -33,3 +36,18 @@ ROLE_KINDS: dict[Role, frozenset[OrganizationKind]] = {
 def role_fits(role: Role, kind: OrganizationKind) -> bool:
     """Whether a member of an organization of ``kind`` may hold ``role``."""
     return kind in ROLE_KINDS[role]
+
+
+def has_role(*roles: Role) -> ColumnElement[bool]:
+    """SQL: the member holds one of ``roles`` (active or not)."""
+    return or_(*(literal(role.value) == any_(Member.roles) for role in roles))
+
+
+def active_holders(*roles: Role) -> ColumnElement[bool]:
+    """SQL: the member is active and holds one of ``roles``; what :func:`actively_holds` says of a loaded one."""
+    return and_(Member.active, has_role(*roles))
+
+
+def actively_holds(member: Member, *roles: Role) -> bool:
+    """The loaded ``member`` is active and holds one of ``roles``."""
+    return bool(member.active) and not set(roles).isdisjoint(member.roles)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import any_, literal
 
 from api.auth.access import readable
+from api.auth.roles import has_role
 from api.models import HouseholdLink as HouseholdLinkRow
 from api.models import Member as MemberRow
 from api.models import Organization as OrganizationRow
@@ -139,7 +139,7 @@ class PeopleQueries:
         if organization is not None:
             statement = statement.where(MemberRow.organization_id == parse_id(organization, "Organization"))
         if role is not None:
-            statement = statement.where(literal(role.value) == any_(MemberRow.roles))
+            statement = statement.where(has_role(role))
         statement = apply_updated_since(statement, MemberRow, updated_since)
         return await paginate(
             info, statement, MemberRow, name="members", order=order_by,

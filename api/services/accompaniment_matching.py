@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import any_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.roles import active_holders
 from api.auth.viewer import Viewer
 from api.auth.writable import may_change
 from api.models import AccompanimentAssignment, AccompanimentRequest, Member
@@ -128,8 +129,7 @@ async def _check_eligible(
             select(Member).where(
                 Member.id.in_(member_ids),
                 Member.organization_id == viewer.organization_id,
-                Member.active,
-                any_(Member.roles) == Role.ACCOMPANIER.value,
+                active_holders(Role.ACCOMPANIER),
             )
         )
     )

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import any_, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.roles import role_fits
+from api.auth.roles import active_holders, actively_holds, role_fits
 from api.auth.viewer import Viewer
 from api.models import Member, Organization, Region, Training
 from api.models.enums import Role, TrainingKind
@@ -83,7 +83,7 @@ async def update_member(
         member.region_id = await _region(session, changes.region_id)
     if changes.roles is not None:
         roles = _roles(changes.roles, await session.get_one(Organization, member.organization_id))
-        if member.active and Role.ORG_ADMIN in member.roles and Role.ORG_ADMIN not in roles:
+        if actively_holds(member, Role.ORG_ADMIN) and Role.ORG_ADMIN not in roles:
             await _keep_an_admin(session, member, "roles")
         member.roles = roles
     await session.flush()
@@ -151,8 +151,7 @@ async def _keep_an_admin(session: AsyncSession, member: Member, field: str) -> N
         select(func.count()).where(
             Member.organization_id == member.organization_id,
             Member.id != member.id,
-            Member.active,
-            literal(Role.ORG_ADMIN.value) == any_(Member.roles),
+            active_holders(Role.ORG_ADMIN),
         )
     )
     if not others:

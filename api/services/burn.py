@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, delete, literal, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.roles import active_holders
 from api.auth.viewer import Viewer
 from api.models import AuditEvent, CaseBurnRequest, HouseholdLink, Member, Person, SanctuaryCase
 from api.models.base import Base
@@ -79,8 +80,7 @@ async def _pending(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> 
         select(Member.id).where(
             Member.id == pending.requested_by_id,
             Member.organization_id == pending.organization_id,
-            Member.active.is_(True),
-            literal(Role.ORG_ADMIN.value) == any_(Member.roles),
+            active_holders(Role.ORG_ADMIN),
         )
     )
     if pending.expires_at > now and requester is not None:

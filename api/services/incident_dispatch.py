@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.roles import actively_holds
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, Member, RapidResponseIncident
@@ -128,7 +129,7 @@ async def _responder(session: AsyncSession, viewer: Viewer, member_id: uuid.UUID
     )
     if member is None:
         raise UserFacingError("MEMBER_NOT_FOUND", "No member of your organization has this id.", "memberId")
-    if not member.active or not set(member.roles) & set(DISPATCHABLE_ROLES):
+    if not actively_holds(member, *DISPATCHABLE_ROLES):
         raise UserFacingError("MEMBER_NOT_ELIGIBLE", "Only active responders and dispatchers can be sent.", "memberId")
     if role is DispatchRole.LEGAL_OBSERVER and member.id not in await trainings.trained(
         session, [member.id], TrainingKind.LEGAL_OBSERVER, datetime.now(UTC)
