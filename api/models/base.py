@@ -53,6 +53,16 @@ def column_tier(column: Any) -> Tier:
     return Tier(column.property.columns[0].info["tier"])
 
 
+def storage_name(column: Any) -> str:
+    """The ``table.column`` name of a column: it binds a sealed value to its column (it is part of the
+    ciphertext's associated data, see ``api.crypto``) and is the key the field rule's ``GRANTS`` use.
+
+    Accepts a mapped attribute (e.g. ``Person.legal_name``) or a Core ``Column``.
+    """
+    col = column.property.columns[0] if hasattr(column, "property") else column
+    return f"{col.table.name}.{col.name}"
+
+
 def sealed(**kwargs: Any) -> Any:
     """A T3 column: AES-256-GCM ciphertext produced by ``api.crypto`` before it reaches the database."""
     return mapped_column(LargeBinary, nullable=True, info={"tier": Tier.T3, "sealed": True}, **kwargs)

@@ -19,7 +19,7 @@ from sqlalchemy import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.fields import field_access
-from api.models.base import Tier, column_tier
+from api.models.base import Tier, column_tier, storage_name
 from api.schema.context import Info
 
 TIER_NOTES = {
@@ -52,7 +52,7 @@ def tiered(column: InstrumentedAttribute[Any], description: str) -> Any:
     tier = column_tier(column)
     name = column.key
     sealed = bool(column.property.columns[0].info.get("sealed"))
-    storage = f"{column.class_.__tablename__}.{name}"
+    storage = storage_name(column)
 
     def allowed(root: Any, info: Info) -> bool:
         context = info.context

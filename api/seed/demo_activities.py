@@ -22,6 +22,7 @@ from api.models import (
     SanctuaryCase,
     ShiftAssignment,
 )
+from api.models.base import storage_name
 from api.models.enums import (
     AccompanimentOutcome,
     AccompanimentStatus,
@@ -70,8 +71,8 @@ async def _persons(b: DemoBuilder) -> None:
         org_id = b.orgs[spec.org].id
         row = Person(id=uuid.uuid4(), organization_id=org_id, preferred_name=spec.preferred_name)
         row.country_of_origin, row.languages = spec.country, list(spec.languages)
-        row.legal_name = await b.seal(org_id, row.id, "person.legal_name", spec.legal_name)
-        row.a_number = await b.seal(org_id, row.id, "person.a_number", spec.a_number)
+        row.legal_name = await b.seal(org_id, row.id, storage_name(Person.legal_name), spec.legal_name)
+        row.a_number = await b.seal(org_id, row.id, storage_name(Person.a_number), spec.a_number)
         row.a_number_index = None if spec.a_number is None else await b.sealer.blind_index(b.session, spec.a_number)
         b.persons[spec.key] = row
     b.add(*b.persons.values())
@@ -83,7 +84,7 @@ async def _persons(b: DemoBuilder) -> None:
         household = HouseholdLink(
             id=uuid.uuid4(), organization_id=org_id, person_id=person.id, related_person_id=related_id
         )
-        household.relation = await b.seal(org_id, household.id, "household_link.relation", link.relation)
+        household.relation = await b.seal(org_id, household.id, storage_name(HouseholdLink.relation), link.relation)
         b.add(household)
     await b.flush()
 
@@ -98,9 +99,9 @@ async def _cases(b: DemoBuilder) -> None:
         row.public_story_consent, row.entered_at, row.exited_at = spec.consent, entered, exited
         row.created_at = row.updated_at = (entered or b.now) - timedelta(days=30)
         row.legal_status_summary = await b.seal(
-            org_id, row.id, "sanctuary_case.legal_status_summary", spec.legal_status
+            org_id, row.id, storage_name(SanctuaryCase.legal_status_summary), spec.legal_status
         )
-        row.location_detail = await b.seal(org_id, row.id, "sanctuary_case.location_detail", spec.location)
+        row.location_detail = await b.seal(org_id, row.id, storage_name(SanctuaryCase.location_detail), spec.location)
         b.cases[spec.key] = row
         b.add(row)
     await b.flush()
@@ -153,9 +154,13 @@ async def _incidents(b: DemoBuilder) -> None:
         row.coarse_area, row.coarse_latitude, row.coarse_longitude = label, _coarse(latitude), _coarse(longitude)
         row.broadcast_at = _broadcast_at(spec, reported)
         row.closed_at = _closed_at(spec, reported)
-        row.exact_location = await b.seal(rr_id, row.id, "rapid_response_incident.exact_location", spec.exact_location)
+        row.exact_location = await b.seal(
+            rr_id, row.id, storage_name(RapidResponseIncident.exact_location), spec.exact_location
+        )
         contact = None if spec.verification not in _UNTRIAGED else spec.reporter_contact  # purged after triage
-        row.reporter_contact = await b.seal(rr_id, row.id, "rapid_response_incident.reporter_contact", contact)
+        row.reporter_contact = await b.seal(
+            rr_id, row.id, storage_name(RapidResponseIncident.reporter_contact), contact
+        )
         b.incidents[spec.key] = row
         b.add(row)
     await b.flush()
@@ -202,7 +207,7 @@ async def _timeline(b: DemoBuilder, spec: IncidentSpec) -> None:
         row = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=incident.organization_id, incident_id=incident.id)
         row.author_id, row.kind = b.members[author].id, kind
         row.occurred_at = incident.reported_at + timedelta(minutes=minutes)
-        row.note = await b.seal(incident.organization_id, row.id, "incident_timeline_event.note", note)
+        row.note = await b.seal(incident.organization_id, row.id, storage_name(IncidentTimelineEvent.note), note)
         b.add(row)
 
 
@@ -233,7 +238,7 @@ async def _requests(b: DemoBuilder) -> None:
         row.created_at = min(appointment, b.now) - timedelta(days=b.rng.randint(3, 12), hours=b.rng.randint(0, 8))
         row.updated_at = min(appointment + timedelta(hours=3), b.now)
         row.incident_id = detained_incident if spec.outcome is AccompanimentOutcome.DETAINED else None
-        row.notes = await b.seal(org.id, row.id, "accompaniment_request.notes", spec.note)
+        row.notes = await b.seal(org.id, row.id, storage_name(AccompanimentRequest.notes), spec.note)
         b.add(row)
         teams += _team(b, row, b.members[spec.lead] if spec.lead else None, eligible)
     await b.flush()

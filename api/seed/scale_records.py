@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from api.crypto import Sealer
+from api.models import AccompanimentRequest, Person, RapidResponseIncident, SanctuaryCase
+from api.models.base import storage_name
 from api.models.enums import AccompanimentKind, IncidentKind, IntakeChannel, OrganizationKind, Urgency
 from api.seed.scale_network import STAMP, Clock, Network, ScalePlan
 
@@ -85,10 +87,10 @@ def person_rows(s: Scale) -> Iterator[Row]:
         stamp = s.clock.stamp()
         org_id, name = rng.choice(registrars), rng.choice(NAMES)
         legal = f"{name} {rng.choice(NAMES)} {rng.choice(SURNAMES)} {rng.choice(SURNAMES)}-{number}"
-        sealed_a = None if a_number is None else s.seal(org_id, stamp[0], "person.a_number", a_number[0])
+        sealed_a = None if a_number is None else s.seal(org_id, stamp[0], storage_name(Person.a_number), a_number[0])
         index = None if a_number is None else a_number[1]
         s.persons.append(stamp[0])
-        yield (*stamp, org_id, name, s.seal(org_id, stamp[0], "person.legal_name", legal), sealed_a, index,
+        yield (*stamp, org_id, name, s.seal(org_id, stamp[0], storage_name(Person.legal_name), legal), sealed_a, index,
                rng.choice(COUNTRIES), ["es"])  # fmt: skip
 
 
@@ -103,11 +105,13 @@ def case_rows(s: Scale) -> Iterator[Row]:
         entered = stamp[1] if status in ("IN_SANCTUARY", "EXITED", "CLOSED") else None
         exited = stamp[2] if entered is not None and status != "IN_SANCTUARY" else None
         summary = s.seal(
-            org_id, stamp[0], "sanctuary_case.legal_status_summary", f"Final order, stay pending #{number}"
+            org_id, stamp[0], storage_name(SanctuaryCase.legal_status_summary), f"Final order, stay pending #{number}"
         )
         room = f"Parsonage room {number % 7 + 1}, door code {rng.randint(1000, 9999)}"
         location = (
-            s.seal(org_id, stamp[0], "sanctuary_case.location_detail", room) if status == "IN_SANCTUARY" else None
+            s.seal(org_id, stamp[0], storage_name(SanctuaryCase.location_detail), room)
+            if status == "IN_SANCTUARY"
+            else None
         )
         yield (*stamp, org_id, person_id, congregation_id, status, outcome, rng.random() < 0.3, summary, location,
                entered, exited)  # fmt: skip
@@ -125,7 +129,10 @@ def request_rows(s: Scale) -> Iterator[Row]:
         appointment = created + timedelta(days=rng.randint(1, 60), hours=rng.randint(8, 16))
         status, outcome, team = rng.choice(PAST if appointment.timestamp() < clock.now else UPCOMING)
         notes = s.seal(
-            org_id, rid, "accompaniment_request.notes", f"Bring the receipt, file {rng.randint(10**6, 10**7)}"
+            org_id,
+            rid,
+            storage_name(AccompanimentRequest.notes),
+            f"Bring the receipt, file {rng.randint(10**6, 10**7)}",
         )
         congregation_id = rng.choice(congregations) if rng.random() < 0.8 else None
         yield (rid, created, updated, version, org_id, rng.choice(s.persons), region_id, congregation_id,
@@ -145,7 +152,10 @@ def incident_rows(s: Scale) -> Iterator[Row]:
     rng, clock = s.clock.rng, s.clock
     teams = s.net.orgs[OrganizationKind.RAPID_RESPONSE]
     kinds, channels = [k.value for k in IncidentKind], [c.value for c in IntakeChannel]
-    column, contact_column = "rapid_response_incident.exact_location", "rapid_response_incident.reporter_contact"
+    column, contact_column = (
+        storage_name(RapidResponseIncident.exact_location),
+        storage_name(RapidResponseIncident.reporter_contact),
+    )
     now = datetime.fromtimestamp(clock.now, UTC)
     for _ in range(s.plan.incidents):
         rid, created, updated, version = clock.stamp()

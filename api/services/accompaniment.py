@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import AccompanimentAssignment, AccompanimentRequest, Congregation, Organization, Person, Region
+from api.models.base import storage_name
 from api.models.enums import AccompanimentKind, AccompanimentOutcome, AccompanimentStatus, AssignmentStatus, Urgency
 from api.services import checks, detention
 from api.services.errors import UserFacingError
 from api.services.lifecycles import ACCOMPANIMENT_ASSIGNMENT, ACCOMPANIMENT_REQUEST, AssignmentAction, RequestAction
 
-NOTES_COLUMN = "accompaniment_request.notes"
+NOTES_COLUMN = storage_name(AccompanimentRequest.notes)
 MAX_NOTES = 4000
 MAX_NO_SHOWS = 10
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.roles import active_holders
 from api.auth.viewer import Viewer
 from api.models import AuditEvent, CaseBurnRequest, HouseholdLink, Member, Person, SanctuaryCase
-from api.models.base import Base
+from api.models.base import Base, storage_name
 from api.models.enums import AuditAction, AuditOutcome, Role
 from api.services import checks
 from api.services.errors import UserFacingError
@@ -98,11 +98,11 @@ async def _erase(session: AsyncSession, case: SanctuaryCase) -> list[str]:
     await _null(session, Person, PERSON_FIELDS, Person.id == case.person_id)
     household = or_(HouseholdLink.person_id == case.person_id, HouseholdLink.related_person_id == case.person_id)
     await _null(session, HouseholdLink, ("relation",), household)
-    fields = [f"sanctuary_case.{name}" for name in CASE_FIELDS]
-    fields += [f"person.{name}" for name in PERSON_FIELDS] + ["household_link.relation"]
+    fields = [storage_name(getattr(SanctuaryCase, name)) for name in CASE_FIELDS]
+    fields += [storage_name(getattr(Person, name)) for name in PERSON_FIELDS] + [storage_name(HouseholdLink.relation)]
     for model, columns in _sealed_children():
         await _null(session, model, columns, model.case_id == case.id)
-        fields += [f"{model.__tablename__}.{name}" for name in columns]
+        fields += [storage_name(getattr(model, name)) for name in columns]
     return fields
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import Sealer
 from api.models import AccompanimentRequest, Organization, RapidResponseIncident, Region
+from api.models.base import storage_name
 from api.models.enums import AccompanimentKind, IncidentKind, IntakeChannel, OrganizationKind
 from api.services.errors import UserFacingError
 
@@ -69,7 +70,7 @@ async def open_incident(
         coarse_area=region_name,
     )
     incident.exact_location = await sealer.seal(
-        session, holder, incident.id, "rapid_response_incident.exact_location", exact_location
+        session, holder, incident.id, storage_name(RapidResponseIncident.exact_location), exact_location
     )
     session.add(incident)
     await session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import Person
+from api.models.base import storage_name
 from api.services import checks
 from api.services.errors import UserFacingError
 
@@ -42,8 +43,8 @@ async def create(session: AsyncSession, viewer: Viewer, sealer: Sealer, new: New
     )
     legal_name = checks.optional_text(new.legal_name, "legalName", max_length=200)
     a_number = a_number_of(new.a_number)
-    person.legal_name = await sealer.seal(session, org_id, person.id, "person.legal_name", legal_name)
-    person.a_number = await sealer.seal(session, org_id, person.id, "person.a_number", a_number)
+    person.legal_name = await sealer.seal(session, org_id, person.id, storage_name(Person.legal_name), legal_name)
+    person.a_number = await sealer.seal(session, org_id, person.id, storage_name(Person.a_number), a_number)
     person.a_number_index = None if a_number is None else await sealer.blind_index(session, a_number)
     if person.a_number_index is not None and await session.scalar(
         select(Person.id).where(Person.organization_id == org_id, Person.a_number_index == person.a_number_index)

@@ -20,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident, Region
+from api.models.base import storage_name
 from api.models.enums import DispatchRole, IncidentKind, IncidentStatus, IntakeChannel, TimelineKind, Verification
 from api.services import checks, locations
 from api.services.errors import UserFacingError
 from api.services.lifecycles import INCIDENT, INCIDENT_VERIFICATION, IncidentAction, VerificationAction
 
-EXACT_LOCATION = "rapid_response_incident.exact_location"
-REPORTER_CONTACT = "rapid_response_incident.reporter_contact"
-TIMELINE_NOTE = "incident_timeline_event.note"
+EXACT_LOCATION = storage_name(RapidResponseIncident.exact_location)
+REPORTER_CONTACT = storage_name(RapidResponseIncident.reporter_contact)
+TIMELINE_NOTE = storage_name(IncidentTimelineEvent.note)
 # a report describes something seen recently; a small allowance for clocks running ahead
 OBSERVED_PAST, OBSERVED_FUTURE = timedelta(days=30), timedelta(minutes=10)
 

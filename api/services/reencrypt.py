@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from api.crypto import ACTIVE_KEY_TTL, Sealer
 from api.models import Base, DataKey
+from api.models.base import storage_name
 from api.services.keys import KeyRotationError
 
 BATCH = 500
@@ -199,7 +200,7 @@ async def _reseal_batch(
             value = row[column.name]
             if value is None or value[1:17] == active.bytes:
                 continue
-            qualified = f"{table.name}.{column.name}"
+            qualified = storage_name(column)
             plaintext = await sealer.open(session, org_id, record_id, qualified, value)
             assert plaintext is not None
             values[column.name] = sealer.seal_with(active, org_id, record_id, qualified, plaintext)

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from api.crypto import Sealer
 from api.models import Base, DataKey
+from api.models.base import storage_name
 from api.services.reencrypt import (
     BATCH,
     DEFAULT_GRACE,
@@ -119,7 +120,7 @@ async def recompute(
                         )
                     ).all()
                     for record_id, org_id, sealed in rows:
-                        plaintext = await sealer.open(session, org_id, record_id, f"{table.name}.{source.name}", sealed)
+                        plaintext = await sealer.open(session, org_id, record_id, storage_name(source), sealed)
                         assert plaintext is not None
                         digest = await sealer.blind_index(session, plaintext)
                         await session.execute(

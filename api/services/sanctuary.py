@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import CaseSupporter, Congregation, HospitalityShift, Person, SanctuaryCase
+from api.models.base import storage_name
 from api.models.enums import ExitOutcome, SanctuaryCaseStatus, ShiftStatus, SupportRole
 from api.services import advocacy, checks
 from api.services.errors import UserFacingError
@@ -232,10 +233,12 @@ async def _seal_details(session: AsyncSession, sealer: Sealer, case: SanctuaryCa
     org_id = case.organization_id
     if details.location_detail is not None:
         value = checks.optional_text(details.location_detail, "locationDetail", max_length=LOCATION_MAX)
-        case.location_detail = await sealer.seal(session, org_id, case.id, "sanctuary_case.location_detail", value)
+        case.location_detail = await sealer.seal(
+            session, org_id, case.id, storage_name(SanctuaryCase.location_detail), value
+        )
     if details.legal_status_summary is not None:
         value = checks.optional_text(details.legal_status_summary, "legalStatusSummary", max_length=SUMMARY_MAX)
-        column = "sanctuary_case.legal_status_summary"
+        column = storage_name(SanctuaryCase.legal_status_summary)
         case.legal_status_summary = await sealer.seal(session, org_id, case.id, column, value)
 
 
