@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.permissions import MUTATIONS
@@ -270,3 +271,18 @@ async def test_anonymous_callers_change_nothing(client: httpx.AsyncClient, db: A
     row = await db.get_one(RapidResponseIncident, _incident(inputs))
     await db.refresh(row)
     assert (row.version, row.broadcast_at) == (1, None)
+
+
+async def test_the_database_holds_one_open_dispatch_per_member_and_incident(db: AsyncSession, sealer: Sealer) -> None:
+    crew = await rr.team(db)
+    row = await rr.incident(db, sealer, crew)
+    first = await rr.dispatched(db, row, crew.responder.member)
+    with pytest.raises(IntegrityError) as raised:
+        async with db.begin_nested():
+            await rr.dispatched(db, row, crew.responder.member)  # written past the service: the index refuses it
+    assert "uq_incident_dispatch_open" in str(raised.value.orig.__cause__.constraint_name)  # type: ignore[union-attr]
+    first.released_at = datetime.now(UTC)
+    await db.flush()
+    again = await rr.dispatched(db, row, crew.responder.member)  # released, the member may be sent again
+    assert len(await _dispatches(db, row)) == 2
+    assert again.released_at is None

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Index, Numeric, String, Text
+from sqlalchemy import DateTime, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped
 
 from api.models.base import Entity, Tier, enum_column, field, sealed, uuid_fk
@@ -60,6 +60,13 @@ class IncidentDispatch(Entity):
     """A responder sent to an incident, with a role and arrival/release times."""
 
     __tablename__ = "incident_dispatch"
+    # a member is sent to an incident once at a time (released, they may be sent again)
+    __table_args__ = (
+        Index(
+            "uq_incident_dispatch_open", "incident_id", "member_id", unique=True,
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )  # fmt: skip
 
     organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     incident_id: Mapped[uuid.UUID] = uuid_fk("rapid_response_incident.id", ondelete="CASCADE")

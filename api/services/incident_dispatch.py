@@ -23,6 +23,7 @@ from api.services import checks, trainings
 from api.services.errors import UserFacingError
 from api.services.lifecycles import IncidentAction
 from api.services.rapid_response import load, move, note_event
+from api.services.unique import insert_unique
 
 DISPATCHABLE_ROLES = (Role.RR_RESPONDER, Role.RR_DISPATCHER)
 ENTRY_KINDS = frozenset({TimelineKind.NOTE, TimelineKind.DEBRIEF})
@@ -45,13 +46,14 @@ async def dispatch(
     if incident.status is IncidentStatus.CLOSED:
         raise UserFacingError("ILLEGAL_TRANSITION", "A closed incident takes no more dispatches.")
     responder = await _responder(session, viewer, member_id, role)
+    already = UserFacingError("ALREADY_DISPATCHED", "This member is already dispatched to the incident.", "memberId")
     if await _open_dispatch(session, incident.id, responder.id):
-        raise UserFacingError("ALREADY_DISPATCHED", "This member is already dispatched to the incident.", "memberId")
+        raise already
     row = IncidentDispatch(
         id=uuid.uuid4(), organization_id=incident.organization_id, incident_id=incident.id,
         member_id=responder.id, role=role, dispatched_at=datetime.now(UTC),
     )  # fmt: skip
-    session.add(row)
+    await insert_unique(session, row, {"uq_incident_dispatch_open": already})  # the index holds it in any case
     await note_event(
         session,
         sealer,
