@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,7 +64,7 @@ async def offer(
         for volunteer in volunteers
     ]
     session.add_all(assignments)
-    request.updated_at = datetime.now(UTC)  # a new offer is a change of the request: its version moves on
+    checks.touch(request)  # a new offer is a change of the request: its version moves on
     await session.flush()
     return request, assignments
 

@@ -72,6 +72,12 @@ def moment(
     return value
 
 
+def touch(row: Any) -> None:
+    """Make the row's version move although only its children changed (a supporter, a sign-up, an offer), so
+    partners that sync with ``updatedSince`` and writers holding the old ``expectedVersion`` see the change."""
+    row.updated_at = datetime.now(UTC)
+
+
 def expect_version(row: Any, expected: int | None) -> None:
     """CONFLICT when the caller read an older version of ``row`` than the one stored."""
     if expected is not None and expected != row.version:

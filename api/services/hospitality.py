@@ -20,7 +20,6 @@ from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftSt
 from api.services import checks
 from api.services.errors import UserFacingError
 from api.services.lifecycles import HOSPITALITY_SHIFT, SHIFT_SIGNUP, ShiftAction, ShiftSignupAction
-from api.services.sanctuary import touch
 
 MIN_VOLUNTEERS, MAX_VOLUNTEERS = 2, 20
 LONGEST_SHIFT = timedelta(hours=24)
@@ -87,7 +86,7 @@ async def sign_up(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) ->
     await session.flush()
     if await _signed_up(session, shift.id) >= shift.needed_volunteers:
         shift.status = HOSPITALITY_SHIFT.move(shift.status, ShiftAction.FILL)
-    touch(shift)
+    checks.touch(shift)
     await session.flush()
     return shift
 
@@ -110,7 +109,7 @@ async def withdraw(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) -
     await session.flush()
     if shift.status is ShiftStatus.FILLED and await _signed_up(session, shift.id) < shift.needed_volunteers:
         shift.status = HOSPITALITY_SHIFT.move(shift.status, ShiftAction.REOPEN)
-    touch(shift)
+    checks.touch(shift)
     await session.flush()
     return shift
 

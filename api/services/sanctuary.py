@@ -108,7 +108,7 @@ async def change_details(
     checks.optional_text(details.legal_status_summary, "legalStatusSummary", max_length=SUMMARY_MAX)
     case = await _load_open(session, viewer, case_id, "sanctuaryCaseUpdate", expected_version)
     await _seal_details(session, sealer, case, details)
-    touch(case)
+    checks.touch(case)
     await session.flush()
     return case
 
@@ -134,7 +134,7 @@ async def add_supporter(
         session.add(CaseSupporter(id=uuid.uuid4(), case_id=case.id, congregation_id=congregation_id, roles=values))
     else:
         supporter.roles = values
-    touch(case)
+    checks.touch(case)
     await session.flush()
     return case
 
@@ -155,7 +155,7 @@ async def remove_supporter(
         .values(supporting_congregation_id=None, version=HospitalityShift.version + 1)
         .execution_options(synchronize_session="fetch")
     )
-    touch(case)
+    checks.touch(case)
     await session.flush()
     return case
 
@@ -240,8 +240,3 @@ async def _seal_details(session: AsyncSession, sealer: Sealer, case: SanctuaryCa
         value = checks.optional_text(details.legal_status_summary, "legalStatusSummary", max_length=SUMMARY_MAX)
         column = storage_name(SanctuaryCase.legal_status_summary)
         case.legal_status_summary = await sealer.seal(session, org_id, case.id, column, value)
-
-
-def touch(row: SanctuaryCase | HospitalityShift) -> None:
-    """Make the row's version move although only its children changed, so partners see the change."""
-    row.updated_at = datetime.now(UTC)
