@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import Sealer
 from api.models import AccompanimentRequest, Organization, RapidResponseIncident, Region
-from api.models.base import storage_name
 from api.models.enums import AccompanimentKind, IncidentKind, IntakeChannel, OrganizationKind
+from api.services import locations, rapid_response
 from api.services.errors import UserFacingError
 
 NO_HOLDER = "NO_INCIDENT_HOLDER"
@@ -60,21 +60,11 @@ async def open_incident(
     """An OPEN, UNVERIFIED incident in the region, held by its rapid-response team; the location sealed."""
     holder = await holding_organization(session, region_id)
     region_name = await session.scalar(select(Region.name).where(Region.id == region_id))
-    incident = RapidResponseIncident(
-        id=uuid.uuid4(),
-        organization_id=holder,
-        region_id=region_id,
-        kind=kind,
-        intake_channel=channel,
-        reported_at=reported_at,
-        coarse_area=region_name,
-    )
-    incident.exact_location = await sealer.seal(
-        session, holder, incident.id, storage_name(RapidResponseIncident.exact_location), exact_location
-    )
-    session.add(incident)
-    await session.flush()
-    return incident
+    assert region_name is not None  # the region is a foreign key of the request
+    return await rapid_response.new_incident(
+        session, sealer, holder=holder, region_id=region_id, kind=kind, channel=channel, reported_at=reported_at,
+        area=locations.coarse_area(region_name, None, 0), exact_location=exact_location,
+    )  # fmt: skip
 
 
 async def open_for_request(

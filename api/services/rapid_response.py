@@ -67,18 +67,38 @@ async def report(
     assert viewer.organization_id is not None  # only members of an organization may call mutations
     region = await _dispatch_region(session, viewer, given.region_id)
     area = locations.coarse_area(region.name, locations.point(given.latitude, given.longitude), grid_decimals)
-    incident = RapidResponseIncident(
-        id=uuid.uuid4(), organization_id=viewer.organization_id, region_id=region.id, kind=given.kind,
-        intake_channel=given.intake_channel, verification=Verification.UNVERIFIED, status=IncidentStatus.OPEN,
-        reported_at=datetime.now(UTC), coarse_area=area.label, coarse_latitude=area.latitude,
-        coarse_longitude=area.longitude, **_salute(given),
+    return await new_incident(
+        session, sealer, holder=viewer.organization_id, region_id=region.id, kind=given.kind,
+        channel=given.intake_channel, reported_at=datetime.now(UTC), area=area,
+        exact_location=checks.optional_text(given.exact_location, "exactLocation", max_length=500),
+        reporter_contact=checks.optional_text(given.reporter_contact, "reporterContact", max_length=300),
+        **_salute(given),
     )  # fmt: skip
-    exact = checks.optional_text(given.exact_location, "exactLocation", max_length=500)
-    contact = checks.optional_text(given.reporter_contact, "reporterContact", max_length=300)
-    incident.exact_location = await sealer.seal(session, incident.organization_id, incident.id, EXACT_LOCATION, exact)
-    incident.reporter_contact = await sealer.seal(
-        session, incident.organization_id, incident.id, REPORTER_CONTACT, contact
-    )
+
+
+async def new_incident(
+    session: AsyncSession,
+    sealer: Sealer,
+    *,
+    holder: uuid.UUID,
+    region_id: uuid.UUID,
+    kind: IncidentKind,
+    channel: IntakeChannel,
+    reported_at: datetime,
+    area: locations.CoarseArea,
+    exact_location: str | None,
+    reporter_contact: str | None = None,
+    **salute: object,
+) -> RapidResponseIncident:
+    """An UNVERIFIED, OPEN incident held by ``holder``, its critical values sealed: how every incident starts
+    (a dispatcher's report, a detention seen by the network). ``salute``: the S.A.L.U.T.E. fields, checked."""
+    incident = RapidResponseIncident(
+        id=uuid.uuid4(), organization_id=holder, region_id=region_id, kind=kind, intake_channel=channel,
+        verification=Verification.UNVERIFIED, status=IncidentStatus.OPEN, reported_at=reported_at,
+        coarse_area=area.label, coarse_latitude=area.latitude, coarse_longitude=area.longitude, **salute,
+    )  # fmt: skip
+    incident.exact_location = await sealer.seal(session, holder, incident.id, EXACT_LOCATION, exact_location)
+    incident.reporter_contact = await sealer.seal(session, holder, incident.id, REPORTER_CONTACT, reporter_contact)
     session.add(incident)
     await session.flush()
     return incident
