@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Congregation
+from api.schema import relay
 from tests import factories as f
 from tests.graphql import gql
 
@@ -85,3 +86,18 @@ async def test_cursors_selected_through_fragments_are_real(client: httpx.AsyncCl
     after = await gql(client, "query($c: String) { congregations(first: 1, after: $c) { nodes { publicName } } }",
                       {"c": edges[1]["cursor"]})  # fmt: skip
     assert after["data"]["congregations"]["nodes"] == [{"publicName": edges[2]["node"]["publicName"]}]
+
+
+async def test_unfiltered_pages_reuse_one_statement_and_filtered_ones_are_not_kept(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    for _ in range(3):
+        await f.congregation(db)
+    document = "query($c: [Commitment!]) { congregations(first: 2, commitment: $c) { edges { node { id } } } }"
+    assert "errors" not in await gql(client, document)  # the statement of this page shape is kept
+    kept, hits = relay._keyset.cache_info().currsize, relay._keyset.cache_info().hits
+    assert "errors" not in await gql(client, document)
+    assert relay._keyset.cache_info().hits == hits + 1  # the same statement object, its cache key known
+    for _ in range(3):  # a filter's values are the request's own: such statements are built, not kept
+        assert "errors" not in await gql(client, document, {"c": ["HOST"]})
+    assert relay._keyset.cache_info().currsize == kept

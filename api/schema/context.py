@@ -55,10 +55,15 @@ class Context:
         statement: Select[Any],
         keys: tuple[str, ...] | None = None,
         parameters: dict[str, Any] | None = None,
+        *,
+        reused: bool = False,
     ) -> list[Any]:
         """Run an access-scoped ``select(model)`` and return read-only records of its rows (only the columns
-        ``keys``, in table order, when given); ``parameters`` bind the statement's unvalued bindparams."""
-        make, columns = _selecting(cast(Hashable, model), statement, keys)
+        ``keys``, in table order, when given); ``parameters`` bind the statement's unvalued bindparams.
+        ``reused``: the statement object comes back on other requests (a memoized one), so its narrowed form
+        is kept too; a one-off statement (with a request's filter values) is not kept."""
+        narrow = _selecting if reused else _selecting.__wrapped__
+        make, columns = narrow(cast(Hashable, model), statement, keys)
         async with self._lock:  # plain column rows: the Core connection is enough (no ORM result setup)
             connection = await self.session.connection()
             result = await connection.execute(columns, parameters)

@@ -76,7 +76,7 @@ class Loaders:
         self, model: type[Any], ids: Sequence[uuid.UUID], keys: tuple[str, ...] | None = None
     ) -> list[Any]:
         statement = _by_id(readable(self._context.viewer, model), cast(Hashable, model))
-        rows = await self._context.records(model, statement, keys, parameters={"ids": list(ids)})
+        rows = await self._context.records(model, statement, keys, {"ids": list(ids)}, reused=True)
         found = {row.id: row for row in rows}
         cache = self._rows[model]
         for i in ids:
@@ -89,7 +89,7 @@ class Loaders:
         model: type[Any] = foreign_key.class_  # type: ignore[assignment]
         statement = _by_parent(readable(self._context.viewer, model), cast(Hashable, model), foreign_key.key)
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        for row in await self._context.records(model, statement, parameters={"ids": list(keys)}):
+        for row in await self._context.records(model, statement, None, {"ids": list(keys)}, reused=True):
             grouped[getattr(row, foreign_key.key)].append(row)
         cache = self._child_rows[foreign_key]
         for key in keys:

@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy import Select, bindparam, tuple_
 from strawberry.types.nodes import Selection
 
+from api.auth.access import readable
 from api.models.base import Tier
 from api.models.records import record_class
 from api.schema.columns import page_columns
@@ -154,12 +155,14 @@ async def keyset_page(
 ) -> Connection[Any]:
     """One page of ``statement`` in (sort, id) order, read from the cursor's position with an index scan."""
     ascending = page.forward != newest_first
-    bounded = _keyset(statement, cast(Hashable, model), sort.key, ascending, page.position is not None, page.size + 1)
+    reused = statement is readable(info.context.viewer, model)  # no filters: the access rule's memoized statement
+    keyset = _keyset if reused else _keyset.__wrapped__
+    bounded = keyset(statement, cast(Hashable, model), sort.key, ascending, page.position is not None, page.size + 1)
     parameters = dict(zip(_CURSOR, page.position, strict=True)) if page.position is not None else None
     selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
     fields = node_fields(selection)
     keys = page_columns(info.schema, model, RECORD_NAMES[model], {field.name for field in fields}, sort.key)
-    rows = await info.context.records(model, bounded, keys, parameters)
+    rows = await info.context.records(model, bounded, keys, parameters, reused=reused)
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
@@ -189,8 +192,9 @@ def _keyset(
     statement: Select[Any], model: Any, sort_key: str, ascending: bool, after_cursor: bool, limit: int
 ) -> Select[Any]:
     """``statement`` ordered by (sort, id), from the cursor position (bound at execution as ``_CURSOR``) when
-    there is one. Kept per statement object: unfiltered pages start from the access rule's memoized statement,
-    so the same page shape reuses one statement and SQLAlchemy its computed cache key."""
+    there is one. Kept per statement object for unfiltered pages, which start from the access rule's memoized
+    statement: the same page shape reuses one statement and SQLAlchemy its computed cache key. A filtered
+    page's statement is new on every request, so it is built without being kept."""
     sort = getattr(model, sort_key)
     if after_cursor:
         key = tuple_(sort, model.id)
