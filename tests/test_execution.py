@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from graphql import GraphQLEnumType, GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import Sealer
@@ -63,9 +63,14 @@ async def test_every_leaf_of_every_record_reads_the_same_with_and_without_the_fa
 ) -> None:
     world = await build_world(db, sealer)
     token = world.tokens.get(viewer)
-    taken = []
+    taken: list[GraphQLField] = []
     classify = execution._path
-    monkeypatch.setattr(execution, "_path", lambda field: taken.append(field) or classify(field))
+
+    def spy(field: GraphQLField) -> execution._Path:
+        taken.append(field)
+        return classify(field)
+
+    monkeypatch.setattr(execution, "_path", spy)
     fast = await _bodies(client, viewer, token, world.records)
     assert taken  # the fast path was consulted
     monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)
@@ -158,11 +163,14 @@ async def test_objects_completed_by_plans_read_the_same_as_field_by_field(
 ) -> None:
     world = await build_world(db, sealer)
     token = world.tokens.get(viewer)
-    planned = []
+    planned: list[execution._Plan] = []
     run = execution.DirectExecutionContext._run
-    monkeypatch.setattr(
-        execution.DirectExecutionContext, "_run", lambda self, plan, *a: planned.append(plan) or run(self, plan, *a)
-    )
+
+    def spy(self: execution.DirectExecutionContext, plan: execution._Plan, *a: Any) -> dict[str, Any]:
+        planned.append(plan)
+        return run(self, plan, *a)
+
+    monkeypatch.setattr(execution.DirectExecutionContext, "_run", spy)
     documents = [
         f"{{ {root}(first: 50) {{ edges {{ cursor node {{ {_plain_selection(viewer, type_name)} }} }} }} }}"
         for root, type_name in sorted(_connections(viewer).items())
@@ -206,7 +214,7 @@ def _items() -> list[_Edge]:
 class _Query:
     @strawberry.field(description="Edges, some broken.")
     def edges(self) -> list[_Edge | None]:
-        return _items()
+        return list(_items())
 
     @strawberry.field(description="Whole edges or none.")
     def whole(self, missing: bool) -> list[_Edge]:
@@ -235,11 +243,14 @@ async def test_plans_give_graphql_cores_results_and_errors_for_broken_values(
     document: str, errors: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     test_schema = strawberry.Schema(query=_Query, execution_context_class=execution.DirectExecutionContext)
-    planned = []
+    planned: list[execution._Plan] = []
     run = execution.DirectExecutionContext._run
-    monkeypatch.setattr(
-        execution.DirectExecutionContext, "_run", lambda self, plan, *a: planned.append(plan) or run(self, plan, *a)
-    )
+
+    def spy(self: execution.DirectExecutionContext, plan: execution._Plan, *a: Any) -> dict[str, Any]:
+        planned.append(plan)
+        return run(self, plan, *a)
+
+    monkeypatch.setattr(execution.DirectExecutionContext, "_run", spy)
     fast = await test_schema.execute(document, variable_values={"show": True})
     assert planned
     monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import Sealer
-from api.models import AuditEvent
+from api.models import AuditEvent, Organization
 from api.models.enums import OrganizationKind, Role
 from api.schema.ids import encode_global_id
 from tests import factories as f
@@ -101,7 +104,7 @@ async def test_other_organizations_request_is_indistinguishable_from_a_missing_i
     await db.commit()
 
     foreign = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", request.id)}, token=token)
-    missing = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", f.uuid.uuid4())}, token=token)
+    missing = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", uuid.uuid4())}, token=token)
     listed = await gql(client, "{ accompanimentRequests(first: 100) { nodes { id } } }", token=token)
 
     assert foreign == missing == {"data": {"node": None}}
@@ -121,7 +124,9 @@ async def test_routed_coordinator_sees_appointment_but_not_notes_or_legal_fields
         congregation_id=host.id,
         notes="Canary note: side door code 4471",
     )
-    coordinator = await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
+    coordinator = await f.member(
+        db, await db.get_one(Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR
+    )
     token = await f.token_for(db, coordinator)
     await db.commit()
     variables = {"id": encode_global_id("AccompanimentRequest", request.id)}
@@ -165,7 +170,7 @@ async def test_expired_personal_token_is_refused_on_the_next_request(
     await db.execute(
         update(PersonalAccessToken)
         .where(PersonalAccessToken.token_hash == hash_token(token))
-        .values(expires_at=f.datetime.now(f.UTC) - f.timedelta(seconds=1))
+        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
     )
     await db.commit()
 
@@ -187,7 +192,7 @@ async def test_filters_on_restricted_fields_only_match_the_viewers_own_organizat
     await f.accompaniment_request(db, sealer, legal, await f.person(db, sealer, legal), congregation_id=host.id)
     owner = await f.token_for(db, await f.member(db, legal, Role.LEGAL_ADVOCATE))
     routed = await f.token_for(
-        db, await f.member(db, await db.get(f.Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
+        db, await f.member(db, await db.get_one(Organization, host.organization_id), Role.ACCOMPANIMENT_COORDINATOR)
     )
     await db.commit()
     since = {"from": "2000-01-01T00:00:00Z"}

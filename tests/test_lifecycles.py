@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ def test_every_pair_is_either_a_move_or_an_illegal_transition(lifecycle: Lifecyc
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.subject)
-def test_moves_never_start_from_a_state_they_do_not_know(lifecycle: Lifecycle[Any]) -> None:
+def test_moves_never_start_from_a_state_they_do_not_know(lifecycle: Lifecycle[enum.Enum]) -> None:
     for sources, target in lifecycle.moves.values():
         assert sources <= set(lifecycle.states)
         assert target in lifecycle.states

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.clients import create_client
+from api.auth.tokens import create_personal_token
 from api.crypto import Sealer
 from api.models import AuditEvent, PersonalAccessToken
 from api.models.enums import AuditAction, AuditOutcome
@@ -137,7 +138,7 @@ async def test_failure_after_the_first_write_leaves_nothing_but_the_audit_event(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = await build_world(db, sealer)
-    real = credentials.create_personal_token
+    real = create_personal_token  # the function credentials calls, patched below
 
     async def write_then_fail(*args: Any, **kwargs: Any) -> Any:
         await real(*args, **kwargs)  # the row is written (flushed) ...

@@ -23,7 +23,7 @@ NESTED = """{ accompanimentRequests(first: 100) { edges { node {
 async def _seed(db: AsyncSession, sealer: Sealer, count: int) -> str:
     legal = await f.organization(db, OrganizationKind.LEGAL_AID)
     host = await f.congregation(db)
-    volunteer = await f.member(db, await db.get(Organization, host.organization_id), Role.ACCOMPANIER)
+    volunteer = await f.member(db, await db.get_one(Organization, host.organization_id), Role.ACCOMPANIER)
     for i in range(count):
         guest = await f.person(db, sealer, legal, legal_name=f"Guest {i}")
         request = await f.accompaniment_request(db, sealer, legal, guest, congregation_id=host.id, notes=f"note {i}")

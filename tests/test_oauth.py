@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -204,7 +205,7 @@ async def test_tampered_token_is_refused(client: httpx.AsyncClient, db: AsyncSes
 async def test_token_of_a_disabled_client_is_refused(client: httpx.AsyncClient, db: AsyncSession) -> None:
     row, secret = await _client(db, ["LEGAL_ADVOCATE"])
     token = (await _token(client, row.client_id, secret)).json()["access_token"]
-    await db.execute(update(OAuthClient).where(OAuthClient.id == row.id).values(disabled_at=f.datetime.now(f.UTC)))
+    await db.execute(update(OAuthClient).where(OAuthClient.id == row.id).values(disabled_at=datetime.now(UTC)))
     await db.commit()
 
     assert (await _query(client, token)).status_code == 401

@@ -132,7 +132,10 @@ async def test_alg_none_and_key_confusion_and_embedded_keys_are_refused(
     oidc_client: httpx.AsyncClient, db: AsyncSession, idp_key: RSAKey
 ) -> None:
     email = await _member(db)
-    b64 = lambda data: base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")  # noqa: E731
+
+    def b64(data: Any) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(data)).decode().rstrip("=")
+
     unsigned = f"{b64({'alg': 'none', 'kid': 'idp-1'})}.{b64(_claims(email))}."
     public_pem = idp_key.as_pem(private=False)
     signing_input = f"{b64({'alg': 'HS256', 'kid': 'idp-1'})}.{b64(_claims(email))}"

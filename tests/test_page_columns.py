@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +24,7 @@ from tests.graphql import gid, gql
 
 async def _page_sql(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, counter: StatementCounter, node: str
-) -> tuple[dict[str, object], str]:
+) -> tuple[dict[str, Any], str]:
     org = await f.organization(db, OrganizationKind.LEGAL_AID)
     advocate = await f.member(db, org, Role.LEGAL_ADVOCATE)
     token = await f.token_for(db, advocate)
@@ -59,7 +61,7 @@ async def test_selected_fields_bring_their_columns(
     body, columns = await _page_sql(client, db, sealer, count_statements, "place notes languagesNeeded")
     for read in ("notes", "place", "languages_needed"):
         assert f"accompaniment_request.{read}" in columns
-    node = body["data"]["accompanimentRequests"]["edges"][0]["node"]  # type: ignore[index]
+    node = body["data"]["accompanimentRequests"]["edges"][0]["node"]
     assert node["notes"] == "Needs a wheelchair ramp"
 
 
@@ -100,7 +102,7 @@ async def test_a_prefetched_relation_reads_only_the_columns_selected_on_it(
     assert "congregation.city" not in prefetch
     assert "congregation.contact_phone" not in prefetch
     assert "congregation.organization_id" not in prefetch  # no gated field selected: the rules read no ties
-    edges = body["data"]["accompanimentRequests"]["edges"]  # type: ignore[index]
+    edges = body["data"]["accompanimentRequests"]["edges"]
     assert all(edge["node"]["congregation"]["publicName"].startswith("Grace Chapel") for edge in edges)
 
 
@@ -115,7 +117,7 @@ async def test_every_selection_of_a_prefetched_relation_is_served_from_one_query
     body = await gql(client, f"{{ accompanimentRequests(first: 5) {{ edges {{ node {{ {node} }} }} }} }}", token=token)
     assert "errors" not in body, body
     assert len([s for s in count_statements.statements[before:] if "FROM congregation" in s]) == 1
-    for edge in body["data"]["accompanimentRequests"]["edges"]:  # type: ignore[index]
+    for edge in body["data"]["accompanimentRequests"]["edges"]:
         if "b" in edge["node"]:
             assert edge["node"]["b"]["capacity"] == 3
             assert edge["node"]["b"]["city"] in ("Riverton", "Lakeside")
@@ -131,7 +133,7 @@ async def test_a_row_prefetched_with_few_columns_is_not_served_where_more_are_se
     }"""
     body = await gql(client, document, {"id": ids[0]}, token=token)
     assert "errors" not in body, body
-    congregation = body["data"]["node"]["congregation"]  # type: ignore[index]
+    congregation = body["data"]["node"]["congregation"]
     assert congregation["city"] == "Riverton"
     assert congregation["capacity"] == 3
     assert congregation["faithTradition"] == "Methodist"

@@ -22,13 +22,13 @@ from tests.factories_accompaniment import (
     Network,
     assignment,
     fresh,
-    gid,
     network,
     request,
     submission,
     train,
     volunteer,
 )
+from tests.graphql import gid
 from tests.workflow import Actor, actor, ok, user_error
 
 NOW = datetime.now(UTC)

@@ -99,7 +99,7 @@ async def test_roles_without_the_permission_may_not_call_admin_mutations(
     congregation = await factories.congregation(db, target)
     who = await actor(db, await factories.organization(db, OrganizationKind.NETWORK_HUB), role)
     member = await factories.member(db, target)
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "regionCreate": {"name": "X", "code": _code()},
         "organizationCreate": {"name": "X", "kind": "LEGAL_AID", "regionId": gid(await factories.region(db))},
         "organizationUpdate": {"id": gid(target), "name": "Hijacked"},
@@ -127,11 +127,12 @@ async def test_org_admin_cannot_touch_another_organization_or_its_congregation(
     admin = await org_admin(db)
     other = await factories.organization(db, name="Other Org")
     congregation = await factories.congregation(db, other)
-    for name, values, selection in [
+    calls: list[tuple[str, dict[str, Any], str]] = [
         ("organizationUpdate", {"id": gid(other), "name": "Hijacked"}, ORG),
         ("congregationUpdate", {"id": gid(congregation), "capacity": 0}, CONGREGATION),
         ("congregationUpdate", {"id": encode_global_id("Congregation", uuid.uuid4()), "capacity": 0}, CONGREGATION),
-    ]:
+    ]
+    for name, values, selection in calls:
         error = await user_error(client, name, values, admin, selection)
         assert (error["code"], error["field"]) == ("NOT_FOUND", "id")
     await db.refresh(other)
@@ -149,12 +150,13 @@ async def test_a_network_coordinator_outside_the_hub_cannot_administer(
     code = _code()
     error = await user_error(client, "regionCreate", {"name": "X", "code": code}, outsider, REGION)
     assert error["code"] == "HUB_ONLY"
-    values = {"name": "Sneaky", "kind": "LEGAL_AID", "regionId": gid(region)}
+    values: dict[str, Any] = {"name": "Sneaky", "kind": "LEGAL_AID", "regionId": gid(region)}
     assert (await user_error(client, "organizationCreate", values, outsider, ORG))["code"] == "HUB_ONLY"
-    for name, values, selection in [
+    calls: list[tuple[str, dict[str, Any], str]] = [
         ("organizationUpdate", {"id": gid(target), "name": "Hijacked"}, ORG),
         ("congregationUpdate", {"id": gid(congregation), "capacity": 0}, CONGREGATION),
-    ]:
+    ]
+    for name, values, selection in calls:
         assert (await user_error(client, name, values, outsider, selection))["code"] == "NOT_FOUND"
     assert await _count(db, Region, Region.code == code) == 0
     assert await _count(db, Organization, Organization.name == "Sneaky") == 0

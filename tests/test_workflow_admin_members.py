@@ -145,13 +145,14 @@ async def test_org_admin_cannot_touch_members_of_another_organization(
 ) -> None:
     admin = await org_admin(db)
     stranger = await factories.member(db, await factories.organization(db), Role.ORG_ADMIN, alias="Stranger")
-    for name, values, field in [
+    calls: list[tuple[str, dict[str, Any], str]] = [
         ("memberUpdate", {"id": gid(stranger), "roles": []}, "id"),
         ("memberDeactivate", {"id": gid(stranger)}, "id"),
         ("trainingRecord", {"memberId": gid(stranger), "kind": "HOSPITALITY",
                             "completedAt": datetime.now(UTC).isoformat()}, "memberId"),
         ("memberUpdate", {"id": encode_global_id("Member", uuid.uuid4()), "alias": "X"}, "id"),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for name, values, field in calls:
         error = await user_error(client, name, values, admin, MEMBER if name != "trainingRecord" else TRAINING)
         assert (error["code"], error["field"]) == ("NOT_FOUND", field)
     await db.refresh(stranger)

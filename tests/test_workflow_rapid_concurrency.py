@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ async def _live(
     return crew, colleague, row
 
 
-def _codes(bodies: list[dict[str, Any]], name: str) -> list[tuple[str, ...]]:
+def _codes(bodies: Sequence[dict[str, Any]], name: str) -> list[tuple[str, ...]]:
     return sorted(tuple(e["code"] for e in body["data"][name]["userErrors"]) for body in bodies)
 
 

@@ -147,6 +147,7 @@ async def test_notes_and_debriefs_are_sealed_and_read_back_by_those_tied_to_the_
     stored = (await db.execute(select(IncidentTimelineEvent.id, IncidentTimelineEvent.note)
                                .where(IncidentTimelineEvent.kind == TimelineKind.DEBRIEF,
                                       IncidentTimelineEvent.incident_id == row.id))).one()  # fmt: skip
+    assert stored[1] is not None
     assert debrief.encode() not in stored[1]
     assert await sealer.open(db, crew.org.id, stored[0], TIMELINE_NOTE, stored[1]) == debrief
     await db.refresh(row)

@@ -46,7 +46,9 @@ async def _open(client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, whe
 
 async def _move(client: httpx.AsyncClient, where: fs.Host, case_id: str, action: str, **extra: Any) -> dict[str, Any]:
     values = {"id": case_id, "action": action} | extra
-    return (await ok(client, "sanctuaryCaseTransition", values, where.coordinator, CASE))["sanctuaryCase"]
+    payload = await ok(client, "sanctuaryCaseTransition", values, where.coordinator, CASE)
+    moved: dict[str, Any] = payload["sanctuaryCase"]
+    return moved
 
 
 async def test_an_inquiry_walked_to_closed_with_supporters_consent_and_shifts(
@@ -180,7 +182,7 @@ async def test_other_roles_may_not_run_sanctuary_cases(
     row = await fs.case(db, sealer, where, SanctuaryCaseStatus.PREPARING)
     other = await actor(db, where.org, role)  # even in the host organization
     ids = {"id": gid(row), "caseId": gid(row), "congregationId": gid(where.congregation)}
-    calls = {
+    calls: dict[str, dict[str, Any]] = {
         "sanctuaryCaseOpen": {"personId": gid(row), "hostCongregationId": gid(where.congregation)},
         "sanctuaryCaseTransition": {"id": ids["id"], "action": "DECLINE"},
         "sanctuaryCaseUpdate": {"id": ids["id"], "locationDetail": "Elsewhere"},
@@ -216,7 +218,7 @@ async def test_another_organizations_ids_are_not_found_and_nothing_changes(
     row = await fs.case(db, sealer, owner, SanctuaryCaseStatus.PREPARING)
     other = await fs.host(db)
     await fs.supporter(db, row, other.congregation)
-    calls = [
+    calls: list[tuple[str, dict[str, Any], str]] = [
         ("sanctuaryCaseTransition", {"id": gid(row), "action": "DECLINE"}, "id"),
         ("sanctuaryCaseUpdate", {"id": gid(row), "locationDetail": "Hijacked"}, "id"),
         ("sanctuaryCaseSupporterAdd",
@@ -283,7 +285,7 @@ async def test_bad_case_input_names_the_field_and_changes_nothing(
         assert (error["code"], error["field"]) == ("INVALID_INPUT", field)
     assert await fs.count(db, SanctuaryCase, SanctuaryCase.organization_id == where.org.id) == 0
     row = await fs.case(db, sealer, where, SanctuaryCaseStatus.DISCERNMENT)
-    bad = [
+    bad: list[tuple[str, dict[str, Any], str]] = [
         ("sanctuaryCaseUpdate", {"id": gid(row), "locationDetail": "x" * 501}, "locationDetail"),
         (
             "sanctuaryCaseSupporterAdd",
@@ -316,13 +318,14 @@ async def test_supporters_and_consent_only_on_open_cases_but_consent_can_always_
     for status in (SanctuaryCaseStatus.EXITED, SanctuaryCaseStatus.CLOSED, SanctuaryCaseStatus.DECLINED):
         row = await fs.case(db, sealer, where, status)
         await fs.supporter(db, row, helper.congregation)
-        for name, values in [
+        closed: list[tuple[str, dict[str, Any]]] = [
             ("sanctuaryCaseUpdate", {"id": gid(row), "locationDetail": "Basement"}),
             ("sanctuaryCaseSupporterAdd",
              {"caseId": gid(row), "congregationId": gid(helper.congregation), "roles": ["LEGAL"]}),
             ("sanctuaryCaseSupporterRemove", {"caseId": gid(row), "congregationId": gid(helper.congregation)}),
             ("sanctuaryCaseConsentRecord", {"caseId": gid(row)}),
-        ]:  # fmt: skip
+        ]  # fmt: skip
+        for name, values in closed:
             assert (await user_error(client, name, values, where.coordinator, CASE))["code"] == "ILLEGAL_TRANSITION"
         row.public_story_consent = True
         await db.flush()
@@ -401,6 +404,8 @@ async def test_critical_values_are_stored_sealed_and_a_numbers_are_blind_indexed
     assert (case["sanctuaryCase"]["locationDetail"], case["sanctuaryCase"]["legalStatusSummary"]) == (location, summary)
     stored = (await db.execute(select(SanctuaryCase.location_detail, SanctuaryCase.legal_status_summary).where(
         SanctuaryCase.person_id == person.id))).one()  # fmt: skip
+    assert stored[0] is not None
+    assert stored[1] is not None
     assert location.encode() not in stored[0]
     assert summary.encode() not in stored[1]
     update_values = {
