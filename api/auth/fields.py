@@ -146,10 +146,11 @@ def _wanted(column: str, tier: Tier, roles: frozenset[Role]) -> frozenset[Relati
 
 def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any) -> WithheldReason | None:
     """None when the viewer may read ``column`` (``table.column``) of ``row``, else why not."""
-    reason = _reason_for_audience(viewer.is_anonymous, viewer.roles, column, tier)
-    if reason is not None or tier < Tier.T2:
-        return reason
-    wanted = _wanted(column, tier, viewer.roles)  # per field and role set, not per row
+    if tier < Tier.T2 or viewer.is_anonymous:  # the ladder decides without the grants
+        return _reason_for_audience(viewer.is_anonymous, viewer.roles, column, tier)
+    wanted = _wanted(column, tier, viewer.roles)  # per field and role set, not per row; once
+    if not wanted:  # as _reason_for_audience would say
+        return WithheldReason.ROLE_NOT_PERMITTED
     return None if wanted & relations(viewer, facts, row) else WithheldReason.NO_RELATIONSHIP
 
 

@@ -32,6 +32,9 @@ ROLE_KINDS: dict[Role, frozenset[OrganizationKind]] = {
     Role.RR_RESPONDER: frozenset({K.RAPID_RESPONSE, K.NETWORK_HUB}),
 }
 
+# who may be sent to an incident (incidentDispatch): the rapid-response roles
+DISPATCHABLE_ROLES = (Role.RR_RESPONDER, Role.RR_DISPATCHER)
+
 
 def role_fits(role: Role, kind: OrganizationKind) -> bool:
     """Whether a member of an organization of ``kind`` may hold ``role``."""

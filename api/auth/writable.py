@@ -10,6 +10,7 @@ id it may not touch exists.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,17 @@ def _in_regions(viewer: Viewer) -> ColumnElement[bool]:
     return RapidResponseIncident.region_id.in_(viewer.region_ids) if viewer.region_ids else false()
 
 
+def _signed_shift(viewer: Viewer) -> ColumnElement[bool]:
+    """Shifts the volunteer has a sign-up for, in any status (withdrawing twice is an illegal move, not unknown)."""
+    signups = select(ShiftAssignment.shift_id).where(ties.itself(viewer, ShiftAssignment.member_id))
+    return HospitalityShift.id.in_(signups)
+
+
+def may_report_in(viewer: Viewer, region_id: uuid.UUID) -> bool:
+    """Whether the viewer dispatches for ``region_id`` (the regions of :func:`_in_regions`)."""
+    return region_id in viewer.region_ids
+
+
 R = Role
 RULES: dict[tuple[type[Any], Role], Rule] = {
     (Region, R.NETWORK_COORDINATOR): _everything,
@@ -112,6 +124,8 @@ MUTATION_RULES: dict[tuple[type[Any], Role, str], Rule] = {
     (HospitalityShift, R.HOSPITALITY_VOLUNTEER, "hospitalityShiftComplete"): lambda viewer: HospitalityShift.id.in_(
         ties.assigned_shifts(viewer)
     ),
+    # a volunteer withdraws only from a shift it has a sign-up for
+    (HospitalityShift, R.HOSPITALITY_VOLUNTEER, "hospitalityShiftWithdraw"): _signed_shift,
 }
 
 

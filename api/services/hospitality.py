@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
-from api.auth.writable import may_change
 from api.models import CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus
 from api.services import checks
@@ -93,17 +92,11 @@ async def sign_up(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) ->
 
 async def withdraw(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) -> HospitalityShift:
     """Withdraw the viewer's sign-up before the shift starts; a filled shift falling below its need reopens."""
-    mine = select(ShiftAssignment.shift_id).where(may_change(viewer, ShiftAssignment, "hospitalityShiftWithdraw"))
-    shift = await session.scalar(
-        select(HospitalityShift)
-        .where(HospitalityShift.id == shift_id, HospitalityShift.id.in_(mine))
-        .with_for_update(of=HospitalityShift)
-    )
-    signup = (
-        None if shift is None or viewer.member_id is None else await _signup_of(session, shift.id, viewer.member_id)
-    )
-    if shift is None or signup is None:
-        raise UserFacingError("NOT_FOUND", "You have no sign-up for a shift with this id.", "id")
+    # the write rule finds only shifts the viewer signed up for: NOT_FOUND for any other
+    shift = await checks.load_for_change(session, viewer, HospitalityShift, "hospitalityShiftWithdraw", shift_id)
+    assert viewer.member_id is not None  # the rule matched the viewer's own sign-up
+    signup = await _signup_of(session, shift.id, viewer.member_id)
+    assert signup is not None  # idem; locked after the shift, as sign-up locks them
     signup.status = SHIFT_SIGNUP.move(signup.status, ShiftSignupAction.WITHDRAW)
     _not_started(shift)
     await session.flush()

@@ -14,18 +14,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.roles import actively_holds
+from api.auth.roles import DISPATCHABLE_ROLES, actively_holds
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, Member, RapidResponseIncident
-from api.models.enums import DispatchRole, IncidentStatus, Role, TimelineKind, TrainingKind
+from api.models.enums import DispatchRole, IncidentStatus, TimelineKind, TrainingKind
 from api.services import checks, trainings
 from api.services.errors import UserFacingError
 from api.services.lifecycles import IncidentAction
 from api.services.rapid_response import load, move, note_event
 from api.services.unique import insert_unique
 
-DISPATCHABLE_ROLES = (Role.RR_RESPONDER, Role.RR_DISPATCHER)
 ENTRY_KINDS = frozenset({TimelineKind.NOTE, TimelineKind.DEBRIEF})
 # notes may be written down after the fact, but not about the future
 ENTRY_PAST, ENTRY_FUTURE = timedelta(days=366), timedelta(minutes=10)

@@ -18,6 +18,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
+from api.auth.writable import may_report_in
 from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident, Region
 from api.models.base import storage_name
@@ -252,7 +253,7 @@ def _salute(given: Report) -> dict[str, object]:
 
 
 async def _dispatch_region(session: AsyncSession, viewer: Viewer, region_id: uuid.UUID) -> Region:
-    region = await session.get(Region, region_id) if region_id in viewer.region_ids else None
+    region = await session.get(Region, region_id) if may_report_in(viewer, region_id) else None
     if region is None:
         raise checks.invalid("regionId", "Report incidents only in a region you dispatch for.")
     return region
