@@ -1,4 +1,8 @@
-"""The `purge` command: apply the retention policies now and print how much each removed (counts only)."""
+"""The `purge` command: run a round of the periodic jobs now and print how much each retention policy removed.
+
+Counts only, never values. A round is ``scheduler.run_once``: requests whose appointment passed become
+UNFILLED, then the retention policies apply, under the scheduler's lock and in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from api.settings import Settings
 
 
 def purge_command(args: argparse.Namespace) -> int:
-    """Apply the retention policies (or, with --dry-run, count what they would remove)."""
+    """Run a round of the periodic jobs (or, with --dry-run, count what retention would remove)."""
     settings = load_settings(args)
     with open_database(settings) as (url, _embedded):
         report = run_db(_purge(url, settings, dry_run=args.dry_run), url)
@@ -26,14 +30,23 @@ def purge_command(args: argparse.Namespace) -> int:
 async def _purge(url: str, settings: Settings, *, dry_run: bool) -> dict[str, int] | None:
     async with connect(url) as engine:
         await require_head(engine, "run `sanctuary-api migrate` first")
+        if not dry_run:
+            # The same round as the scheduler's (every periodic job, under its lock, one commit), so a
+            # manual purge removes exactly what a scheduled one would.
+            return _retention_report(await scheduler.run_once(session_factory(engine), settings))
         async with session_factory(engine)() as session:
-            if not dry_run and not await scheduler.try_lock(session):
-                return None
-            report = await retention.apply(session, settings, datetime.now(UTC), dry_run=dry_run)
-            if dry_run:
-                await session.rollback()
-            else:
-                await session.commit()
+            report = await retention.apply(session, settings, datetime.now(UTC), dry_run=True)
+            await session.rollback()
+    return report
+
+
+def _retention_report(results: dict[str, object] | None) -> dict[str, int] | None:
+    """The retention job's counts from a round's results; None when another instance holds the lock."""
+    if results is None:
+        return None
+    report = results.get(scheduler.RETENTION)
+    if not isinstance(report, dict):  # the job failed: run_once logged it (by type) and left it out
+        raise CliError("applying the retention policies failed; nothing was removed (see the log)")
     return report
 
 

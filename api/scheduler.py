@@ -35,11 +35,13 @@ async def _expire_unfilled(session: AsyncSession, settings: Settings, now: datet
     return await accompaniment.expire_unfilled(session, now)
 
 
-# The periodic jobs, in order: (name for the logs, job). Each runs in its own savepoint. Requests whose
+RETENTION = "retention"
+
+# The periodic jobs, in order: (name for the logs and run_once's results, job). Each runs in its own savepoint. Requests whose
 # appointment passed unmatched become UNFILLED first, so that their retention clock starts this round.
 JOBS: tuple[tuple[str, Job], ...] = (
     ("accompaniment.expire_unfilled", _expire_unfilled),
-    ("retention", _retention),
+    (RETENTION, _retention),
 )
 
 
@@ -53,20 +55,25 @@ async def run_once(
     settings: Settings,
     jobs: Sequence[tuple[str, Job]] = JOBS,
     now: datetime | None = None,
-) -> bool:
-    """Run every job once and commit; False (nothing run) when another instance is running them."""
+) -> dict[str, object] | None:
+    """Run every job once and commit; what each job returned, by name (a failed job is left out).
+
+    None (nothing run) when another instance is running them. This is the one definition of a round:
+    the scheduler and ``sanctuary-api purge`` both run it.
+    """
+    results: dict[str, object] = {}
     async with sessionmaker() as session:
         if not await try_lock(session):
-            return False
+            return None
         moment = now or datetime.now(UTC)
         for name, job in jobs:
             try:
                 async with session.begin_nested():
-                    await job(session, settings, moment)
+                    results[name] = await job(session, settings, moment)
             except Exception as error:  # one failing job does not keep the others from running
                 logger.error("periodic job %s failed: %s", name, type(error).__name__)
         await session.commit()  # also releases the lock
-    return True
+    return results
 
 
 async def run_periodically(

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from api import migrate
 from api.crypto import Sealer
 from api.db import create_engine, session_factory
-from api.models import RapidResponseIncident
+from api.models import AccompanimentRequest, RapidResponseIncident
+from api.models.enums import AccompanimentStatus, OrganizationKind
 from tests import factories
 from tests.canaries import canary
 from tests.database import fresh_database
@@ -82,3 +83,38 @@ async def test_purge_dry_run_counts_then_purge_removes_and_prints_counts_only(
     code, out, _err = await _cli("purge", env=env)
     assert code == 0
     assert set(_counts(out.splitlines()[1:]).values()) == {0}
+
+
+async def test_purge_runs_the_schedulers_round_so_unfilled_requests_expire_in_the_same_run(
+    purgeable: tuple[str, dict[str, str], list[str]], sealer: Sealer
+) -> None:
+    url, env, _secrets = purgeable
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            org = await factories.organization(session, OrganizationKind.LEGAL_AID)
+            guest = await factories.person(session, sealer, org)
+            passed = await factories.accompaniment_request(
+                session, sealer, org, guest, appointment_at=datetime.now(UTC) - timedelta(hours=1)
+            )  # appointment passed, still open
+            await session.commit()
+
+        async def request() -> AccompanimentRequest:
+            async with session_factory(engine)() as session:
+                row = await session.get(AccompanimentRequest, passed.id)
+                assert row is not None
+                return row
+
+        code, out, err = await _cli("purge", "--dry-run", env=env)
+        assert code == 0, err
+        assert (await request()).closed_at is None  # a dry run changes nothing
+
+        code, out, err = await _cli("purge", env=env)
+        assert code == 0, err
+        assert out.splitlines()[0] == "Removed:"
+        assert _counts(out.splitlines())["reporter_contact"] == 2  # retention ran in the same round
+        row = await request()
+        assert row.status is AccompanimentStatus.UNFILLED
+        assert row.closed_at is not None  # retention's clock for it started with this purge
+    finally:
+        await engine.dispose()

@@ -53,7 +53,12 @@ async def test_a_scheduled_round_marks_requests_whose_appointment_passed_unmatch
         )
         coming = await factories.accompaniment_request(session, sealer, org, guest)
         await session.commit()
-    assert await scheduler.run_once(live_sessions, settings)  # the real jobs
+    results = await scheduler.run_once(live_sessions, settings)  # the real jobs
+    assert results is not None
+    expired = results["accompaniment.expire_unfilled"]
+    assert isinstance(expired, int)
+    assert expired >= 1  # what the job returned: how many became UNFILLED
+    assert isinstance(results[scheduler.RETENTION], dict)  # the per-policy counts `purge` prints
     async with live_sessions() as session:
         rows = {r.id: r for r in await session.scalars(select(AccompanimentRequest).where(
             AccompanimentRequest.id.in_([passed.id, coming.id])))}  # fmt: skip
@@ -64,7 +69,8 @@ async def test_a_scheduled_round_marks_requests_whose_appointment_passed_unmatch
 
 async def test_run_once_runs_every_job(live_sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     first, second = Recorder(), Recorder()
-    assert await scheduler.run_once(live_sessions, settings, [("first", first), ("second", second)])
+    results = await scheduler.run_once(live_sessions, settings, [("first", first), ("second", second)])
+    assert results == {"first": None, "second": None}  # what each job returned, by name
     assert (first.runs, second.runs) == (1, 1)
 
 
@@ -75,11 +81,13 @@ async def test_the_advisory_lock_keeps_a_second_instance_from_running_at_the_sam
     held.release.clear()
     running = asyncio.create_task(scheduler.run_once(live_sessions, settings, [("held", held)]))
     await asyncio.wait_for(held.started.wait(), 10)
-    assert not await scheduler.run_once(live_sessions, settings, [("other", other)])  # skipped: locked
+    assert await scheduler.run_once(live_sessions, settings, [("other", other)]) is None  # skipped: locked
     assert other.runs == 0
     held.release.set()
-    assert await running
-    assert await scheduler.run_once(live_sessions, settings, [("other", other)])  # the lock went with the commit
+    assert await running is not None
+    assert (
+        await scheduler.run_once(live_sessions, settings, [("other", other)]) is not None
+    )  # the lock went with the commit
     assert other.runs == 1
 
 
@@ -93,7 +101,8 @@ async def test_a_failing_job_is_logged_by_type_only_and_the_others_still_run(
 
     after = Recorder()
     with caplog.at_level(logging.ERROR, logger="api.scheduler"):
-        assert await scheduler.run_once(live_sessions, settings, [("failing", failing), ("after", after)])
+        results = await scheduler.run_once(live_sessions, settings, [("failing", failing), ("after", after)])
+    assert results == {"after": None}  # the failed job is left out
     assert after.runs == 1
     assert [record.getMessage() for record in caplog.records] == ["periodic job failing failed: ValueError"]
     assert all(record.exc_info is None for record in caplog.records)
