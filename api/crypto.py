@@ -154,13 +154,16 @@ class Sealer:
 
     async def blind_index(self, session: AsyncSession, value: str) -> bytes:
         """Keyed HMAC of a normalised value, for exact-match lookup without decryption."""
-        index_key = self._raw[await self.active_key_id(session, None)]
-        return hmac.new(index_key, normalise_index_value(value).encode(), hashlib.sha256).digest()
+        return await self._index_hmac(session, normalise_index_value(value).encode())
 
     async def keyed_digest(self, session: AsyncSession, data: bytes) -> bytes:
         """Keyed HMAC of raw bytes (e.g. a request's input), so a digest of a short secret cannot be guessed."""
+        return await self._index_hmac(session, b"digest:" + data)
+
+    async def _index_hmac(self, session: AsyncSession, data: bytes) -> bytes:
+        """HMAC-SHA256 of ``data`` under the network's active blind-index key."""
         index_key = self._raw[await self.active_key_id(session, None)]
-        return hmac.new(index_key, b"digest:" + data, hashlib.sha256).digest()
+        return hmac.new(index_key, data, hashlib.sha256).digest()
 
     async def active_key_id(self, session: AsyncSession, org_id: uuid.UUID | None) -> uuid.UUID:
         """The id of the active data key of an organization (None: the network blind-index key).

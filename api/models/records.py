@@ -29,11 +29,7 @@ def record_class(model: type[Any]) -> type[Any]:
     if existing is not None:
         return existing
     keys = tuple(column.key for column in model.__table__.columns)
-    namespace: dict[str, Any] = {
-        "__slots__": keys, "__model__": model, "_keys": keys, "_loaded": frozenset(keys), "_complete": True
-    }  # fmt: skip
-    body = "\n".join(f"    self.{key} = {key}" for key in keys)
-    exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
+    namespace = _holding(keys, complete=True) | {"__slots__": keys, "__model__": model}
     cls = type(f"{model.__name__}Record", (Record,), namespace)
     _RECORDS[model] = cls
     return cls
@@ -46,14 +42,18 @@ def partial_record_class(model: type[Any], keys: tuple[str, ...]) -> type[Any]:
     if existing is not None:
         return existing
     full = record_class(model)
-    namespace: dict[str, Any] = {
-        "__slots__": (), "_keys": keys, "_loaded": frozenset(keys), "_complete": frozenset(keys) == full._loaded
-    }  # fmt: skip
-    body = "\n".join(f"    self.{key} = {key}" for key in keys)
-    exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
+    namespace = _holding(keys, complete=frozenset(keys) == full._loaded) | {"__slots__": ()}
     cls = type(f"{model.__name__}PartialRecord", (full,), namespace)
     _PARTIAL[(model, keys)] = cls
     return cls
+
+
+def _holding(keys: tuple[str, ...], *, complete: bool) -> dict[str, Any]:
+    """The class attributes of a record holding ``keys``: an ``__init__`` taking them in order, and what it holds."""
+    namespace: dict[str, Any] = {"_keys": keys, "_loaded": frozenset(keys), "_complete": complete}
+    body = "\n".join(f"    self.{key} = {key}" for key in keys)
+    exec(f"def __init__(self, {', '.join(keys)}):\n{body}", namespace)  # noqa: S102 (generated from column names)
+    return namespace
 
 
 def holds(row: Any, needs: frozenset[str] | None) -> bool:

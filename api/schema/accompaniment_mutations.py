@@ -23,14 +23,13 @@ from api.schema.accompaniment_inputs import (
     TriageInput,
 )
 from api.schema.context import Info
-from api.schema.mutation_support import Done, codes, mutation
+from api.schema.mutation_support import TRANSITION_CODES, Done, codes, mutation
 from api.schema.relay import parse_id
 from api.services import accompaniment, accompaniment_matching
 from api.services.detention import NO_HOLDER, NO_HOLDER_MESSAGE
 
 _RETURNS = ("accompaniment_request", AccompanimentRequest, "The request as it is now.")
 _ANSWER = {"accompaniment_assignment": (AccompanimentAssignment, "Your assignment as it is now.")}
-_CHANGE = ("NOT_FOUND", "CONFLICT", "ILLEGAL_TRANSITION")
 _VOLUNTEER_CODES = {
     "VOLUNTEER_NOT_FOUND": "A volunteer is not an active accompanier of your organization.",
     "TRAINING_REQUIRED": "A volunteer has no accompaniment training valid on the day of the appointment.",
@@ -68,7 +67,7 @@ class AccompanimentMutations:
         "accompanimentRequestTriage",
         "Triage a SUBMITTED request routed to your congregation or the network: route it, grade its urgency.",
         returns=_RETURNS,
-        errors=codes(*_CHANGE, CONGREGATION_NOT_FOUND="No congregation of the network has this id."),
+        errors=codes(*TRANSITION_CODES, CONGREGATION_NOT_FOUND="No congregation of the network has this id."),
     )
     async def accompaniment_request_triage(
         self, info: Info, input: Annotated[TriageInput, strawberry.argument(description="The triage.")]
@@ -83,7 +82,7 @@ class AccompanimentMutations:
         "accompanimentRequestOffer",
         "Invite trained accompaniers of your organization to a TRIAGED or MATCHING request (all or none).",
         returns=_RETURNS,
-        errors=codes(*_CHANGE, "INVALID_INPUT", **_VOLUNTEER_CODES),
+        errors=codes(*TRANSITION_CODES, "INVALID_INPUT", **_VOLUNTEER_CODES),
     )
     async def accompaniment_request_offer(
         self, info: Info, input: Annotated[OfferInput, strawberry.argument(description="The volunteers.")]
@@ -101,7 +100,7 @@ class AccompanimentMutations:
         "accompanimentRequestConfirm",
         "Confirm a MATCHING request once at least one volunteer accepted.",
         returns=_RETURNS,
-        errors=codes(*_CHANGE, NO_ACCEPTED_VOLUNTEER="No volunteer has accepted yet."),
+        errors=codes(*TRANSITION_CODES, NO_ACCEPTED_VOLUNTEER="No volunteer has accepted yet."),
     )
     async def accompaniment_request_confirm(
         self, info: Info, input: Annotated[ConfirmInput, strawberry.argument(description="The request.")]
@@ -116,7 +115,7 @@ class AccompanimentMutations:
         "Record how a CONFIRMED accompaniment went; DETAINED opens a rapid-response incident in its region.",
         returns=_RETURNS,
         errors=codes(
-            *_CHANGE,
+            *TRANSITION_CODES,
             "INVALID_INPUT",
             ASSIGNMENT_NOT_FOUND="A no-show is not a volunteer on this request.",
             **{NO_HOLDER: NO_HOLDER_MESSAGE},
@@ -140,7 +139,7 @@ class AccompanimentMutations:
         "accompanimentRequestCancel",
         "Cancel an open request (coordinators: routed to them; legal advocates: their organization's).",
         returns=_RETURNS,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def accompaniment_request_cancel(
         self, info: Info, input: Annotated[CancelInput, strawberry.argument(description="The request.")]
@@ -154,7 +153,7 @@ class AccompanimentMutations:
         "accompanimentAssignmentAccept",
         "Accept your invitation to a request that is MATCHING or CONFIRMED.",
         returns=_RETURNS,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
         extra=_ANSWER,
     )
     async def accompaniment_assignment_accept(
@@ -171,7 +170,7 @@ class AccompanimentMutations:
         "Decline (or withdraw from) a request that is MATCHING or CONFIRMED; a confirmed request left without "
         "accepted volunteers goes back to MATCHING.",
         returns=_RETURNS,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
         extra=_ANSWER,
     )
     async def accompaniment_assignment_decline(

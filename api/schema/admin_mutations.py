@@ -34,7 +34,7 @@ _REGION = {"REGION_NOT_FOUND": "No region has this id."}
 _ROLES = {"ROLE_NOT_ALLOWED": "A role does not fit the organization's kind (e.g. SANCTUARY_COORDINATOR outside a "
           "congregation, NETWORK_COORDINATOR outside the hub)."}  # fmt: skip
 _LAST_ADMIN = {"LAST_ADMIN": "The organization would be left without an active ORG_ADMIN."}
-_CHANGE = ("NOT_FOUND", "CONFLICT", "INVALID_INPUT")
+_ADMIN_CHANGE = ("NOT_FOUND", "CONFLICT", "INVALID_INPUT")
 _CREATE = ("INVALID_INPUT", "IDEMPOTENCY_KEY_REUSED")
 _DETAIL_FIELDS = tuple(f.name for f in dataclasses.fields(admin.CongregationDetails))
 
@@ -92,7 +92,7 @@ class AdminMutations:
         "organizationUpdate",
         "Rename an organization or move it to another region (org admins: their own organization).",
         returns=("organization", Organization, "The organization as it is now."),
-        errors=codes(*_CHANGE, **_REGION),
+        errors=codes(*_ADMIN_CHANGE, **_REGION),
     )
     async def organization_update(
         self, info: Info, input: Annotated[OrganizationUpdateInput, strawberry.argument(description="The changes.")]
@@ -107,7 +107,7 @@ class AdminMutations:
         "congregationUpdate",
         "Change a congregation's sanctuary profile (org admins: their own congregation).",
         returns=("congregation", Congregation, "The congregation as it is now."),
-        errors=codes(*_CHANGE),
+        errors=codes(*_ADMIN_CHANGE),
     )
     async def congregation_update(
         self, info: Info, input: Annotated[CongregationUpdateInput, strawberry.argument(description="The changes.")]
@@ -135,7 +135,7 @@ class AdminMutations:
         "memberUpdate",
         "Change a member of your organization: roles (effective from their next request) and details.",
         returns=("member", Member, "The member as they are now."),
-        errors=codes(*_CHANGE, **_REGION, **_ROLES, **_LAST_ADMIN),
+        errors=codes(*_ADMIN_CHANGE, **_REGION, **_ROLES, **_LAST_ADMIN),
     )
     async def member_update(
         self, info: Info, input: Annotated[MemberUpdateInput, strawberry.argument(description="The changes.")]

@@ -11,7 +11,7 @@ from api.models import AdvocacyAction as ActionRow
 from api.models.enums import AdvocacyKind, AdvocacyLevel, Visibility
 from api.schema.advocacy import AdvocacyAction
 from api.schema.context import Info
-from api.schema.mutation_support import codes, expected_version_field, idempotency_key_field, mutation
+from api.schema.mutation_support import TRANSITION_CODES, codes, expected_version_field, idempotency_key_field, mutation
 from api.schema.relay import parse_id
 from api.services import advocacy
 from api.services.lifecycles import AdvocacyActionStep
@@ -67,9 +67,6 @@ class AdvocacyActionUnlinkCaseInput:
     expected_version: int | None = expected_version_field()
 
 
-_CHANGE = ("NOT_FOUND", "CONFLICT", "ILLEGAL_TRANSITION")
-
-
 @strawberry.type
 class AdvocacyMutations:
     @mutation(
@@ -97,7 +94,7 @@ class AdvocacyMutations:
         "advocacyActionUpdate",
         "Change an action your organization organizes while it is PLANNED or ANNOUNCED.",
         returns=_RETURNS,
-        errors=codes(*_CHANGE, "INVALID_INPUT"),
+        errors=codes(*TRANSITION_CODES, "INVALID_INPUT"),
     )
     async def advocacy_action_update(
         self, info: Info, input: Annotated[AdvocacyActionUpdateInput, strawberry.argument(description="The changes.")]
@@ -115,7 +112,7 @@ class AdvocacyMutations:
         "advocacyActionTransition",
         "Announce, hold or cancel an action your organization organizes.",
         returns=_RETURNS,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def advocacy_action_transition(
         self, info: Info, input: Annotated[AdvocacyActionTransitionInput, strawberry.argument(description="The move.")]
@@ -130,7 +127,7 @@ class AdvocacyMutations:
         "Tell the public story of a sanctuary case in an action; only while the case has public-story consent.",
         returns=_RETURNS,
         errors=codes(
-            *_CHANGE,
+            *TRANSITION_CODES,
             CASE_NOT_FOUND="No sanctuary case you may see has this id.",
             NO_PUBLIC_STORY_CONSENT="The guest has not consented to a public story.",
         ),

@@ -60,4 +60,4 @@ class BurnMutations:
             request_id=context.request_id,
         )
         status = BurnStatus.BURNED if result.burned else BurnStatus.AWAITING_CONFIRMATION
-        return Done(result.case, {"burn_status": status}, result.record_ids)
+        return Done(result.case, {"burn_status": status})  # the attestation event names the other records

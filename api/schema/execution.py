@@ -35,6 +35,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    get_nullable_type,
 )
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined
@@ -101,7 +102,7 @@ def _classify(field_def: GraphQLField) -> _Path:
         return _SLOW
     graphql_type = field_def.type
     non_null = isinstance(graphql_type, GraphQLNonNull)
-    named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+    named = get_nullable_type(graphql_type)
     metadata = definition.metadata or {}
     if "to_one" in metadata:
         model, foreign_key = metadata["to_one"]
@@ -213,7 +214,7 @@ class DirectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue
             assert field_def is not None
             graphql_type = field_def.type
-            named = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+            named = get_nullable_type(graphql_type)
             if direct.kind == OTHER or not isinstance(named, GraphQLObjectType):
                 return None
             plan = self._plan(named, details)
@@ -296,7 +297,7 @@ class DirectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if value is not Undefined:
                     return value
             elif direct.kind != OTHER:
-                named = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
+                named = get_nullable_type(field_def.type)
                 needs = None
                 if direct.kind == RELATION and isinstance(named, GraphQLObjectType):
                     needs = self._columns(direct, named, field_details_list)

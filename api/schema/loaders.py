@@ -80,7 +80,7 @@ class Loaders:
         found = {row.id: row for row in rows}
         cache = self._rows[model]
         for i in ids:
-            if holds(cache.get(i), None) and i in cache:  # never replace a whole row by a partial one
+            if i in cache and holds(cache[i], None):  # never replace a whole row (or a known None) by a partial one
                 continue
             cache[i] = found.get(i)
         return [found.get(i) for i in ids]

@@ -36,6 +36,8 @@ COMMON_CODES: Mapping[str, str] = {
     "INVALID_INPUT": "A value is missing, too long, out of range or malformed (see `field`).",
     "IDEMPOTENCY_KEY_REUSED": "This idempotency key was already used with different input.",
 }
+# the codes of a mutation that moves an existing record through its lifecycle
+TRANSITION_CODES = ("NOT_FOUND", "CONFLICT", "ILLEGAL_TRANSITION")
 
 
 def expected_version_field() -> Any:

@@ -13,6 +13,8 @@ from functools import lru_cache
 import orjson
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 
+MAX_TOKENS = 5000  # the most tokens a document may have (the schema's MaxTokensLimiter uses it too)
+
 
 def is_read_only(body: bytes) -> bool:
     """True when the body is a single GraphQL request whose document has no mutation."""
@@ -27,7 +29,7 @@ def is_read_only(body: bytes) -> bool:
 @lru_cache(maxsize=1024)
 def _only_queries(document: str) -> bool:
     try:
-        parsed = parse(document, max_tokens=5000)
+        parsed = parse(document, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError:
         return False
     operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]

@@ -11,7 +11,7 @@ from api.models import IncidentDispatch as DispatchRow
 from api.models import IncidentTimelineEvent as TimelineRow
 from api.models import RapidResponseIncident as IncidentRow
 from api.schema.context import Info
-from api.schema.mutation_support import Done, codes, mutation
+from api.schema.mutation_support import TRANSITION_CODES, Done, codes, mutation
 from api.schema.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
 from api.schema.rapid_response_inputs import (
     IncidentBroadcastInput,
@@ -30,7 +30,6 @@ from api.services import incident_dispatch, rapid_response
 
 _INCIDENT = ("incident", RapidResponseIncident, "The incident as it is now.")
 _DISPATCH = ("incident_dispatch", IncidentDispatch, "The dispatch as it is now.")
-_CHANGE = ("NOT_FOUND", "CONFLICT", "ILLEGAL_TRANSITION")
 
 
 def _incident_id(value: strawberry.ID) -> uuid.UUID:
@@ -65,7 +64,7 @@ class RapidResponseMutations:
         "incidentVerificationStart",
         "Start verifying a report of your region (UNVERIFIED -> VERIFYING).",
         returns=_INCIDENT,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def incident_verification_start(
         self, info: Info, input: Annotated[IncidentVerificationStartInput, strawberry.argument(description="Which.")]
@@ -79,7 +78,7 @@ class RapidResponseMutations:
         "incidentVerificationRecord",
         "Record what verifying a report found (VERIFYING -> the result).",
         returns=_INCIDENT,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def incident_verification_record(
         self, info: Info, input: Annotated[IncidentVerificationRecordInput, strawberry.argument(description="Result.")]
@@ -121,7 +120,7 @@ class RapidResponseMutations:
         "incidentDispatchArrive",
         "Record that a responder arrived on site: your own dispatch, or any of your region as its dispatcher.",
         returns=_DISPATCH,
-        errors=codes(*_CHANGE, ALREADY_ARRIVED="The arrival is already recorded."),
+        errors=codes(*TRANSITION_CODES, ALREADY_ARRIVED="The arrival is already recorded."),
     )
     async def incident_dispatch_arrive(
         self, info: Info, input: Annotated[IncidentDispatchArriveInput, strawberry.argument(description="Which.")]
@@ -153,7 +152,7 @@ class RapidResponseMutations:
         "coarse area only, never the exact location.",
         returns=_INCIDENT,
         errors=codes(
-            *_CHANGE,
+            *TRANSITION_CODES,
             NOT_CONFIRMED="Only a CONFIRMED report may be broadcast.",
             NO_VERIFIER_ARRIVED="No VERIFIER dispatched to the incident has arrived yet.",
         ),
@@ -170,7 +169,7 @@ class RapidResponseMutations:
         "incidentBroadcastRetract",
         "Withdraw an incident's public alert.",
         returns=_INCIDENT,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def incident_broadcast_retract(
         self, info: Info, input: Annotated[IncidentBroadcastRetractInput, strawberry.argument(description="Which.")]
@@ -184,7 +183,7 @@ class RapidResponseMutations:
         "incidentTransition",
         "Activate, stabilize or close an incident of your region.",
         returns=_INCIDENT,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def incident_transition(
         self, info: Info, input: Annotated[IncidentTransitionInput, strawberry.argument(description="The move.")]

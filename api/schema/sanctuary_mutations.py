@@ -10,7 +10,7 @@ from api.models import Person as PersonRow
 from api.models import SanctuaryCase as CaseRow
 from api.models.enums import ExitOutcome, SupportRole
 from api.schema.context import Info
-from api.schema.mutation_support import codes, expected_version_field, idempotency_key_field, mutation
+from api.schema.mutation_support import TRANSITION_CODES, codes, expected_version_field, idempotency_key_field, mutation
 from api.schema.people import Person
 from api.schema.relay import parse_id
 from api.schema.sanctuary import SanctuaryCase
@@ -93,9 +93,6 @@ class SanctuaryCaseConsentWithdrawInput:
     case_id: strawberry.ID = strawberry.field(description="The case (in any state).")
 
 
-_CHANGE = ("NOT_FOUND", "CONFLICT", "ILLEGAL_TRANSITION")
-
-
 @strawberry.type
 class SanctuaryMutations:
     @mutation(
@@ -147,7 +144,9 @@ class SanctuaryMutations:
         "sanctuaryCaseTransition",
         "Move a case your organization hosts through its lifecycle.",
         returns=_CASE,
-        errors=codes(*_CHANGE, "INVALID_INPUT", EXIT_OUTCOME_REQUIRED="EXIT needs `exitOutcome`: how the stay ended."),
+        errors=codes(
+            *TRANSITION_CODES, "INVALID_INPUT", EXIT_OUTCOME_REQUIRED="EXIT needs `exitOutcome`: how the stay ended."
+        ),
     )
     async def sanctuary_case_transition(
         self, info: Info, input: Annotated[SanctuaryCaseTransitionInput, strawberry.argument(description="The move.")]
@@ -162,7 +161,7 @@ class SanctuaryMutations:
         "sanctuaryCaseUpdate",
         "Change the sealed location detail or legal status summary of an open case your organization hosts.",
         returns=_CASE,
-        errors=codes(*_CHANGE, "INVALID_INPUT"),
+        errors=codes(*TRANSITION_CODES, "INVALID_INPUT"),
     )
     async def sanctuary_case_update(
         self, info: Info, input: Annotated[SanctuaryCaseUpdateInput, strawberry.argument(description="The changes.")]
@@ -177,7 +176,7 @@ class SanctuaryMutations:
         "sanctuaryCaseSupporterAdd",
         "Add a supporting congregation to an open case your organization hosts, or change its roles there.",
         returns=_CASE,
-        errors=codes(*_CHANGE, "INVALID_INPUT", CONGREGATION_NOT_FOUND="No congregation has this id."),
+        errors=codes(*TRANSITION_CODES, "INVALID_INPUT", CONGREGATION_NOT_FOUND="No congregation has this id."),
     )
     async def sanctuary_case_supporter_add(
         self, info: Info, input: Annotated[SanctuaryCaseSupporterAddInput, strawberry.argument(description="Who.")]
@@ -192,7 +191,7 @@ class SanctuaryMutations:
         "sanctuaryCaseSupporterRemove",
         "Remove a supporting congregation from an open case; it stops staffing the case's unfinished shifts.",
         returns=_CASE,
-        errors=codes(*_CHANGE, SUPPORTER_NOT_FOUND="The congregation does not support the case."),
+        errors=codes(*TRANSITION_CODES, SUPPORTER_NOT_FOUND="The congregation does not support the case."),
     )
     async def sanctuary_case_supporter_remove(
         self, info: Info, input: Annotated[SanctuaryCaseSupporterRemoveInput, strawberry.argument(description="Who.")]
@@ -207,7 +206,7 @@ class SanctuaryMutations:
         "sanctuaryCaseConsentRecord",
         "Record the guest's consent to a public story (open cases only); advocacy actions may then tell it.",
         returns=_CASE,
-        errors=codes(*_CHANGE),
+        errors=codes(*TRANSITION_CODES),
     )
     async def sanctuary_case_consent_record(
         self, info: Info, input: Annotated[SanctuaryCaseConsentRecordInput, strawberry.argument(description="Which.")]

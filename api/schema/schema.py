@@ -32,6 +32,7 @@ from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.execution import DirectExecutionContext
 from api.schema.hospitality_mutations import HospitalityMutations
+from api.schema.operations import MAX_TOKENS
 from api.schema.query import Query
 from api.schema.rapid_response_mutations import RapidResponseMutations
 from api.schema.sanctuary_mutations import SanctuaryMutations
@@ -116,7 +117,7 @@ def build_schema() -> strawberry.Schema:
         execution_context_class=DirectExecutionContext,
         extensions=[
             OperationInfo,
-            partial(MaxTokensLimiter, max_token_count=5000),
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
             QueryLimits,
             ParserCache,
             ValidationCache,

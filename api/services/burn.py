@@ -37,7 +37,6 @@ class BurnResult:
 
     case: SanctuaryCase
     burned: bool
-    record_ids: list[uuid.UUID]
 
 
 async def burn(
@@ -58,7 +57,7 @@ async def burn(
             )
         )
         await session.flush()
-        return BurnResult(case, False, [case.id])
+        return BurnResult(case, False)
     if pending.requested_by_id == viewer.member_id:
         raise UserFacingError(
             "SECOND_ADMIN_REQUIRED", "Another org admin of your organization must confirm this burn.", "id"
@@ -68,7 +67,7 @@ async def burn(
     record_ids = [case.id, case.person_id, pending.requested_by_id, viewer.member_id]
     session.add(_attestation(viewer, record_ids, fields, request_id))
     await session.flush()
-    return BurnResult(case, True, [case.id])
+    return BurnResult(case, True)
 
 
 async def _pending(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> CaseBurnRequest | None:

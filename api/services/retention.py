@@ -34,6 +34,7 @@ from api.models import (
     RevokedToken,
     SanctuaryCase,
 )
+from api.models.base import storage_name
 from api.models.enums import AuditAction, AuditOutcome, SanctuaryCaseStatus
 from api.services import idempotency
 from api.settings import Settings
@@ -148,7 +149,7 @@ async def _erase(
     dry_run: bool,
 ) -> Outcome:
     """Set ``columns`` to NULL on due rows that still hold a value, a batch at a time."""
-    outcome = Outcome(policy, tuple(f"{model.__tablename__}.{name}" for name in columns))
+    outcome = Outcome(policy, tuple(storage_name(getattr(model, name)) for name in columns))
     condition = and_(due, or_(*(getattr(model, name).is_not(None) for name in columns)))
     if dry_run:
         outcome.count = await _count(session, model, condition)
