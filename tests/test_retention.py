@@ -198,7 +198,7 @@ async def test_a_real_run_audits_ids_and_fields_per_policy_never_values(
     for event in events:
         by_policy.setdefault(event.operation_name.removeprefix("retention."), []).append(event)  # type: ignore[union-attr]
     assert set(seeded.due) <= set(by_policy)
-    assert all(e.actor_member_id is None and e.role == retention.SYSTEM_ROLE for e in events)
+    assert all(e.actor_member_id is None and e.roles == [retention.SYSTEM_ROLE] for e in events)
     fields = {
         "reporter_contact": ["rapid_response_incident.reporter_contact"],
         "exact_location": ["rapid_response_incident.exact_location"],

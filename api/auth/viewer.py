@@ -34,9 +34,9 @@ class Viewer:
         return any(role in self.roles for role in roles)
 
     @property
-    def audit_role(self) -> str | None:
-        """A stable, compact description of the viewer's roles for the audit log."""
-        return ",".join(sorted(self.roles)) or None
+    def audit_roles(self) -> list[str]:
+        """The viewer's roles, sorted, as the audit log records them (one entry per role)."""
+        return sorted(self.roles)
 
 
 ANONYMOUS = Viewer()

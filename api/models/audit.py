@@ -30,7 +30,7 @@ class AuditEvent(Base):
     organization_id: Mapped[uuid.UUID | None] = field(Tier.T1, UUID(as_uuid=True))
     actor_member_id: Mapped[uuid.UUID | None] = field(Tier.T1, UUID(as_uuid=True))
     actor_client_id: Mapped[str | None] = field(Tier.T1, String(120))
-    role: Mapped[str | None] = field(Tier.T1, String(32))
+    roles: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
     action: Mapped[AuditAction] = enum_column(AuditAction, Tier.T1, nullable=False)
     operation_name: Mapped[str | None] = field(Tier.T1, String(200))
     document_hash: Mapped[str | None] = field(Tier.T1, String(64))

@@ -22,7 +22,7 @@ class AuditEvent:
     occurred_at: datetime = plain(AuditRow.occurred_at, "When it happened.")
     action: AuditAction = plain(AuditRow.action, "A read or a mutation.")
     outcome: AuditOutcome = plain(AuditRow.outcome, "Allowed, denied or failed.")
-    role: str | None = plain(AuditRow.role, "The actor's roles at the time.")
+    roles: list[str] = plain(AuditRow.roles, "The actor's roles at the time, one entry per role.")
     actor_client_id: str | None = plain(AuditRow.actor_client_id, "The partner app, if one acted.")
     operation_name: str | None = plain(AuditRow.operation_name, "The GraphQL operation name, as sent.")
     document_hash: str | None = plain(AuditRow.document_hash, "SHA-256 of the GraphQL document.")

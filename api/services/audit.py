@@ -17,7 +17,7 @@ def _event(viewer: Viewer, action: AuditAction, outcome: AuditOutcome, **values:
         organization_id=viewer.organization_id,
         actor_member_id=viewer.member_id,
         actor_client_id=viewer.client_id,
-        role=viewer.audit_role,
+        roles=viewer.audit_roles,
         action=action,
         outcome=outcome,
         **values,

@@ -132,7 +132,7 @@ def _attestation(viewer: Viewer, record_ids: list[uuid.UUID], fields: list[str],
     return AuditEvent(
         organization_id=viewer.organization_id,
         actor_member_id=viewer.member_id,
-        role=viewer.audit_role,
+        roles=viewer.audit_roles,
         action=AuditAction.MUTATION,
         outcome=AuditOutcome.ALLOWED,
         operation_name=f"{MUTATION}.attestation",

@@ -211,7 +211,7 @@ def _audit_events(outcome: Outcome) -> list[AuditEvent]:
         AuditEvent(
             organization_id=organization_id,
             actor_member_id=None,
-            role=SYSTEM_ROLE,
+            roles=[SYSTEM_ROLE],
             action=AuditAction.MUTATION,
             outcome=AuditOutcome.ALLOWED,
             operation_name=f"retention.{outcome.policy}",
