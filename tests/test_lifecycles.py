@@ -1,4 +1,8 @@
-"""The lifecycle tables themselves: every move is well-formed and the domain's rules are in them."""
+"""The lifecycle tables themselves: well-formed, and every (state, action) pair as domain.md says.
+
+The expected outcomes come from the hand-written grids of ``tests/lifecycle_oracle.py``, never from the
+tables under test; the GraphQL walks in ``tests/test_workflow_*`` perform the same pairs through the mutations.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,28 @@ from api.services.lifecycles import (
     RequestAction,
     SanctuaryCaseAction,
 )
+from tests.lifecycle_oracle import ORACLES, outcome
+
+
+def test_every_table_has_a_written_oracle_with_the_same_states_and_actions() -> None:
+    assert {lifecycle.subject for lifecycle in LIFECYCLES} == set(ORACLES)
+    for lifecycle in LIFECYCLES:
+        grid = ORACLES[lifecycle.subject]
+        assert set(grid) == {state.value for state in lifecycle.states}, lifecycle.subject
+        for row in grid.values():
+            assert set(row) == {str(action) for action in lifecycle.moves}, lifecycle.subject
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.subject)
+def test_every_state_and_action_leads_where_the_written_table_says(lifecycle: Lifecycle[Any]) -> None:
+    wrong = []
+    for state in lifecycle.states:
+        for action in ORACLES[lifecycle.subject][state.value]:
+            expected = outcome(ORACLES[lifecycle.subject], state, action)
+            actual = lifecycle.move(state, action).value if lifecycle.allows(state, action) else None
+            if actual != expected:
+                wrong.append(f"{state.value} --{action}--> {actual} (expected {expected})")
+    assert wrong == []
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.subject)

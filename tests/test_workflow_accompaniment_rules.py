@@ -16,12 +16,8 @@ from api.models import AccompanimentAssignment, AccompanimentRequest
 from api.models.enums import AccompanimentStatus, AssignmentStatus, Role
 from api.schema.ids import encode_global_id
 from api.services.accompaniment import expire_unfilled
-from api.services.lifecycles import (
-    ACCOMPANIMENT_ASSIGNMENT,
-    ACCOMPANIMENT_REQUEST,
-    AssignmentAction,
-    RequestAction,
-)
+from api.services.lifecycles import AssignmentAction, RequestAction
+from tests import lifecycle_oracle as oracle
 from tests.factories_accompaniment import REQUEST, Network, assignment, fresh, network, request, submission
 from tests.graphql import gid
 from tests.workflow import actor, forbidden, ok, user_error
@@ -62,9 +58,9 @@ async def test_every_request_state_and_coordinator_action(
     row = await request(db, sealer, net, status)
     await assignment(db, row, net.volunteer, AssignmentStatus.ACCEPTED)
     name = BY_ACTION[action]
-    if ACCOMPANIMENT_REQUEST.allows(status, action):
+    if oracle.allowed(oracle.ACCOMPANIMENT_REQUEST, status, action):
         payload = await ok(client, name, _values(net, row, action), net.coordinator, REQUEST)
-        target = ACCOMPANIMENT_REQUEST.move(status, action)
+        target = AccompanimentStatus(oracle.target(oracle.ACCOMPANIMENT_REQUEST, status, action))
         assert (payload["accompanimentRequest"]["status"], payload["accompanimentRequest"]["version"]) == (
             target.value,
             2,
@@ -88,7 +84,7 @@ async def test_every_request_state_and_expiry(db: AsyncSession, sealer: Sealer, 
     expired = await expire_unfilled(db, now)
     passed, upcoming = await fresh(db, passed), await fresh(db, upcoming)
     assert (upcoming.status, upcoming.version) == (status, 1)
-    if ACCOMPANIMENT_REQUEST.allows(status, RequestAction.EXPIRE):
+    if oracle.allowed(oracle.ACCOMPANIMENT_REQUEST, status, RequestAction.EXPIRE):
         assert expired >= 1
         assert (passed.status, passed.closed_at, passed.version) == (AccompanimentStatus.UNFILLED, now, 2)
     else:
@@ -107,10 +103,16 @@ async def test_volunteers_answer_only_while_the_request_is_matching_or_confirmed
     name = f"accompanimentAssignment{answer.value.title()}"
     if status in {AccompanimentStatus.MATCHING, AccompanimentStatus.CONFIRMED}:
         payload = await ok(client, name, {"id": gid(mine), "expectedVersion": 1}, net.volunteer, ANSWER)
-        assert payload["accompanimentAssignment"]["status"] == ACCOMPANIMENT_ASSIGNMENT.move(start, answer).value
+        assert payload["accompanimentAssignment"]["status"] == oracle.target(
+            oracle.ACCOMPANIMENT_ASSIGNMENT, start, answer
+        )
         # the only accepted volunteer of a confirmed request declined: it is matched again (REOPEN)
         reopens = status is AccompanimentStatus.CONFIRMED and answer is AssignmentAction.DECLINE
-        expected = ACCOMPANIMENT_REQUEST.move(status, RequestAction.REOPEN) if reopens else status
+        expected = (
+            AccompanimentStatus(oracle.target(oracle.ACCOMPANIMENT_REQUEST, status, RequestAction.REOPEN))
+            if reopens
+            else status
+        )
         assert (await fresh(db, row)).status is expected
         assert payload["accompanimentRequest"]["version"] == (2 if reopens else 1)
     else:
@@ -141,10 +143,13 @@ async def test_every_assignment_state_and_answer(
     mine = await assignment(db, row, net.volunteer, start)
     name = f"accompanimentAssignment{answer.value.title()}"
     values = {"id": gid(mine), "expectedVersion": 1}
-    if ACCOMPANIMENT_ASSIGNMENT.allows(start, answer):
+    if oracle.allowed(oracle.ACCOMPANIMENT_ASSIGNMENT, start, answer):
         payload = await ok(client, name, values, net.volunteer, ANSWER)
         answered = payload["accompanimentAssignment"]
-        assert (answered["status"], answered["version"]) == (ACCOMPANIMENT_ASSIGNMENT.move(start, answer).value, 2)
+        assert (answered["status"], answered["version"]) == (
+            oracle.target(oracle.ACCOMPANIMENT_ASSIGNMENT, start, answer),
+            2,
+        )
     else:
         assert (await user_error(client, name, values, net.volunteer, ANSWER))["code"] == "ILLEGAL_TRANSITION"
         stored = await fresh(db, mine)
@@ -160,14 +165,18 @@ async def test_every_assignment_state_at_completion(
     completed, reported = await request(db, sealer, net, AccompanimentStatus.CONFIRMED), None
     mine = await assignment(db, completed, net.volunteer, start)
     await ok(client, "accompanimentRequestComplete", {"id": gid(completed), "outcome": "ATTENDED"}, net.coordinator)
-    allowed = ACCOMPANIMENT_ASSIGNMENT.allows(start, AssignmentAction.COMPLETE)
-    expected = ACCOMPANIMENT_ASSIGNMENT.move(start, AssignmentAction.COMPLETE) if allowed else start
+    allowed = oracle.allowed(oracle.ACCOMPANIMENT_ASSIGNMENT, start, AssignmentAction.COMPLETE)
+    expected = (
+        AssignmentStatus(oracle.target(oracle.ACCOMPANIMENT_ASSIGNMENT, start, AssignmentAction.COMPLETE))
+        if allowed
+        else start
+    )
     assert (await fresh(db, mine)).status is expected
 
     reported = await request(db, sealer, net, AccompanimentStatus.CONFIRMED)
     missing = await assignment(db, reported, net.colleague, start)
     values = {"id": gid(reported), "outcome": "ATTENDED", "noShowAssignmentIds": [gid(missing)]}
-    if ACCOMPANIMENT_ASSIGNMENT.allows(start, AssignmentAction.NO_SHOW):
+    if oracle.allowed(oracle.ACCOMPANIMENT_ASSIGNMENT, start, AssignmentAction.NO_SHOW):
         await ok(client, "accompanimentRequestComplete", values, net.coordinator)
         assert (await fresh(db, missing)).status is AssignmentStatus.NO_SHOW
     else:
