@@ -60,17 +60,21 @@ def tiered(column: InstrumentedAttribute[Any], description: str) -> Any:
         if reason is not None:
             info.context.withheld.append({"path": info.path.as_list(), "reason": reason.value})
             return False
-        if tier >= Tier.T2:
-            context.record_read(root.id, f"{info.path.typename}.{info.field_name}")
         return True
 
+    def returned(root: Any, info: Info, value: Any) -> Any:
+        if tier >= Tier.T2:  # audited once the value is in hand (a value that failed to open is not returned)
+            info.context.record_read(root.id, f"{info.path.typename}.{info.field_name}")
+        return value
+
     def resolve(root: strawberry.Parent[Any], info: Info) -> Any:
-        return getattr(root, name) if allowed(root, info) else None
+        return returned(root, info, getattr(root, name)) if allowed(root, info) else None
 
     async def resolve_sealed(root: strawberry.Parent[Any], info: Info) -> Any:
         if not allowed(root, info):
             return None
-        return await info.context.open_sealed(root.organization_id, root.id, storage, getattr(root, name))
+        value = await info.context.open_sealed(root.organization_id, root.id, storage, getattr(root, name))
+        return returned(root, info, value)
 
     return strawberry.field(
         resolver=resolve_sealed if sealed else resolve,

@@ -151,21 +151,21 @@ def _safe_reason(error: HTTPException) -> str:
 
 
 async def _finish(session: AsyncSession, ctx: Context) -> None:
-    """Audit the request in its own transaction; after an unexpected error, nothing else is kept."""
-    if ctx.unexpected_error and ctx.mutations:
+    """Audit the request; after an unexpected error its writes are rolled back, but what it returned
+    (the T2/T3 fields of the partial data) is still audited, with its mutations as FAILED."""
+    if ctx.unexpected_error:
         await session.rollback()
         for record in ctx.mutations:
             if record.outcome is AuditOutcome.ALLOWED:
                 record.outcome = AuditOutcome.FAILED
-    else:
-        await record_reads(
-            session,
-            ctx.viewer,
-            ctx.audited_reads,
-            operation_name=ctx.operation_name,
-            document_hash=ctx.document_hash,
-            request_id=ctx.request_id,
-        )
+    await record_reads(
+        session,
+        ctx.viewer,
+        ctx.audited_reads,
+        operation_name=ctx.operation_name,
+        document_hash=ctx.document_hash,
+        request_id=ctx.request_id,
+    )
     if ctx.attempted_mutation and not ctx.mutations:  # refused before any mutation field ran
         ctx.mutations.append(MutationRecord(ctx.operation_name or "mutation", AuditOutcome.DENIED, []))
     for record in ctx.mutations:
