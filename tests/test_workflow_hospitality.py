@@ -15,7 +15,7 @@ from api.auth.permissions import MUTATIONS
 from api.crypto import Sealer
 from api.models import HospitalityShift, ShiftAssignment
 from api.models.enums import AuditOutcome, Role, SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus
-from api.services.lifecycles import ShiftAction
+from api.services.lifecycles import ShiftAction, ShiftSignupAction
 from tests import factories_sanctuary as fs
 from tests import lifecycle_oracle as oracle
 from tests.graphql import gid
@@ -379,3 +379,41 @@ async def test_no_sign_ups_once_the_guest_has_left_sanctuary(
     error = await user_error(client, "hospitalityShiftSignUp", {"id": gid(shift)}, volunteer, SHIFT)
     assert error["code"] == "ILLEGAL_TRANSITION"
     assert await fs.signups(db, shift) == {}
+
+
+@pytest.mark.parametrize("start", list(SA))
+@pytest.mark.parametrize("action", [ShiftSignupAction.SIGN_UP_AGAIN, ShiftSignupAction.WITHDRAW])
+async def test_every_sign_up_state_for_signing_up_again_and_withdrawing(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, start: ShiftAssignmentStatus, action: str
+) -> None:
+    """The volunteer's own place on an open shift, from each state, per the written table."""
+    where = await fs.host(db)
+    row = await fs.shift(db, await fs.case(db, sealer, where), ShiftStatus.OPEN, needed=3)
+    volunteer = await _volunteer(db, where)
+    await fs.signup(db, row, volunteer, start)
+    name = "hospitalityShiftSignUp" if action is ShiftSignupAction.SIGN_UP_AGAIN else "hospitalityShiftWithdraw"
+    if oracle.allowed(oracle.SHIFT_SIGNUP, start, action):
+        await ok(client, name, {"id": gid(row)}, volunteer, SHIFT)
+        assert await fs.signups(db, row) == {volunteer.id: SA(oracle.target(oracle.SHIFT_SIGNUP, start, action))}
+    else:
+        body = await call(client, name, {"id": gid(row)}, volunteer, SHIFT)
+        assert "errors" not in body, body
+        assert body["data"][name]["userErrors"], body  # refused as a user error
+        assert await fs.signups(db, row) == {volunteer.id: start}
+
+
+@pytest.mark.parametrize("start", list(SA))
+@pytest.mark.parametrize("action", [ShiftAction.COMPLETE, ShiftAction.MISS])
+async def test_settling_a_shift_moves_each_sign_up_per_the_written_table(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, start: ShiftAssignmentStatus, action: ShiftAction
+) -> None:
+    """Completing a shift makes its signed-up volunteers ATTENDED, missing it ABSENT; other places stay."""
+    where = await fs.host(db)
+    row = await fs.shift(db, await fs.case(db, sealer, where), ShiftStatus.FILLED, starts_in=timedelta(hours=-1))
+    volunteer = await _volunteer(db, where)
+    await fs.signup(db, row, volunteer, start)
+    name = "hospitalityShiftComplete" if action is ShiftAction.COMPLETE else "hospitalityShiftMiss"
+    await ok(client, name, {"id": gid(row)}, where.coordinator, SHIFT)
+    step = ShiftSignupAction.ATTEND if action is ShiftAction.COMPLETE else ShiftSignupAction.MISS
+    moved = oracle.outcome(oracle.SHIFT_SIGNUP, start, step)
+    assert await fs.signups(db, row) == {volunteer.id: SA(moved) if moved else start}
