@@ -106,8 +106,11 @@ def routed_here(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def matched_requests(viewer: Viewer) -> Select[Any]:
-    """Ids of the requests with a volunteer of the viewer's organization on them."""
-    return select(AccompanimentAssignment.request_id).where(AccompanimentAssignment.member_id.in_(org_members(viewer)))
+    """Ids of the requests with a volunteer of the viewer's organization on them (invited or accepted, not declined)."""
+    return select(AccompanimentAssignment.request_id).where(
+        AccompanimentAssignment.member_id.in_(org_members(viewer)),
+        AccompanimentAssignment.status != AssignmentStatus.DECLINED,
+    )
 
 
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:

@@ -1,0 +1,263 @@
+"""Ties that have ended: the access a tie gave is gone once it ends; the access a live tie gives stays.
+
+Every cell is written by hand from the roles table of the domain specification
+(/work/shared/domain.md), never computed from the code. Outcomes: V visible (with the value, when one
+is given); W null and listed in ``extensions.withheld``; A the record is not readable (like a missing id);
+X absent from the viewer's schema. Each ended tie has a control cell: the same access through a tie
+that is still live, so a rule that is too strict fails as surely as one that is too loose.
+
+Decisions the domain text leaves open, written down here:
+
+- A CANCELLED request keeps its assignments as they were (they record who was asked and answered). The
+  accompanier's view is "its own assignments: preferred name, appointment, place", tied to the
+  assignment, not to the request's state: an accepted assignee keeps that read view of a cancelled request
+  (as of a completed one), but can no longer act on it (the lifecycle refuses).
+- A DEACTIVATED member disappears for other organizations (the hub included); its own organization still
+  reads it ("org_admin: its own organization's records up to T3", and its admins must see whom they
+  deactivated and their trainings), and the other members of its organization keep the T1 view they had.
+- An accompaniment coordinator reads a request's notes (T3) while it "matches" it: while a volunteer of
+  its organization is invited to or on the request. A volunteer who declined no longer is.
+- A released responder still reads the timeline rows of the incident (it may still add its debrief) but
+  no longer the incident's details, exact location or notes: those are for responders on the job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.crypto import Sealer
+from api.models import IncidentDispatch
+from tests.graphql import gql
+from tests.workflow import call
+from tests.world_history import History, build_history
+
+QUERY = "query Cell($id: ID!) {{ node(id: $id) {{ ... on {type} {{ {field} }} }} }}"
+
+Cell = tuple[str, str, tuple[str, ...], Any, dict[str, str]]
+
+
+def cells(record: str, type_name: str, fields: str, value: Any = "*", **outcomes: str) -> list[Cell]:
+    """One row of the table: ``outcomes`` maps V/W/A/X to space-separated viewers (``anonymous`` included)."""
+    table = {viewer: outcome for outcome, viewers in outcomes.items() for viewer in viewers.split()}
+    return [(record, type_name, tuple(fields.split()), value, table)]
+
+
+# After the ties ended. Comments name the tie; "(control)" marks access through a live tie.
+AFTER: list[Cell] = [
+    # R1, routed to A: accompanier@A DECLINED its invitation; accompanier2@A accepted (control)
+    *cells("R1", "AccompanimentRequest", "status", V="accompanier2@A legal_advocate@L1 accompaniment_coordinator@A",
+           A="accompanier@A accompaniment_coordinator@B accompanier@B"),
+    *cells("R1", "AccompanimentRequest", "place", "Court 7", V="accompanier2@A accompaniment_coordinator@A",
+           A="accompanier@A"),
+    *cells("R1", "AccompanimentRequest", "appointmentAt outcome", V="accompanier2@A", A="accompanier@A"),
+    *cells("P1", "Person", "preferredName", "Pilar", V="accompanier2@A accompaniment_coordinator@A",
+           A="accompanier@A accompanier@B"),
+    # its own assignment stays readable to the volunteer who declined it (the answer it gave)
+    *cells("AA_declined", "AccompanimentAssignment", "status", "DECLINED",
+           V="accompanier@A accompanier2@A accompaniment_coordinator@A", A="accompanier@B accompaniment_coordinator@B"),
+    # R1's notes: A's coordinator still matches it through accompanier2@A's accepted assignment (control)
+    *cells("R1", "AccompanimentRequest", "notes", "History note R1",
+           V="accompaniment_coordinator@A legal_advocate@L1", X="accompanier@A accompanier2@A"),
+    # R2, routed to the whole network: B's only volunteer DECLINED; B's coordinator no longer matches it
+    *cells("R2", "AccompanimentRequest", "place", "Court 9",
+           V="accompaniment_coordinator@B accompaniment_coordinator@A", A="accompanier@B"),
+    *cells("R2", "AccompanimentRequest", "notes", "History note R2", V="legal_advocate@L1",
+           W="accompaniment_coordinator@B accompaniment_coordinator@A"),
+    *cells("P3", "Person", "preferredName", "Rosa", A="accompanier@B accompanier@A"),
+    # R3 CANCELLED: accompanier2@A's accepted assignment stays, and with it its read view (see the docstring)
+    *cells("R3", "AccompanimentRequest", "status", "CANCELLED", V="accompanier2@A legal_advocate@L1",
+           A="accompanier@A accompanier4@A"),
+    *cells("R3", "AccompanimentRequest", "place", "Court 3", V="accompanier2@A", A="accompanier@A"),
+    *cells("P4", "Person", "preferredName", "Iris", V="accompanier2@A", A="accompanier@A"),
+    # S1: hospitality_volunteer@A WITHDREW; hospitality_volunteer2@A is still signed up (control)
+    *cells("S1", "HospitalityShift", "status", V="hospitality_volunteer2@A sanctuary_coordinator@A",
+           A="hospitality_volunteer@A"),
+    *cells("S1", "HospitalityShift", "startsAt endsAt", V="hospitality_volunteer2@A sanctuary_coordinator@A",
+           A="hospitality_volunteer@A"),
+    *cells("SA_withdrawn", "ShiftAssignment", "status", "WITHDRAWN",
+           V="hospitality_volunteer@A hospitality_volunteer2@A sanctuary_coordinator@A"),
+    *cells("C1", "SanctuaryCase", "publicStoryConsent", V="hospitality_volunteer2@A sanctuary_coordinator@A",
+           A="hospitality_volunteer@A"),
+    *cells("P2", "Person", "preferredName", "Tomas", V="hospitality_volunteer2@A sanctuary_coordinator@A",
+           A="hospitality_volunteer@A"),
+    # I1: rr_responder@RR RELEASED; rr_responder2@RR still dispatched (control)
+    *cells("I1", "RapidResponseIncident", "exactLocation", "12 History Lane", V="rr_responder2@RR rr_dispatcher@RR",
+           W="rr_responder@RR"),
+    *cells("I1", "RapidResponseIncident", "size uniform", V="rr_responder2@RR", W="rr_responder@RR"),
+    *cells("I1", "RapidResponseIncident", "coarseArea", V="rr_responder@RR rr_responder2@RR"),
+    *cells("T1", "IncidentTimelineEvent", "note", "History: van 4", V="rr_responder2@RR rr_dispatcher@RR",
+           W="rr_responder@RR"),
+    # a dispatch is its responder's own: never a co-dispatched colleague's
+    *cells("D_released", "IncidentDispatch", "role releasedAt", V="rr_responder@RR rr_dispatcher@RR",
+           A="rr_responder2@RR"),
+    *cells("D_live", "IncidentDispatch", "role arrivedAt", V="rr_responder2@RR rr_dispatcher@RR", A="rr_responder@RR"),
+    # inactive@A DEACTIVATED: gone for other organizations; its own organization still reads it
+    *cells("M_inactive", "Member", "alias active", V="org_admin@A sanctuary_coordinator@A accompaniment_coordinator@A",
+           A="org_admin@B network_coordinator@hub legal_advocate@L1 organizer@CG rr_responder@RR", X="anonymous"),
+    *cells("M_inactive", "Member", "legalName", "Legal inactive@A", V="org_admin@A", A="org_admin@B"),
+    *cells("TR_inactive", "Training", "kind expiresAt", V="org_admin@A",
+           A="org_admin@B network_coordinator@hub legal_advocate@L1"),
+    *cells("M_live", "Member", "alias active", V="org_admin@A org_admin@B network_coordinator@hub legal_advocate@L1",
+           X="anonymous"),
+    # advocacy by CG with A co-organizing: ORG only for the organizing organizations (any of their members)
+    *cells("AV_org", "AdvocacyAction", "title visibility", V="organizer@CG organizer@A org_admin@A",
+           A="anonymous organizer@B org_admin@B network_coordinator@hub legal_advocate@L1 rr_responder@RR"),
+    *cells("AV_net", "AdvocacyAction", "title", V="organizer@CG organizer@A organizer@B org_admin@B "
+           "network_coordinator@hub legal_advocate@L1", A="anonymous"),
+    *cells("AV_pub", "AdvocacyAction", "title", V="anonymous organizer@CG organizer@A organizer@B org_admin@B "
+           "network_coordinator@hub"),
+]  # fmt: skip
+
+# The same world before the ties ended: what each ended tie gave (so the AFTER cells test an ending).
+BEFORE: list[Cell] = [
+    *cells("R1", "AccompanimentRequest", "place", "Court 7", V="accompanier@A accompanier2@A"),
+    *cells("P1", "Person", "preferredName", "Pilar", V="accompanier@A"),
+    *cells("R2", "AccompanimentRequest", "notes", "History note R2", V="accompaniment_coordinator@B",
+           W="accompaniment_coordinator@A"),
+    *cells("P3", "Person", "preferredName", "Rosa", V="accompanier@B"),
+    *cells("R3", "AccompanimentRequest", "place", "Court 3", V="accompanier2@A"),
+    *cells("S1", "HospitalityShift", "startsAt", V="hospitality_volunteer@A hospitality_volunteer2@A"),
+    *cells("P2", "Person", "preferredName", "Tomas", V="hospitality_volunteer@A"),
+    *cells("I1", "RapidResponseIncident", "exactLocation", "12 History Lane", V="rr_responder@RR rr_responder2@RR"),
+    *cells("T1", "IncidentTimelineEvent", "note", "History: van 4", V="rr_responder@RR"),
+    *cells("M_inactive", "Member", "alias", V="org_admin@A org_admin@B network_coordinator@hub"),
+    *cells("TR_inactive", "Training", "kind", V="org_admin@B"),
+]  # fmt: skip
+
+
+async def _observe(client: httpx.AsyncClient, token: str | None, type_name: str, gid: str, field: str) -> Any:
+    body = await gql(client, QUERY.format(type=type_name, field=field), {"id": gid}, token=token)
+    if "errors" in body:
+        messages = " ".join(e["message"] for e in body["errors"])
+        assert "Cannot query field" in messages or "Unknown type" in messages, body
+        return "X", None
+    node = body["data"]["node"]
+    if node is None:
+        return "A", None
+    withheld = [w for w in body.get("extensions", {}).get("withheld", []) if w["path"] == ["node", field]]
+    if node[field] is None:
+        return ("W" if withheld else "NULL"), None
+    return "V", node[field]
+
+
+async def _mismatches(client: httpx.AsyncClient, world: History, table: list[Cell]) -> list[str]:
+    found = []
+    for record, type_name, fields, value, outcomes in table:
+        for viewer, expected in outcomes.items():
+            token = None if viewer == "anonymous" else world.actors[viewer].token
+            for field in fields:
+                seen, got = await _observe(client, token, type_name, world.gid(record), field)
+                if value == "*" and expected == "V" and seen == "NULL":
+                    continue  # readable, and empty on this record
+                if seen != expected or (seen == "V" and value != "*" and got != value):
+                    found.append(f"{viewer} {record}.{field}: expected {expected}, got {seen}")
+    return found
+
+
+async def test_access_a_tie_gave_ends_with_it_and_live_ties_keep_theirs(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_history(db, sealer, client)
+    assert await _mismatches(client, world, AFTER) == []
+
+
+async def test_before_the_ties_ended_they_gave_that_access(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_history(db, sealer, client, ended=False)
+    assert await _mismatches(client, world, BEFORE) == []
+
+
+async def test_a_deactivated_members_token_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_history(db, sealer, client)
+    for key, status in (("inactive@A", 401), ("accompanier2@A", 200)):  # control: an active colleague's token
+        headers = {"Authorization": f"Bearer {world.actors[key].token}"}
+        response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+        assert response.status_code == status, key
+
+
+def _volunteer(key: str) -> Any:
+    return lambda w: {"id": w.gid("R1"), "volunteers": [{"memberId": w.gid(key), "role": "SUPPORT"}]}
+
+
+def _entry(kind: str) -> Any:
+    return lambda w: {"incidentId": w.gid("I1"), "kind": kind, "note": "History entry, written after the fact"}
+
+
+def _by_id(name: str) -> Any:
+    return lambda w: {"id": w.gid(name)}
+
+
+# (viewer, mutation, input from the world, expected: OK or the user error code). NOT_FOUND: the row is
+# outside what the viewer may change (reported like a missing id).
+OPERATIONS: list[tuple[str, str, Any, str]] = [
+    # a responder releases and arrives on its own dispatch only; release ends its dispatch once
+    ("rr_responder@RR", "incidentDispatchRelease", _by_id("D_live"), "NOT_FOUND"),
+    ("rr_responder2@RR", "incidentDispatchRelease", _by_id("D_live"), "OK"),  # control: its own
+    ("rr_dispatcher@RR", "incidentDispatchRelease", _by_id("D_live"), "OK"),  # control: the region's dispatcher
+    ("rr_responder@RR", "incidentDispatchRelease", _by_id("D_released"), "ALREADY_RELEASED"),
+    ("rr_responder@RR", "incidentDispatchArrive", _by_id("D_released"), "ILLEGAL_TRANSITION"),
+    ("rr_responder@RR", "incidentDispatchArrive", _by_id("D_live"), "NOT_FOUND"),
+    ("rr_responder@RR", "incidentTimelineAdd", _entry("DEBRIEF"), "OK"),  # a released responder still debriefs
+    ("rr_responder2@RR", "incidentTimelineAdd", _entry("NOTE"), "OK"),
+    # a declined invitation is answered; a colleague's is not one's own
+    ("accompanier@A", "accompanimentAssignmentAccept", _by_id("AA_declined"), "ILLEGAL_TRANSITION"),
+    ("accompanier@A", "accompanimentAssignmentDecline", _by_id("AA_live"), "NOT_FOUND"),
+    ("accompanier2@A", "accompanimentAssignmentDecline", _by_id("AA_live"), "OK"),  # control
+    # completing needs an accepted assignment: the decliner has none (the assignee reaches the lifecycle)
+    ("accompanier@A", "accompanimentRequestComplete", lambda w: {"id": w.gid("R1"), "outcome": "ATTENDED"},
+     "NOT_FOUND"),
+    ("accompanier2@A", "accompanimentRequestComplete", lambda w: {"id": w.gid("R1"), "outcome": "ATTENDED"},
+     "ILLEGAL_TRANSITION"),
+    # only active volunteers with an unexpired accompaniment training can be offered
+    ("accompaniment_coordinator@A", "accompanimentRequestOffer", _volunteer("accompanier3@A"), "TRAINING_REQUIRED"),
+    ("accompaniment_coordinator@A", "accompanimentRequestOffer", _volunteer("inactive@A"), "VOLUNTEER_NOT_FOUND"),
+    ("accompaniment_coordinator@A", "accompanimentRequestOffer", _volunteer("accompanier4@A"), "OK"),  # control
+    # a withdrawn volunteer completes nothing and withdraws once; it may sign up again
+    ("hospitality_volunteer@A", "hospitalityShiftComplete", _by_id("S1"), "NOT_FOUND"),
+    ("hospitality_volunteer2@A", "hospitalityShiftComplete", _by_id("S1"), "ILLEGAL_TRANSITION"),  # reopened: OPEN
+    ("hospitality_volunteer@A", "hospitalityShiftWithdraw", _by_id("S1"), "ILLEGAL_TRANSITION"),
+    ("hospitality_volunteer@A", "hospitalityShiftSignUp", _by_id("S1"), "OK"),
+    # a cancelled request takes no more answers or completions
+    ("accompanier2@A", "accompanimentAssignmentDecline", _by_id("AA_cancelled"), "ILLEGAL_TRANSITION"),
+    ("accompanier2@A", "accompanimentRequestComplete", lambda w: {"id": w.gid("R3"), "outcome": "ATTENDED"},
+     "ILLEGAL_TRANSITION"),
+    ("legal_advocate@L1", "accompanimentRequestCancel", _by_id("R3"), "ILLEGAL_TRANSITION"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("viewer", "mutation", "values", "expected"), OPERATIONS, ids=[
+    f"{v}-{m}-{e}" for v, m, _i, e in OPERATIONS])  # fmt: skip
+async def test_what_an_ended_tie_no_longer_lets_one_do(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    sealer: Sealer,
+    viewer: str,
+    mutation: str,
+    values: Any,
+    expected: str,
+) -> None:
+    world = await build_history(db, sealer, client)
+    body = await call(client, mutation, values(world), world.actors[viewer])
+    assert "errors" not in body, body["errors"]
+    errors = body["data"][mutation]["userErrors"]
+    assert [e["code"] for e in errors] == ([] if expected == "OK" else [expected])
+
+
+async def test_a_responder_cannot_release_a_co_dispatched_colleague(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_history(db, sealer, client)
+    body = await call(client, "incidentDispatchRelease", {"id": world.gid("D_live")}, world.actors["rr_responder@RR"])
+    assert body["data"]["incidentDispatchRelease"]["userErrors"][0]["code"] == "NOT_FOUND"
+    live = await db.get_one(IncidentDispatch, world.records["D_live"].id, populate_existing=True)
+    assert live.released_at is None  # the colleague is still on the job, and still reads the address
+    seen = await _observe(client, world.actors["rr_responder2@RR"].token, "RapidResponseIncident", world.gid("I1"),
+                          "exactLocation")  # fmt: skip
+    assert seen == ("V", "12 History Lane")
