@@ -17,6 +17,8 @@ Decisions the domain text leaves open, written down here:
   deactivated and their trainings), and the other members of its organization keep the T1 view they had.
 - An accompaniment coordinator reads a request's notes (T3) while it "matches" it: while a volunteer of
   its organization is invited to or on the request. A volunteer who declined no longer is.
+- A responder is on the job until it is released or its incident is CLOSED (closing does not release
+  dispatches one by one): after either, the exact location and notes are no longer its to read.
 - A released responder still reads the timeline rows of the incident (it may still add its debrief) but
   no longer the incident's details, exact location or notes: those are for responders on the job.
 """
@@ -91,6 +93,10 @@ AFTER: list[Cell] = [
     *cells("I1", "RapidResponseIncident", "coarseArea", V="rr_responder@RR rr_responder2@RR"),
     *cells("T1", "IncidentTimelineEvent", "note", "History: van 4", V="rr_responder2@RR rr_dispatcher@RR",
            W="rr_responder@RR"),
+    # I2 CLOSED while rr_responder2@RR was still dispatched: the job is over; its dispatchers keep it (control)
+    *cells("I2", "RapidResponseIncident", "exactLocation", "40 Closed Court", V="rr_dispatcher@RR",
+           W="rr_responder2@RR"),
+    *cells("I2", "RapidResponseIncident", "status", "CLOSED", V="rr_responder2@RR rr_dispatcher@RR"),
     # a dispatch is its responder's own: never a co-dispatched colleague's
     *cells("D_released", "IncidentDispatch", "role releasedAt", V="rr_responder@RR rr_dispatcher@RR",
            A="rr_responder2@RR"),
@@ -124,6 +130,7 @@ BEFORE: list[Cell] = [
     *cells("P2", "Person", "preferredName", "Tomas", V="hospitality_volunteer@A"),
     *cells("I1", "RapidResponseIncident", "exactLocation", "12 History Lane", V="rr_responder@RR rr_responder2@RR"),
     *cells("T1", "IncidentTimelineEvent", "note", "History: van 4", V="rr_responder@RR"),
+    *cells("I2", "RapidResponseIncident", "exactLocation", "40 Closed Court", V="rr_responder2@RR"),
     *cells("M_inactive", "Member", "alias", V="org_admin@A org_admin@B network_coordinator@hub"),
     *cells("TR_inactive", "Training", "kind", V="org_admin@B"),
 ]  # fmt: skip

@@ -9,7 +9,7 @@ workflows really leave behind:
 - a shift sign-up WITHDRAWN (``hospitality_volunteer@A`` on S1), beside one still SIGNED_UP
   (``hospitality_volunteer2@A``);
 - a responder RELEASED (``rr_responder@RR``, dispatch D_released on I1), beside a co-dispatched colleague
-  still on the job (``rr_responder2@RR``, D_live);
+  still on the job (``rr_responder2@RR``, D_live); an incident CLOSED (I2) with that colleague never released;
 - a request CANCELLED (R3, ``accompanier2@A`` had accepted it);
 - a member DEACTIVATED (``inactive@A``, an accompanier) and one with an expired ACCOMPANIMENT training
   (``accompanier3@A``), beside a trained, active one (``accompanier4@A``);
@@ -47,6 +47,7 @@ from api.models.enums import (
     AdvocacyStatus,
     AssignmentRole,
     AssignmentStatus,
+    IncidentStatus,
     OrganizationKind,
     Role,
     ShiftStatus,
@@ -138,6 +139,7 @@ async def end_ties(client: httpx.AsyncClient, world: History) -> None:
     await ok(client, "hospitalityShiftWithdraw", {"id": world.gid("S1")}, a["hospitality_volunteer@A"])
     await ok(client, "incidentDispatchRelease", {"id": world.gid("D_released")}, a["rr_responder@RR"])
     await ok(client, "accompanimentRequestCancel", {"id": world.gid("R3")}, a["legal_advocate@L1"])
+    await ok(client, "incidentTransition", {"id": world.gid("I2"), "action": "CLOSE"}, a["rr_dispatcher@RR"])
     await ok(client, "memberDeactivate", {"id": world.gid("inactive@A")}, a["org_admin@A"])
 
 
@@ -189,11 +191,14 @@ async def _sanctuary(db: AsyncSession, sealer: Sealer, world: History) -> None:
 
 
 async def _rapid_response(db: AsyncSession, sealer: Sealer, world: History) -> None:
-    """I1 in the team's region, two responders arrived on it, a timeline note."""
+    """I1 in the team's region, two responders arrived on it, a timeline note; I2 stable, one responder on it
+    (closed without releasing it)."""
     r, team = world.records, world.orgs["RR"]
     r["I1"] = await f.incident(db, sealer, team, exact_location="12 History Lane")
     r["D_released"] = await rr.dispatched(db, r["I1"], world.actors["rr_responder@RR"].member, arrived=True)
     r["D_live"] = await rr.dispatched(db, r["I1"], world.actors["rr_responder2@RR"].member, arrived=True)
+    r["I2"] = await f.incident(db, sealer, team, exact_location="40 Closed Court", status=IncidentStatus.STABLE)
+    r["D_closed"] = await rr.dispatched(db, r["I2"], world.actors["rr_responder2@RR"].member, arrived=True)
     r["T1"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=team.id, incident_id=r["I1"].id,
                                     kind=TimelineKind.NOTE, occurred_at=datetime.now(UTC))  # fmt: skip
     r["T1"].note = await sealer.seal(db, team.id, r["T1"].id, "incident_timeline_event.note", canary("History: van 4"))
