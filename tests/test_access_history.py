@@ -86,6 +86,13 @@ AFTER: list[Cell] = [
            A="hospitality_volunteer@A"),
     *cells("P2", "Person", "preferredName", "Tomas", V="hospitality_volunteer2@A sanctuary_coordinator@A",
            A="hospitality_volunteer@A"),
+    # C1: B no longer supports it; B still supports C2 (control)
+    *cells("C1", "SanctuaryCase", "publicStoryConsent status", V="sanctuary_coordinator@A", A="sanctuary_coordinator@B"),
+    *cells("C2", "SanctuaryCase", "publicStoryConsent", V="sanctuary_coordinator@B sanctuary_coordinator@A"),
+    *cells("C2", "SanctuaryCase", "status", V="sanctuary_coordinator@B"),
+    # C2's public-story consent WITHDRAWN: organizers no longer read it; C3 keeps its consent (control)
+    *cells("C2", "SanctuaryCase", "publicStoryConsent", A="organizer@CG organizer@A"),
+    *cells("C3", "SanctuaryCase", "publicStoryConsent", True, V="organizer@CG organizer@A"),
     # I1: rr_responder@RR RELEASED; rr_responder2@RR still dispatched (control)
     *cells("I1", "RapidResponseIncident", "exactLocation", "12 History Lane", V="rr_responder2@RR rr_dispatcher@RR",
            W="rr_responder@RR"),
@@ -128,6 +135,8 @@ BEFORE: list[Cell] = [
     *cells("R3", "AccompanimentRequest", "place", "Court 3", V="accompanier2@A"),
     *cells("S1", "HospitalityShift", "startsAt", V="hospitality_volunteer@A hospitality_volunteer2@A"),
     *cells("P2", "Person", "preferredName", "Tomas", V="hospitality_volunteer@A"),
+    *cells("C1", "SanctuaryCase", "status", V="sanctuary_coordinator@B"),
+    *cells("C2", "SanctuaryCase", "publicStoryConsent", True, V="organizer@CG"),
     *cells("I1", "RapidResponseIncident", "exactLocation", "12 History Lane", V="rr_responder@RR rr_responder2@RR"),
     *cells("T1", "IncidentTimelineEvent", "note", "History: van 4", V="rr_responder@RR"),
     *cells("I2", "RapidResponseIncident", "exactLocation", "40 Closed Court", V="rr_responder2@RR"),

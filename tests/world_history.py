@@ -11,6 +11,8 @@ workflows really leave behind:
 - a responder RELEASED (``rr_responder@RR``, dispatch D_released on I1), beside a co-dispatched colleague
   still on the job (``rr_responder2@RR``, D_live); an incident CLOSED (I2) with that colleague never released;
 - a request CANCELLED (R3, ``accompanier2@A`` had accepted it);
+- a supporting congregation REMOVED from a case (B from C1; it still supports C2) and a public-story consent
+  WITHDRAWN (C2; C3 keeps its consent);
 - a member DEACTIVATED (``inactive@A``, an accompanier) and one with an expired ACCOMPANIMENT training
   (``accompanier3@A``), beside a trained, active one (``accompanier4@A``);
 - advocacy actions organized by CG with A as co-organizer, one per visibility (ORG, NETWORK, PUBLIC).
@@ -34,6 +36,8 @@ from api.models import (
     AccompanimentAssignment,
     AdvocacyAction,
     AdvocacyOrganizer,
+    CaseSupporter,
+    Congregation,
     HospitalityShift,
     IncidentTimelineEvent,
     Organization,
@@ -77,6 +81,7 @@ MEMBERS: dict[str, tuple[Role, ...]] = {
     "hospitality_volunteer2@A": (Role.HOSPITALITY_VOLUNTEER,),  # stays on S1
     "organizer@A": (Role.ORGANIZER,),  # A co-organizes CG's actions
     "org_admin@B": (Role.ORG_ADMIN,),
+    "sanctuary_coordinator@B": (Role.SANCTUARY_COORDINATOR,),  # B stops supporting C1, still supports C2
     "accompaniment_coordinator@B": (Role.ACCOMPANIMENT_COORDINATOR,),
     "accompanier@B": (Role.ACCOMPANIER,),  # declines its invitation to R2
     "organizer@B": (Role.ORGANIZER,),  # organizes nothing
@@ -140,6 +145,9 @@ async def end_ties(client: httpx.AsyncClient, world: History) -> None:
     await ok(client, "incidentDispatchRelease", {"id": world.gid("D_released")}, a["rr_responder@RR"])
     await ok(client, "accompanimentRequestCancel", {"id": world.gid("R3")}, a["legal_advocate@L1"])
     await ok(client, "incidentTransition", {"id": world.gid("I2"), "action": "CLOSE"}, a["rr_dispatcher@RR"])
+    c1_b = {"caseId": world.gid("C1"), "congregationId": world.gid("cong_B")}
+    await ok(client, "sanctuaryCaseSupporterRemove", c1_b, a["sanctuary_coordinator@A"])
+    await ok(client, "sanctuaryCaseConsentWithdraw", {"caseId": world.gid("C2")}, a["sanctuary_coordinator@A"])
     await ok(client, "memberDeactivate", {"id": world.gid("inactive@A")}, a["org_admin@A"])
 
 
@@ -174,11 +182,22 @@ async def _assign(db: AsyncSession, request: Any, who: Actor, status: Assignment
 
 
 async def _sanctuary(db: AsyncSession, sealer: Sealer, world: History) -> None:
-    """A hosts P2 in C1; shift S1 (no supporting congregation: A's volunteers reach it only through their
+    """A hosts P2 in C1 (supported by B, which stops), and C2 (supported by B; its public-story consent will be
+    withdrawn) and C3 (public story); shift S1 (no supporting congregation: A's volunteers reach it only through their
     sign-ups) has two sign-ups, one to be withdrawn."""
     r, org_a = world.records, world.orgs["A"]
     r["P2"] = await f.person(db, sealer, org_a, preferred_name="Tomas", legal_name="Tomas History-Two")
     r["C1"] = await f.sanctuary_case(db, sealer, r["cong_A"], r["P2"], location_detail="History parsonage, room 5")
+    r["cong_B"] = await db.scalar(select(Congregation).where(Congregation.organization_id == world.orgs["B"].id))
+    for name, guest in (("C2", "Lucia"), ("C3", "Marta")):  # public stories: C2's consent will be withdrawn
+        r[name] = await f.sanctuary_case(
+            db, sealer, r["cong_A"], await f.person(db, sealer, org_a, preferred_name=guest)
+        )
+        r[name].public_story_consent = True
+    for name in ("C1", "C2"):
+        db.add(
+            CaseSupporter(id=uuid.uuid4(), case_id=r[name].id, congregation_id=r["cong_B"].id, roles=["HOSPITALITY"])
+        )
     start = datetime.now(UTC) + timedelta(days=2)
     r["S1"] = HospitalityShift(id=uuid.uuid4(), organization_id=org_a.id, case_id=r["C1"].id, starts_at=start,
                                ends_at=start + timedelta(hours=4), needed_volunteers=2, status=ShiftStatus.FILLED)  # fmt: skip
