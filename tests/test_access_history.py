@@ -277,3 +277,51 @@ async def test_a_responder_cannot_release_a_co_dispatched_colleague(
     seen = await _observe(client, world.actors["rr_responder2@RR"].token, "RapidResponseIncident", world.gid("I1"),
                           "exactLocation")  # fmt: skip
     assert seen == ("V", "12 History Lane")
+
+
+THROUGH = {
+    "assignment": "query($id: ID!) { node(id: $id) { ... on AccompanimentAssignment { status request { place } } } }",
+    "dispatch": "query($id: ID!) { node(id: $id) { ... on IncidentDispatch { role incident { exactLocation } } } }",
+    "requests": "{ accompanimentRequests(first: 100) { nodes { place } } }",
+    "shifts": "{ hospitalityShifts(first: 100) { nodes { startsAt } } }",
+    "members": "{ members(first: 100) { nodes { alias } } }",
+    "actions": "{ advocacyActions(first: 100) { nodes { title } } }",
+}
+# (viewer, document, the node's id or None, what it returns, reduced): an ended tie is no path to the record
+PATHS: list[tuple[str, str, str | None, Any]] = [
+    ("accompanier@A", "assignment", "AA_declined", {"status": "DECLINED", "request": None}),
+    ("accompanier2@A", "assignment", "AA_live", {"status": "ACCEPTED", "request": {"place": "Court 7"}}),  # control
+    ("rr_responder@RR", "dispatch", "D_released", {"role": "VERIFIER", "incident": {"exactLocation": None}}),
+    ("rr_responder2@RR", "dispatch", "D_live", {"role": "VERIFIER", "incident": {"exactLocation": "12 History Lane"}}),
+    ("accompanier@A", "requests", None, []),
+    ("accompanier2@A", "requests", None, ["Court 3", "Court 7"]),  # control (R3 cancelled: kept, see above)
+    ("hospitality_volunteer@A", "shifts", None, 0),
+    ("hospitality_volunteer2@A", "shifts", None, 1),  # control
+    ("org_admin@B", "members", None, "without inactive@A"),
+    ("org_admin@A", "members", None, "with inactive@A"),  # control
+    ("org_admin@B", "actions", None, ["Action AV_net", "Action AV_pub"]),
+    ("organizer@A", "actions", None, ["Action AV_net", "Action AV_org", "Action AV_pub"]),  # control
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("viewer", "document", "record", "expected"), PATHS)
+async def test_an_ended_tie_is_no_path_through_relations_or_lists(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, viewer: str, document: str, record: str | None,
+    expected: Any,
+) -> None:  # fmt: skip
+    world = await build_history(db, sealer, client)
+    variables = {"id": world.gid(record)} if record else {}
+    body = await gql(client, THROUGH[document], variables, token=world.actors[viewer].token)
+    assert "errors" not in body, body["errors"]
+    data = body["data"]
+    if record:
+        assert data["node"] == expected
+        return
+    nodes = next(iter(data.values()))["nodes"]
+    if document == "shifts":
+        assert len(nodes) == expected
+    elif document == "members":
+        inactive = world.actors["inactive@A"].member.alias
+        assert (inactive in {n["alias"] for n in nodes}) is (expected == "with inactive@A")
+    else:
+        assert sorted(next(iter(n.values())) for n in nodes) == expected
