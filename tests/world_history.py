@@ -76,6 +76,7 @@ MEMBERS: dict[str, tuple[Role, ...]] = {
     "accompanier2@A": (Role.ACCOMPANIER,),  # accepted R1 and R3 (R3 is cancelled)
     "accompanier3@A": (Role.ACCOMPANIER,),  # its accompaniment training expired
     "accompanier4@A": (Role.ACCOMPANIER,),  # trained, never offered anything
+    "accompanier5@A": (Role.ACCOMPANIER,),  # trained today, expired by R1's appointment
     "inactive@A": (Role.ACCOMPANIER,),  # trained, then deactivated
     "hospitality_volunteer@A": (Role.HOSPITALITY_VOLUNTEER,),  # withdraws from S1
     "hospitality_volunteer2@A": (Role.HOSPITALITY_VOLUNTEER,),  # stays on S1
@@ -91,8 +92,10 @@ MEMBERS: dict[str, tuple[Role, ...]] = {
     "rr_responder2@RR": (Role.RR_RESPONDER,),  # still on I1
     "organizer@CG": (Role.ORGANIZER,),
 }
+SOON = datetime.now(UTC) + timedelta(days=3)  # before R1's appointment
 TRAINED_UNTIL = {"accompanier@A": TRAINED, "accompanier2@A": TRAINED, "accompanier3@A": EXPIRED,
-                 "accompanier4@A": TRAINED, "inactive@A": TRAINED, "accompanier@B": TRAINED}  # fmt: skip
+                 "accompanier4@A": TRAINED, "accompanier5@A": SOON, "inactive@A": TRAINED,
+                 "accompanier@B": TRAINED}  # fmt: skip
 
 
 @dataclass
