@@ -19,10 +19,11 @@ from api.models import (
     HospitalityShift,
     IncidentDispatch,
     Member,
+    RapidResponseIncident,
     SanctuaryCase,
     ShiftAssignment,
 )
-from api.models.enums import AssignmentStatus, Role, ShiftAssignmentStatus
+from api.models.enums import AssignmentStatus, IncidentStatus, Role, ShiftAssignmentStatus
 
 
 def member(viewer: Viewer) -> ColumnElement[bool]:
@@ -106,8 +107,11 @@ def routed_here(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def matched_requests(viewer: Viewer) -> Select[Any]:
-    """Ids of the requests with a volunteer of the viewer's organization on them."""
-    return select(AccompanimentAssignment.request_id).where(AccompanimentAssignment.member_id.in_(org_members(viewer)))
+    """Ids of the requests with a volunteer of the viewer's organization on them (invited or accepted, not declined)."""
+    return select(AccompanimentAssignment.request_id).where(
+        AccompanimentAssignment.member_id.in_(org_members(viewer)),
+        AccompanimentAssignment.status != AssignmentStatus.DECLINED,
+    )
 
 
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:
@@ -116,8 +120,11 @@ def dispatched_incidents(viewer: Viewer) -> Select[Any]:
 
 
 def active_dispatches(viewer: Viewer) -> Select[Any]:
-    """Ids of the incidents the viewer is dispatched to and not yet released from (exact locations and
-    timeline notes are for responders on the job; after release they may still add a debrief)."""
+    """Ids of the incidents the viewer is dispatched to, not yet released from and not closed (exact locations
+    and timeline notes are for responders on the job; after release they may still add a debrief)."""
+    not_closed = select(RapidResponseIncident.id).where(RapidResponseIncident.status != IncidentStatus.CLOSED)
     return select(IncidentDispatch.incident_id).where(
-        itself(viewer, IncidentDispatch.member_id), IncidentDispatch.released_at.is_(None)
+        itself(viewer, IncidentDispatch.member_id),
+        IncidentDispatch.released_at.is_(None),
+        IncidentDispatch.incident_id.in_(not_closed),
     )
