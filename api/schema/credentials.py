@@ -94,6 +94,7 @@ class CredentialMutations:
         returns=_TOKEN,
         errors=codes(
             NOT_YOUR_OWN="The member id is not yours: a token is created only by its own member.",
+            OWN_CREDENTIAL_REQUIRED="The token you used was not created by you (nor by the operator for you).",
             INVALID_LIFETIME="Lifetime outside 1-366 days.",
             INVALID_NAME="Name empty or longer than 120 characters.",
         ),

@@ -24,6 +24,10 @@ async def create_own_token(
         raise UserFacingError(
             "NOT_YOUR_OWN", "A personal access token can only be created by its own member.", "memberId"
         )
+    if not viewer.own_credential:  # a token someone else may have minted does not mint the person's own
+        raise UserFacingError(
+            "OWN_CREDENTIAL_REQUIRED", "Sign in, or use a token you created, to create a token.", "memberId"
+        )
     if not 1 <= days <= MAX_LIFETIME.days:
         raise UserFacingError(
             "INVALID_LIFETIME", f"A token lives between 1 and {MAX_LIFETIME.days} days.", "expiresInDays"
