@@ -47,7 +47,8 @@ async def test_0009_backfills_grants_from_created_at_and_minters_from_the_audit_
             await migrate.upgrade(engine)
             async with engine.connect() as c:
                 grants = (await c.execute(text("SELECT member_id, role, granted_at FROM member_role_grant"))).all()
-                minters = dict((await c.execute(text("SELECT id, minted_by FROM personal_access_token"))).all())
+                rows = (await c.execute(text("SELECT id, minted_by FROM personal_access_token"))).all()
+                minters: dict[uuid.UUID, str] = {row[0]: row[1] for row in rows}
         finally:
             await engine.dispose()
     assert sorted((m, r, at) for m, r, at in grants) == sorted(
