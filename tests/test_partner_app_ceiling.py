@@ -173,6 +173,9 @@ async def test_an_app_acting_as_org_admin_cannot_register_an_app_above_its_own_c
     assert above["userErrors"] == [{"code": "ROLE_NOT_ALLOWED", "field": "maxRoles"}]
     same = (await gql(client, CREATE, ceiling(Role.ORG_ADMIN), token=token))["data"]["partnerAppCreate"]
     assert same["userErrors"] == []
+    member = {"input": {"email": f"d-{uuid.uuid4().hex[:8]}@example.test", "alias": "D", "roles": ["RR_DISPATCHER"]}}
+    created = await gql(client, document("memberCreate", "member { id }"), member, token=token)
+    assert created["data"]["memberCreate"]["userErrors"][0]["code"] == "ROLE_NOT_ALLOWED"  # nor to a member
 
 
 async def test_a_read_only_app_asking_for_write_gets_invalid_scope(client: httpx.AsyncClient, db: AsyncSession) -> None:
