@@ -14,6 +14,7 @@ from api.cli_commands import CliError, connect, load_settings, open_database, re
 from api.db import session_factory
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
+from api.services.audit import operator_event
 
 
 def add_client_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -51,6 +52,7 @@ def client_create_command(args: argparse.Namespace) -> int:
                                                       max_roles=args.max_role)  # fmt: skip
                 except ClientRegistrationError as error:
                     raise CliError(str(error), code=2) from None
+                session.add(operator_event(org.id, "client create", [row.id]))
                 await session.commit()
                 return row.client_id, secret
 

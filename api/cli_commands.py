@@ -208,9 +208,10 @@ def write_private(path: Path, content: bytes) -> None:
 
 
 def token_create_command(args: argparse.Namespace) -> int:
-    """Create a personal access token for a member and print its secret once."""
+    """Create a personal access token for a member (the operator's bootstrap path, audited) and print it once."""
     from api.auth.tokens import create_personal_token
     from api.models import Member
+    from api.services.audit import operator_event
 
     settings = load_settings(args)
 
@@ -225,6 +226,7 @@ def token_create_command(args: argparse.Namespace) -> int:
                     row, secret = await create_personal_token(session, member, name=args.name, lifetime=args.expires)
                 except ValueError as exc:
                     raise CliError(str(exc), code=2) from exc
+                session.add(operator_event(member.organization_id, "token create", [row.id, member.id]))
                 await session.commit()
                 return str(row.id), row.expires_at.isoformat(timespec="seconds"), secret
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+import orjson
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from api.auth.roles import ROLE_KINDS
 from api.auth.tokens import viewer_for_personal_token
 from api.db import create_engine, session_factory
 from api.embedded import is_running
@@ -241,3 +243,93 @@ async def test_client_create_prints_a_secret_that_gets_a_token_and_disable_stops
     code, _out, err = await _cli("client", "create", "--org", "Nobody", "--max-role", "organizer", env=env)
     assert (code, err.count("\n")) == (2, 1)
     await engine.dispose()
+
+
+async def _organizations(url: str, *kinds: OrganizationKind) -> dict[OrganizationKind, str]:
+    """One new organization of each kind, committed; their names."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            names = {kind: (await factories.organization(session, kind)).name for kind in kinds}
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return names
+
+
+async def _scalar(url: str, statement: str, **values: object) -> object:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(text(statement), values)).scalar()
+    finally:
+        await engine.dispose()
+
+
+# Runs `sanctuary-api` main() once per argument list inside one process (one interpreter start for 27 commands).
+_DRIVER = """
+import contextlib, io, json, sys
+from api.cli import main
+for argv in json.loads(sys.stdin.read()):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+    print(json.dumps([code, err.getvalue()]))
+"""
+
+
+async def test_client_create_walks_every_role_as_a_ceiling(migrated: tuple[str, dict[str, str]]) -> None:
+    url, env = migrated
+    names = await _organizations(url, *OrganizationKind)
+    fits = {kind: [role for role in Role if kind in ROLE_KINDS[role]] for kind in OrganizationKind}
+    ceilings = [(kind, [role]) for kind in OrganizationKind for role in Role if role not in fits[kind]]
+    ceilings += [(kind, fits[kind]) for kind in OrganizationKind]
+    argvs = [
+        ["client", "create", "--org", names[kind], *(a for r in roles for a in ("--max-role", r.value.lower()))]
+        for kind, roles in ceilings
+    ]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _DRIVER, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(process.communicate(orjson.dumps(argvs)), 120)
+    results = [orjson.loads(line) for line in out.decode().splitlines()]
+    assert len(results) == len(ceilings)
+    for (kind, roles), (code, err) in zip(ceilings, results, strict=True):
+        if roles == fits[kind]:
+            assert code == 0, (kind, err)
+        else:
+            assert (code, err.strip()) == (2, REFUSED), (kind, roles)
+    for kind, name in names.items():  # only the fitting ceiling was registered, with every fitting role
+        registered = await _scalar(url, "SELECT array_agg(array_to_string(c.max_roles, ',')) FROM oauth_client c "
+                                   "JOIN organization o ON o.id = c.organization_id WHERE o.name = :name", name=name)  # fmt: skip
+        assert registered == [",".join(sorted(role.value for role in fits[kind]))]
+
+
+REFUSED = "sanctuary-api: error: a role of the ceiling cannot be granted to an app of this organization"
+
+
+async def test_token_create_by_the_operator_is_audited_without_the_secret(
+    migrated: tuple[str, dict[str, str]],
+) -> None:
+    url, env = migrated
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            org = await factories.organization(session, OrganizationKind.CONGREGATION)
+            member = await factories.member(session, org, Role.ORG_ADMIN)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    code, secret, err = await _cli("token", "create", "--member", member.email, env=env)
+    assert code == 0, err
+    event = await _scalar(
+        url, "SELECT row_to_json(a)::text FROM audit_event a WHERE :member = ANY (a.record_ids)", member=member.id
+    )
+    assert isinstance(event, str)
+    assert '"actor_member_id":null' in event
+    assert '"actor_client_id":null' in event
+    assert '"operation_name":"sanctuary-api token create"' in event
+    assert '"outcome":"ALLOWED"' in event
+    assert secret.strip() not in event
+    minted_by = await _scalar(url, "SELECT minted_by FROM personal_access_token WHERE member_id = :m", m=member.id)
+    assert minted_by == "OPERATOR"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from api.auth.tokens import create_personal_token
 from api.crypto import Sealer
 from api.models import AuditEvent, PersonalAccessToken
 from api.models.enums import AuditAction, AuditOutcome
-from api.schema.ids import encode_global_id
+from api.schema.ids import decode_global_id, encode_global_id
 from api.services import credentials
 from tests.graphql import gql
 from tests.world import World, build_world
@@ -28,8 +29,17 @@ REVOKE = """mutation Revoke($input: PersonalAccessTokenRevokeInput!) { personalA
   personalAccessToken { revokedAt } userErrors { code } } }"""
 
 
-def _input(member: Any, days: int = 30) -> dict[str, Any]:
-    return {"input": {"memberId": encode_global_id("Member", member.id), "name": "phone app", "expiresInDays": days}}
+def _input(member: Any = None, days: int = 30) -> dict[str, Any]:
+    """A token for the caller; with ``member``, the input names that member."""
+    values: dict[str, Any] = {"name": "phone app", "expiresInDays": days}
+    if member is not None:
+        values["memberId"] = encode_global_id("Member", member.id)
+    return {"input": values}
+
+
+async def _me(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    me: dict[str, Any] = (await gql(client, "{ me { id alias } }", token=token))["data"]["me"]
+    return me
 
 
 async def _mutation_events(db: AsyncSession, world: World, org: str) -> list[AuditEvent]:
@@ -39,38 +49,51 @@ async def _mutation_events(db: AsyncSession, world: World, org: str) -> list[Aud
     return list((await db.scalars(statement)).all())
 
 
-async def test_org_admin_creates_a_working_token_and_the_call_is_audited_without_the_secret(
+async def test_org_admin_creates_a_working_token_for_themselves_audited_without_the_secret(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
 ) -> None:
     world = await build_world(db, sealer)
-    body = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens["org_admin@A"])
+    admin = await _me(client, world.tokens["org_admin@A"])
+    body = await gql(client, CREATE, _input(), token=world.tokens["org_admin@A"])
 
     created = body["data"]["personalAccessTokenCreate"]
     assert created["userErrors"] == []
-    me = await gql(client, "{ me { alias } }", token=created["token"])
-    assert me["data"]["me"]["alias"] == world.records["member_A"].alias
+    assert created["personalAccessToken"]["member"]["alias"] == admin["alias"]
+    assert await _me(client, created["token"]) == admin
+    token = await db.get_one(PersonalAccessToken, decode_global_id(created["personalAccessToken"]["id"])[1])
+    assert token.minted_by == "SELF"
     [event] = await _mutation_events(db, world, "A")
     assert event.outcome == AuditOutcome.ALLOWED
     assert event.fields == sorted(
         ["personalAccessTokenCreate", "personalAccessTokenCreate.member_id", "personalAccessTokenCreate.name",
          "personalAccessTokenCreate.expires_in_days"]
     )  # fmt: skip
-    assert world.records["member_A"].id in event.record_ids
     assert created["token"] not in orjson.dumps([event.fields, event.operation_name]).decode()
 
 
-async def test_member_of_another_organization_is_a_user_error_and_nothing_is_created(
-    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+async def test_naming_ones_own_id_is_accepted(client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer) -> None:
+    world = await build_world(db, sealer)
+    admin = await _me(client, world.tokens["org_admin@A"])
+    body = await gql(client, CREATE, {"input": {**_input()["input"], "memberId": admin["id"]}},
+                     token=world.tokens["org_admin@A"])  # fmt: skip
+    assert body["data"]["personalAccessTokenCreate"]["userErrors"] == []
+    assert await _me(client, body["data"]["personalAccessTokenCreate"]["token"]) == admin
+
+
+@pytest.mark.parametrize("whose", ["member_A", "member_L1", "unknown"])
+async def test_nobody_mints_a_token_for_another_member_and_nothing_is_created(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, whose: str
 ) -> None:
     world = await build_world(db, sealer)
     before = await db.scalar(select(func.count()).select_from(PersonalAccessToken))
+    other = world.records.get(whose, SimpleNamespace(id=uuid.uuid4()))
 
-    body = await gql(client, CREATE, _input(world.records["member_L1"]), token=world.tokens["org_admin@A"])
+    body = await gql(client, CREATE, _input(other), token=world.tokens["org_admin@A"])
 
     assert body["data"]["personalAccessTokenCreate"] == {
         "token": None, "personalAccessToken": None,
-        "userErrors": [{"code": "MEMBER_NOT_FOUND", "field": "memberId",
-                        "message": "No active member of your organization has this id."}],
+        "userErrors": [{"code": "NOT_YOUR_OWN", "field": "memberId",
+                        "message": "A personal access token can only be created by its own member."}],
     }  # fmt: skip
     assert await db.scalar(select(func.count()).select_from(PersonalAccessToken)) == before
     [event] = await _mutation_events(db, world, "A")
@@ -82,7 +105,7 @@ async def test_lifetime_out_of_range_is_a_user_error(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, days: int
 ) -> None:
     world = await build_world(db, sealer)
-    body = await gql(client, CREATE, _input(world.records["member_A"], days), token=world.tokens["org_admin@A"])
+    body = await gql(client, CREATE, _input(days=days), token=world.tokens["org_admin@A"])
     assert body["data"]["personalAccessTokenCreate"]["userErrors"][0]["code"] == "INVALID_LIFETIME"
 
 
@@ -121,7 +144,7 @@ async def test_revoked_token_stops_working_on_the_next_request(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
 ) -> None:
     world = await build_world(db, sealer)
-    created = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens["org_admin@A"])
+    created = await gql(client, CREATE, _input(), token=world.tokens["org_admin@A"])
     token_id = created["data"]["personalAccessTokenCreate"]["personalAccessToken"]["id"]
     secret = created["data"]["personalAccessTokenCreate"]["token"]
 
@@ -147,7 +170,7 @@ async def test_failure_after_the_first_write_leaves_nothing_but_the_audit_event(
     monkeypatch.setattr(credentials, "create_personal_token", write_then_fail)
     before = await db.scalar(select(func.count()).select_from(PersonalAccessToken))
 
-    body = await gql(client, CREATE, _input(world.records["member_A"]), token=world.tokens["org_admin@A"])
+    body = await gql(client, CREATE, _input(), token=world.tokens["org_admin@A"])
 
     assert body["errors"][0]["message"].startswith("Internal server error")
     assert "injected" not in orjson.dumps(body).decode()
@@ -165,10 +188,10 @@ async def test_org_admin_registers_and_disables_a_partner_app(
     client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
 ) -> None:
     world = await build_world(db, sealer)
-    variables = {"input": {"name": "Hotline app", "scopes": ["read"], "maxRoles": ["RR_DISPATCHER"]}}
+    variables = {"input": {"name": "Shifts app", "scopes": ["read"], "maxRoles": ["HOSPITALITY_VOLUNTEER"]}}
     created = (await gql(client, PARTNER, variables, token=world.tokens["org_admin@A"]))["data"]["partnerAppCreate"]
     app = created["partnerApp"]
-    assert app["maxRoles"] == ["RR_DISPATCHER"]
+    assert app["maxRoles"] == ["HOSPITALITY_VOLUNTEER"]
     grant = {"grant_type": "client_credentials"}
     auth = (app["clientId"], created["clientSecret"])
     assert (await client.post("/oauth/token", data=grant, auth=auth)).status_code == 200
@@ -186,7 +209,7 @@ MUTATION_CALLS = {
         "mutation M($input: PersonalAccessTokenCreateInput!) { personalAccessTokenCreate(input: $input) "
         "{ userErrors { code } } }",
         {"memberId": encode_global_id("Member", uuid.UUID(int=1)), "name": "x", "expiresInDays": 1},
-        "MEMBER_NOT_FOUND",
+        "NOT_YOUR_OWN",
     ),
     "personalAccessTokenRevoke": (
         "mutation M($input: PersonalAccessTokenRevokeInput!) { personalAccessTokenRevoke(input: $input) "

@@ -88,7 +88,7 @@ async def test_bad_client_credentials_are_refused(client: httpx.AsyncClient, db:
 
 
 async def test_role_ceiling_shapes_the_schema(client: httpx.AsyncClient, db: AsyncSession) -> None:
-    row, secret = await _client(db, ["RR_RESPONDER"])
+    row, secret = await _client(db, ["AUDITOR"])
     token = (await _token(client, row.client_id, secret)).json()["access_token"]
 
     body = (await _query(client, token)).json()
@@ -99,9 +99,9 @@ async def test_role_ceiling_shapes_the_schema(client: httpx.AsyncClient, db: Asy
 async def test_lowering_the_ceiling_applies_to_tokens_already_issued(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    row, secret = await _client(db, ["LEGAL_ADVOCATE"])
+    row, secret = await _client(db, ["LEGAL_ADVOCATE", "AUDITOR"])
     token = (await _token(client, row.client_id, secret)).json()["access_token"]
-    await db.execute(update(OAuthClient).where(OAuthClient.id == row.id).values(max_roles=["RR_RESPONDER"]))
+    await db.execute(update(OAuthClient).where(OAuthClient.id == row.id).values(max_roles=["AUDITOR"]))
     await db.commit()
 
     body = (await _query(client, token)).json()

@@ -9,13 +9,22 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import Sealer
-from api.models import AuditEvent, CaseBurnRequest, HouseholdLink, Organization, Person, SanctuaryCase
+from api.models import (
+    AuditEvent,
+    CaseBurnRequest,
+    HouseholdLink,
+    Member,
+    Organization,
+    Person,
+    PersonalAccessToken,
+    SanctuaryCase,
+)
 from api.models.enums import AuditOutcome, Role
-from api.schema.ids import encode_global_id
+from api.schema.ids import decode_global_id, encode_global_id
 from tests import factories
 from tests.canaries import canary
 from tests.workflow import Actor, actor, forbidden, mutation_audit, ok, user_error
@@ -160,3 +169,84 @@ async def test_other_roles_may_not_burn(
     other = await actor(db, guest.org, role)
     await forbidden(client, BURN, guest.input, other)
     assert await db.scalar(select(CaseBurnRequest.id).where(CaseBurnRequest.case_id == guest.case.id)) is None
+
+
+async def _token_of(db: AsyncSession, member_id: str) -> Actor:
+    """A token the operator mints (``sanctuary-api token create``, here through the factories) for a member."""
+    who = await db.get_one(Member, decode_global_id(member_id)[1])
+    return Actor(who, await factories.token_for(db, who))
+
+
+async def test_one_admin_cannot_burn_alone_through_an_admin_they_create_or_promote(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    guest = await _guest(db, sealer)
+    first, veteran = await _admins(db, guest.org)  # both org admins before the request
+    volunteer = await actor(db, guest.org, Role.ORGANIZER)
+    assert (await ok(client, BURN, guest.input, first, SELECT))["burnStatus"] == "AWAITING_CONFIRMATION"
+
+    created = await ok(client, "memberCreate", {"email": f"b-{uuid.uuid4().hex[:8]}@example.test", "alias": "B",
+                                                "roles": ["ORG_ADMIN"]}, first, "member { id }")  # fmt: skip
+    second_id = created["member"]["id"]
+    minted = await user_error(client, "personalAccessTokenCreate",
+                              {"memberId": second_id, "name": "for B", "expiresInDays": 1}, first, "token")  # fmt: skip
+    assert (minted["code"], minted["field"]) == ("NOT_YOUR_OWN", "memberId")
+    assert (
+        await db.scalar(select(func.count()).where(PersonalAccessToken.member_id == decode_global_id(second_id)[1]))
+        == 0
+    )
+
+    second = await _token_of(db, second_id)  # the operator gives B a token after the request
+    refused = await user_error(client, BURN, guest.input, second, SELECT)
+    assert (refused["code"], refused["field"]) == ("ADMIN_BEFORE_REQUEST_REQUIRED", "id")
+
+    promote = {"id": encode_global_id("Member", volunteer.id), "roles": ["ORGANIZER", "ORG_ADMIN"]}
+    await ok(client, "memberUpdate", promote, first, "member { id }")
+    refused = await user_error(client, BURN, guest.input, volunteer, SELECT)
+    assert refused["code"] == "ADMIN_BEFORE_REQUEST_REQUIRED"
+    assert all(value is not None for value in await _critical(db, guest))
+
+    assert (await ok(client, BURN, guest.input, veteran, SELECT))["burnStatus"] == "BURNED"
+    assert await _critical(db, guest) == [None] * 6
+
+
+async def test_an_admin_demoted_or_deactivated_and_restored_after_the_request_cannot_confirm(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    guest = await _guest(db, sealer)
+    first, second = await _admins(db, guest.org)
+    third = await actor(db, guest.org, Role.ORG_ADMIN)
+    await ok(client, BURN, guest.input, first, SELECT)
+    second.member.roles = [Role.ORGANIZER.value]
+    third.member.active = False
+    await db.flush()
+    second.member.roles = [Role.ORG_ADMIN.value]
+    third.member.active = True  # nothing comes back on reactivation
+    await db.flush()
+    for who in (second, third):
+        refused = await user_error(client, BURN, guest.input, who, SELECT)
+        assert refused["code"] == "ADMIN_BEFORE_REQUEST_REQUIRED"
+    assert all(value is not None for value in await _critical(db, guest))
+
+
+@pytest.mark.parametrize("step", ["request", "confirm"])
+async def test_a_token_someone_else_may_have_minted_can_neither_request_nor_confirm(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, step: str
+) -> None:
+    guest = await _guest(db, sealer)
+    first, second = await _admins(db, guest.org)
+    legacy = second if step == "confirm" else first  # a token from before 0009: who minted it is unknown
+    await db.execute(  # SQL, as a token from before 0009 is in the table
+        text("UPDATE personal_access_token SET minted_by = 'UNKNOWN' WHERE member_id = :member"), {"member": legacy.id}
+    )
+    if step == "confirm":
+        await ok(client, BURN, guest.input, first, SELECT)
+    refused = await user_error(client, BURN, guest.input, legacy, SELECT)
+    assert (refused["code"], refused["field"]) == ("OWN_CREDENTIAL_REQUIRED", "id")
+    assert all(value is not None for value in await _critical(db, guest))
+    laundered = await user_error(client, "personalAccessTokenCreate", {"name": "mine", "expiresInDays": 1}, legacy,
+                                 "token")  # fmt: skip
+    assert laundered["code"] == "OWN_CREDENTIAL_REQUIRED"  # nor does it mint a token of "their own"
+    own = Actor(legacy.member, await factories.token_for(db, legacy.member))  # the operator's, for them
+    expected = "BURNED" if step == "confirm" else "AWAITING_CONFIRMATION"
+    assert (await ok(client, BURN, guest.input, own, SELECT))["burnStatus"] == expected

@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.jose import peek
+from api.auth.roles import app_ceiling
 from api.auth.signing import ALGORITHM, SigningKeys
 from api.auth.viewer import Viewer
 from api.models import OAuthClient, Organization, RevokedToken
@@ -39,6 +40,13 @@ class VerifiedToken:
 
     def is_revoked(self) -> bool:
         return self.revoked or self.client is None
+
+    def roles(self) -> frozenset[Role]:
+        """The roles the token acts with now: those it claims, within its app's ceiling as the organization allows it."""
+        if self.client is None or self.organization is None:
+            return frozenset()
+        claimed = {str(role) for role in self.claims.get("roles", [])} & set(self.client.max_roles)
+        return app_ceiling(claimed, self.organization[0])
 
 
 async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, token: str) -> VerifiedToken | None:
@@ -83,8 +91,9 @@ async def viewer_for_access_token(
     client = verified.client
     assert verified.organization is not None
     kind, region_id = verified.organization
-    claimed = {str(role) for role in verified.claims.get("roles", [])}
-    roles = frozenset(Role(role) for role in claimed & set(client.max_roles))
+    roles = verified.roles()
+    if not roles:
+        return None  # nothing its organization may hold is left: the token is refused
     scopes = frozenset(str(verified.claims.get("scope", "")).split()) & set(client.scopes)
     return Viewer(
         organization_id=client.organization_id,

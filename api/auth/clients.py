@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.roles import app_ceiling
 from api.auth.tokens import hash_token
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
@@ -20,22 +21,46 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class ClientRegistrationError(ValueError):
-    """The registration request is invalid (unknown scope or role)."""
+    """The registration request is invalid (unknown scope or role, or a role that may not be granted)."""
+
+    def __init__(self, message: str, field: str = "scopes") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class CeilingError(ClientRegistrationError):
+    """A role of the ceiling is not one a member of the organization may hold, or the grantor may grant."""
+
+    def __init__(self) -> None:
+        super().__init__("a role of the ceiling cannot be granted to an app of this organization", "maxRoles")
 
 
 async def create_client(
-    session: AsyncSession, organization: Organization, *, name: str, scopes: list[str], max_roles: list[str]
+    session: AsyncSession,
+    organization: Organization,
+    *,
+    name: str,
+    scopes: list[str],
+    max_roles: list[str],
+    grantable: frozenset[Role] | None = None,
 ) -> tuple[OAuthClient, str]:
-    """Register a partner app; returns the row and its secret (shown once, stored hashed)."""
+    """Register a partner app; returns the row and its secret (shown once, stored hashed).
+
+    Its ceiling holds only roles a member of the organization may hold and, when ``grantable``
+    is given (an admin registering it), only roles among those.
+    """
     unknown_scopes = sorted(set(scopes) - set(SCOPES))
     if unknown_scopes or not scopes:
         raise ClientRegistrationError(f"scopes must be a non-empty subset of {', '.join(SCOPES)}")
     try:
-        roles = sorted({Role(role.upper()).value for role in max_roles})
+        wanted = {Role(role.upper()) for role in max_roles}
     except ValueError:
-        raise ClientRegistrationError(f"roles must be among {', '.join(r.value for r in Role)}") from None
-    if not roles:
-        raise ClientRegistrationError("a client needs at least one role in its ceiling")
+        raise ClientRegistrationError(f"roles must be among {', '.join(r.value for r in Role)}", "maxRoles") from None
+    if not wanted:
+        raise ClientRegistrationError("a client needs at least one role in its ceiling", "maxRoles")
+    if wanted - app_ceiling(wanted, organization.kind) or (grantable is not None and wanted - grantable):
+        raise CeilingError
+    roles = sorted(role.value for role in wanted)
     secret = CLIENT_SECRET_PREFIX + secrets.token_urlsafe(32)
     row = OAuthClient(
         id=uuid.uuid4(),
@@ -51,13 +76,18 @@ async def create_client(
     return row, secret
 
 
-async def find_client(session: AsyncSession, client_id: str | None) -> OAuthClient | None:
-    """An enabled client by its public id."""
+async def find_client(session: AsyncSession, client_id: str | None) -> Client | None:
+    """An enabled client by its public id, with the ceiling its organization allows it now."""
     if not client_id or len(client_id) > 64:
         return None
-    return await session.scalar(
-        select(OAuthClient).where(OAuthClient.client_id == client_id, OAuthClient.disabled_at.is_(None))
-    )
+    row = (
+        await session.execute(
+            select(OAuthClient, Organization.kind)
+            .join(Organization, Organization.id == OAuthClient.organization_id)
+            .where(OAuthClient.client_id == client_id, OAuthClient.disabled_at.is_(None))
+        )
+    ).one_or_none()
+    return None if row is None else Client(row[0], app_ceiling(row[0].max_roles, row[1]))
 
 
 @dataclass
@@ -65,6 +95,11 @@ class Client:
     """authlib's view of a client row (sync methods, no database access)."""
 
     row: OAuthClient
+    roles: frozenset[Role]  # its ceiling, within what its organization may hold now (api.auth.roles.app_ceiling)
+
+    def allows_scope(self, scope: str | None) -> bool:
+        """Whether every scope requested is one the app was granted."""
+        return set((scope or "").split()) <= set(self.row.scopes)
 
     def get_client_id(self) -> str:
         return self.row.client_id
@@ -91,4 +126,4 @@ class Client:
         return False
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "client_credentials"
+        return grant_type == "client_credentials" and bool(self.roles)  # no role left: no token

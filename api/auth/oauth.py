@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
+from authlib.oauth2.rfc6749 import AuthorizationServer, InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -47,6 +47,12 @@ _revoked: ContextVar[list[VerifiedToken] | None] = ContextVar("oauth_revoked", d
 class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
+    def validate_requested_scope(self) -> None:
+        """A scope the app was not granted is ``invalid_scope`` (not silently dropped)."""
+        super().validate_requested_scope()
+        if not self.request.client.allows_scope(self.request.payload.scope):
+            raise InvalidScopeError()
+
 
 class _Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = list(AUTH_METHODS)
@@ -70,8 +76,9 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         return token.check_client(client)
 
     def introspect_token(self, token: VerifiedToken) -> dict[str, Any]:
-        keep = ("scope", "client_id", "exp", "iat", "sub", "aud", "iss", "jti", "roles")
-        return {"token_type": "Bearer", **{k: token.claims[k] for k in keep if k in token.claims}}
+        keep = ("scope", "client_id", "exp", "iat", "sub", "aud", "iss", "jti")
+        claims = {k: token.claims[k] for k in keep if k in token.claims}
+        return {"token_type": "Bearer", **claims, "roles": sorted(token.roles())}
 
 
 class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
@@ -89,7 +96,7 @@ class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         return self.audience
 
     def get_extra_claims(self, client: Client, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
-        return {"org": str(client.row.organization_id), "roles": list(client.row.max_roles)}
+        return {"org": str(client.row.organization_id), "roles": sorted(client.roles)}
 
     def get_jti(self, client: Client, grant_type: str, user: Any, scope: str) -> str:
         return secrets.token_urlsafe(18)
@@ -153,8 +160,7 @@ async def _serve(request: Request, endpoint: Endpoint) -> Response:
     prepared = _Request(settings.issuer + request.url.path, request.headers, form)  # headers: case-insensitive
     client_id = form.get("client_id") or extract_basic_authorization(request.headers)[0]
     async with request.app.state.sessionmaker() as session:
-        row = await find_client(session, client_id)
-        _client.set(Client(row) if row is not None else None)
+        _client.set(await find_client(session, client_id))
         response = await endpoint(request, session, prepared, form)
         await session.commit()
     return response

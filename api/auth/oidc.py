@@ -101,6 +101,7 @@ class ExternalIssuers:
             organization_kind=kind,
             roles=frozenset(Role(r) for r in member.roles),
             region_ids=frozenset(r for r in (org_region, member.region_id) if r is not None),
+            own_credential=True,  # the person signed in with their organization's issuer
         )
 
     async def _verified_claims(self, issuer: IssuerConfig, token: str) -> dict[str, Any] | None:

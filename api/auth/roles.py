@@ -10,8 +10,11 @@ organizing and accompaniment happen in every kind of organization. ``memberCreat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, and_, any_, literal, or_
 
+from api.auth.viewer import Viewer
 from api.models import Member
 from api.models.enums import OrganizationKind, Role
 
@@ -54,3 +57,30 @@ def active_holders(*roles: Role) -> ColumnElement[bool]:
 def actively_holds(member: Member, *roles: Role) -> bool:
     """The loaded ``member`` is active and holds one of ``roles``."""
     return bool(member.active) and not set(roles).isdisjoint(member.roles)
+
+
+def fitting(roles: Iterable[Role | str], kind: OrganizationKind) -> frozenset[Role]:
+    """The ``roles`` (names or members of Role) that a member of an organization of ``kind`` may hold."""
+    return frozenset(role for role in map(Role, roles) if role_fits(role, kind))
+
+
+def grantable(viewer: Viewer, kind: OrganizationKind) -> frozenset[Role]:
+    """The roles the viewer may hand out in its organization (of ``kind``): to a member or a partner app's ceiling.
+
+    An org admin grants any role a member of its organization may hold; a partner app acting as
+    an org admin never more than its own ceiling. The same rule holds a partner app's ceiling at
+    registration (:func:`app_ceiling` then keeps it, at every token issued and used).
+    """
+    if not viewer.has_role(Role.ORG_ADMIN):
+        return frozenset()
+    allowed = fitting(Role, kind)
+    return allowed & viewer.roles if viewer.client_id is not None else allowed
+
+
+def app_ceiling(max_roles: Iterable[Role | str], kind: OrganizationKind) -> frozenset[Role]:
+    """What a partner app of an organization of ``kind`` may act with now: its ceiling, within what fits the kind.
+
+    Checked when a token is issued and on every request, so that an app registered before this
+    rule, or whose organization changed kind, loses the roles its organization may not hold.
+    """
+    return fitting(max_roles, kind)

@@ -15,6 +15,9 @@ from api.models import Member, Organization, PersonalAccessToken
 from api.models.enums import Role
 
 PAT_PREFIX = "snt_pat_"
+MINTED_BY_SELF = "SELF"
+MINTED_BY_OPERATOR = "OPERATOR"
+OWN_MINTERS = (MINTED_BY_SELF, MINTED_BY_OPERATOR)  # not UNKNOWN: possibly minted by another admin before 0009
 MAX_LIFETIME = timedelta(days=366)
 
 
@@ -24,11 +27,17 @@ def hash_token(token: str) -> bytes:
 
 
 async def create_personal_token(
-    session: AsyncSession, member: Member, *, name: str, lifetime: timedelta
+    session: AsyncSession, member: Member, *, name: str, lifetime: timedelta, minted_by: Member | None = None
 ) -> tuple[PersonalAccessToken, str]:
-    """Create a token for ``member``; returns the row and the secret (never stored, shown once)."""
+    """Create a token for ``member``; returns the row and the secret (never stored, shown once).
+
+    ``minted_by`` is the member themselves (the API); None is the operator (CLI, seed). Nobody
+    else mints a person's token.
+    """
     if lifetime <= timedelta(0) or lifetime > MAX_LIFETIME:
         raise ValueError("token lifetime must be between 1 second and 366 days")
+    if minted_by is not None and minted_by.id != member.id:
+        raise ValueError("a personal access token is minted by its own member (or the operator)")
     secret = PAT_PREFIX + secrets.token_urlsafe(32)
     row = PersonalAccessToken(
         id=uuid.uuid4(),
@@ -36,6 +45,7 @@ async def create_personal_token(
         name=name,
         token_hash=hash_token(secret),
         expires_at=datetime.now(UTC) + lifetime,
+        minted_by=MINTED_BY_OPERATOR if minted_by is None else MINTED_BY_SELF,
     )
     session.add(row)
     await session.flush()
@@ -45,7 +55,7 @@ async def create_personal_token(
 # One statement object for every request: SQLAlchemy memoizes its cache key (values are bound at execution).
 _TOKEN_VIEWER = (
     select(Member.id, Member.organization_id, Member.roles, Member.region_id, Organization.kind,
-           Organization.region_id.label("org_region"))
+           Organization.region_id.label("org_region"), PersonalAccessToken.minted_by)
     .join(PersonalAccessToken, PersonalAccessToken.member_id == Member.id)
     .join(Organization, Organization.id == Member.organization_id)
     .where(
@@ -70,6 +80,7 @@ async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewe
         organization_kind=row.kind,
         roles=frozenset(Role(r) for r in row.roles),
         region_ids=frozenset(r for r in (row.org_region, row.region_id) if r is not None),
+        own_credential=row.minted_by in OWN_MINTERS,
     )
 
 

@@ -19,6 +19,8 @@ class Viewer:
     region_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     client_id: str | None = None
     scopes: frozenset[str] = frozenset({"read", "write"})
+    # the credential is the member's own: their sign-in, or a personal token they (or the operator) minted
+    own_credential: bool = False
 
     @property
     def is_anonymous(self) -> bool:

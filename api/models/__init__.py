@@ -5,7 +5,7 @@ from api.models.advocacy import AdvocacyAction, AdvocacyOrganizer
 from api.models.audit import AuditEvent
 from api.models.base import Base, Entity, Tier
 from api.models.network import Congregation, Organization, Region
-from api.models.people import HouseholdLink, Member, Person, Training
+from api.models.people import HouseholdLink, Member, MemberRoleGrant, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
 from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
@@ -28,6 +28,7 @@ __all__ = [
     "IncidentDispatch",
     "IncidentTimelineEvent",
     "Member",
+    "MemberRoleGrant",
     "OAuthClient",
     "Organization",
     "Person",

@@ -5,10 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, relationship
 
-from api.models.base import Entity, Tier, enum_column, field, sealed, uuid_fk
+from api.models.base import Base, Entity, Tier, enum_column, field, sealed, uuid_fk
 from api.models.enums import TrainingKind
 
 
@@ -28,6 +40,25 @@ class Member(Entity):
     active: Mapped[bool] = field(Tier.T1, Boolean, nullable=False, default=True)
 
     trainings: Mapped[list[Training]] = relationship(lazy="raise", back_populates="member")
+
+
+class MemberRoleGrant(Base):
+    """Since when a member holds a role without a break (two-person rules ask who held a role before a request).
+
+    Kept by the ``member_role_grant`` trigger on ``member`` (migration 0009), whatever writes the
+    member (API, CLI, seed, tests): a role added starts now, a role removed loses its row, and a
+    member reactivated starts all their roles anew (nothing comes back on reactivation).
+    """
+
+    __tablename__ = "member_role_grant"
+
+    member_id: Mapped[uuid.UUID] = field(
+        Tier.T1, UUID(as_uuid=True), ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = field(Tier.T1, String(32), primary_key=True)
+    granted_at: Mapped[datetime] = field(
+        Tier.T1, DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
 
 
 class Training(Entity):

@@ -23,6 +23,8 @@ class PersonalAccessToken(Entity):
     expires_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+    # SELF (the member, through the API), OPERATOR (`sanctuary-api token create`, seed) or UNKNOWN (before 0009)
+    minted_by: Mapped[str] = field(Tier.T2, String(16), nullable=False, server_default="UNKNOWN")
 
 
 class DataKey(Entity):

@@ -37,12 +37,15 @@ class BurnMutations:
         "sanctuaryCaseBurn",
         "Erase a sanctuary case's critical data for good: the case's legal status summary and location detail, "
         "the guest's legal name and A-number, and the guest's household relations. Needs two org admins of the "
-        "host organization: the first call requests it (AWAITING_CONFIRMATION), a call by a different org admin "
+        "host organization, each with a credential of their own: the first call requests it "
+        "(AWAITING_CONFIRMATION), a call by a different org admin, who was already one when it was requested, "
         "before the request expires burns (BURNED). The audit log keeps an attestation naming both admins.",
         returns=("sanctuary_case", SanctuaryCase, "The case as it is now."),
         errors=codes(
             "NOT_FOUND",
             SECOND_ADMIN_REQUIRED="You requested this burn: a different org admin must confirm it.",
+            ADMIN_BEFORE_REQUEST_REQUIRED="You became an org admin after the burn was requested.",
+            OWN_CREDENTIAL_REQUIRED="The token you used was not created by you (nor by the operator for you).",
         ),
         extra={"burn_status": (BurnStatus, "Whether the case was burned or waits for a second org admin.")},
     )

@@ -50,9 +50,13 @@ class PartnerApp(Node):
         return [Role(role) for role in root.max_roles]
 
 
-@strawberry.input(description="A new personal access token for a member of your organization.")
+@strawberry.input(description="A new personal access token for yourself (a token is a person's own).")
 class PersonalAccessTokenCreateInput:
-    member_id: strawberry.ID = strawberry.field(description="The member (its id).")
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Your own member id, if given (optional): another member's id is refused (`NOT_YOUR_OWN`); "
+        "nobody creates a token for someone else.",
+    )
     name: str = strawberry.field(description="What the token is for (1-120 characters).")
     expires_in_days: int = strawberry.field(description="Lifetime in days (1-366).")
 
@@ -66,7 +70,10 @@ class PersonalAccessTokenRevokeInput:
 class PartnerAppCreateInput:
     name: str = strawberry.field(description="Name of the app (1-120 characters).")
     scopes: list[str] = strawberry.field(description="Scopes it may request: `read`, `write`.")
-    max_roles: list[Role] = strawberry.field(description="The roles it may act with at most.")
+    max_roles: list[Role] = strawberry.field(
+        description="The roles it may act with at most: only roles a member of your organization may hold "
+        "(as for `memberUpdate`), otherwise `ROLE_NOT_ALLOWED`."
+    )
 
 
 @strawberry.input(description="The partner app to disable.")
@@ -82,11 +89,12 @@ _APP = ("partner_app", PartnerApp, "The app's record.")
 class CredentialMutations:
     @mutation(
         "personalAccessTokenCreate",
-        "Create a personal access token for a member of your organization. `token` is the secret: shown this "
-        "once, stored only as a hash.",
+        "Create a personal access token for yourself (org admins; never for another member, never by a partner "
+        "app). `token` is the secret: shown this once, stored only as a hash.",
         returns=_TOKEN,
         errors=codes(
-            MEMBER_NOT_FOUND="No active member of yours has it.",
+            NOT_YOUR_OWN="The member id is not yours: a token is created only by its own member.",
+            OWN_CREDENTIAL_REQUIRED="The token you used was not created by you (nor by the operator for you).",
             INVALID_LIFETIME="Lifetime outside 1-366 days.",
             INVALID_NAME="Name empty or longer than 120 characters.",
         ),
@@ -96,8 +104,8 @@ class CredentialMutations:
         self, info: Info, input: Annotated[PersonalAccessTokenCreateInput, strawberry.argument(description="What.")]
     ) -> Done:
         context = info.context
-        member_id = parse_id(input.member_id, "Member")
-        row, secret = await credentials.create_member_token(
+        member_id = parse_id(input.member_id, "Member") if input.member_id is not None else None
+        row, secret = await credentials.create_own_token(
             context.session, context.viewer, member_id, name=input.name, days=input.expires_in_days
         )
         return Done(row, {"token": secret}, [row.id, row.member_id])
@@ -122,7 +130,8 @@ class CredentialMutations:
         returns=_APP,
         errors=codes(
             INVALID_NAME="Name empty or longer than 120 characters.",
-            INVALID_GRANT="Scopes or roles that cannot be granted.",
+            INVALID_GRANT="Scopes that cannot be granted, or an empty ceiling.",
+            ROLE_NOT_ALLOWED="A role of the ceiling is not one a member of your organization may hold.",
         ),
         extra={"client_secret": (str, "The client secret for the token endpoint.")},
     )

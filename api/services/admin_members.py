@@ -1,6 +1,7 @@
 """Members of an organization, their roles and trainings (org admins of that organization).
 
-Roles must fit the organization's kind (:mod:`api.auth.roles`). An organization always keeps
+Roles must fit the organization's kind and be ones the viewer may grant (:func:`api.auth.roles.grantable`,
+the rule partner apps' ceilings follow too). An organization always keeps
 one active admin: removing ORG_ADMIN from, or deactivating, its last one is ``LAST_ADMIN``; such
 changes serialize on the organization's row, so two admins demoting each other at once cannot
 leave it without any. Roles and the active flag are read again on every request, so changes
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.roles import active_holders, actively_holds, role_fits
+from api.auth.roles import active_holders, actively_holds, grantable
 from api.auth.viewer import Viewer
 from api.models import Member, Organization, Region, Training
 from api.models.enums import Role, TrainingKind
@@ -53,7 +54,7 @@ async def create_member(session: AsyncSession, viewer: Viewer, email: str, field
         legal_name=checks.optional_text(fields.legal_name, "legalName", max_length=200),
         phone=contacts.phone(fields.phone, "phone"),
         languages=checks.languages(fields.languages),
-        roles=_roles(fields.roles or [], organization),
+        roles=_roles(fields.roles or [], organization, viewer),
         region_id=await _region(session, fields.region_id),
         active=True,
     )
@@ -82,7 +83,7 @@ async def update_member(
     if changes.region_id is not None:
         member.region_id = await _region(session, changes.region_id)
     if changes.roles is not None:
-        roles = _roles(changes.roles, await session.get_one(Organization, member.organization_id))
+        roles = _roles(changes.roles, await session.get_one(Organization, member.organization_id), viewer)
         if actively_holds(member, Role.ORG_ADMIN) and Role.ORG_ADMIN not in roles:
             await _keep_an_admin(session, member, "roles")
         member.roles = roles
@@ -132,10 +133,10 @@ async def record_training(
     return training
 
 
-def _roles(roles: Sequence[Role], organization: Organization) -> list[str]:
-    """The roles, each once, each fitting the organization's kind."""
+def _roles(roles: Sequence[Role], organization: Organization, viewer: Viewer) -> list[str]:
+    """The roles, each once, each fitting the organization's kind and one the viewer may grant."""
     wanted = checks.items(roles, "roles", max_items=len(Role))
-    if any(not role_fits(role, organization.kind) for role in wanted):
+    if set(wanted) - grantable(viewer, organization.kind):
         raise UserFacingError(
             "ROLE_NOT_ALLOWED", "A role in the list is not held in this kind of organization.", "roles"
         )

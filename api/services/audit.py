@@ -73,3 +73,15 @@ def mutation_event(
         fields=sorted({f"{mutation}.{name}" for name in fields} | {mutation}),
         request_id=request_id,
     )
+
+
+def operator_event(organization_id: uuid.UUID, command: str, record_ids: Iterable[uuid.UUID]) -> AuditEvent:
+    """The MUTATION event of an operator's command (``sanctuary-api token create``): no actor, ids only, no secret."""
+    return _event(
+        Viewer(organization_id=organization_id),
+        AuditAction.MUTATION,
+        AuditOutcome.ALLOWED,
+        operation_name=f"sanctuary-api {command}",
+        record_ids=sorted(set(record_ids)),
+        fields=[f"operator.{command.replace(' ', '.')}"],
+    )

@@ -1,8 +1,9 @@
 """Burning a sanctuary case: two org admins of the host organization erase its critical data at once.
 
 The first admin's call leaves a :class:`CaseBurnRequest` (it expires after
-``SANCTUARY_BURN_CONFIRMATION_HOURS``); a *different* admin of the same organization confirming it
-within that window erases, immediately and in the tables (set to NULL, not flagged): the case's legal
+``SANCTUARY_BURN_CONFIRMATION_HOURS``); a *different* admin of the same organization, one already
+before the request and acting with a credential of their own (:mod:`api.auth.two_person`),
+confirming it within that window erases, immediately and in the tables (set to NULL, not flagged): the case's legal
 status summary and location detail, the guest's legal name, A-number and its blind index, the sealed
 relation of the guest's household links, and any critical column of a record tied to the case. An
 attestation in the audit log names the case, both admins and the erased fields, never values.
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import two_person
 from api.auth.roles import active_holders
 from api.auth.viewer import Viewer
 from api.models import AuditEvent, CaseBurnRequest, HouseholdLink, Member, Person, SanctuaryCase
@@ -47,6 +49,7 @@ async def burn(
     case = await checks.load_for_change(session, viewer, SanctuaryCase, MUTATION, case_id)  # locked
     pending = await _pending(session, case.id, now)
     if pending is None:
+        _refuse(two_person.may_request(viewer))
         session.add(
             CaseBurnRequest(
                 id=uuid.uuid4(),
@@ -54,20 +57,36 @@ async def burn(
                 organization_id=case.organization_id,
                 requested_by_id=viewer.member_id,
                 expires_at=now + window,
+                created_at=func.clock_timestamp(),  # the database's clock, as member_role_grant.granted_at
             )
         )
         await session.flush()
         return BurnResult(case, False)
-    if pending.requested_by_id == viewer.member_id:
-        raise UserFacingError(
-            "SECOND_ADMIN_REQUIRED", "Another org admin of your organization must confirm this burn.", "id"
+    _refuse(
+        await two_person.may_confirm(
+            session, viewer, organization_id=pending.organization_id, requested_by=pending.requested_by_id,
+            requested_at=pending.created_at,
         )
+    )  # fmt: skip
     fields = await _erase(session, case)
     await session.execute(delete(CaseBurnRequest).where(CaseBurnRequest.id == pending.id))
     record_ids = [case.id, case.person_id, pending.requested_by_id, viewer.member_id]
     session.add(_attestation(viewer, record_ids, fields, request_id))
     await session.flush()
     return BurnResult(case, True)
+
+
+REFUSALS = {
+    two_person.SECOND_ADMIN_REQUIRED: "Another org admin of your organization must confirm this burn.",
+    two_person.ADMIN_BEFORE_REQUEST_REQUIRED: "Only an org admin who was one before the burn was requested may "
+    "confirm it.",
+    two_person.OWN_CREDENTIAL_REQUIRED: "A burn needs your own credential: sign in, or use a token you created.",
+}
+
+
+def _refuse(code: str | None) -> None:
+    if code is not None:
+        raise UserFacingError(code, REFUSALS[code], "id")
 
 
 async def _pending(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> CaseBurnRequest | None:

@@ -8,29 +8,36 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.clients import ClientRegistrationError, create_client
+from api.auth.clients import CeilingError, ClientRegistrationError, create_client
+from api.auth.roles import grantable
 from api.auth.tokens import MAX_LIFETIME, create_personal_token
 from api.auth.viewer import Viewer
 from api.models import Member, OAuthClient, Organization, PersonalAccessToken
 from api.services.errors import UserFacingError
 
 
-async def create_member_token(
-    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, *, name: str, days: int
+async def create_own_token(
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID | None, *, name: str, days: int
 ) -> tuple[PersonalAccessToken, str]:
-    """A new personal token for an active member of the viewer's organization (secret returned once)."""
+    """A new personal token for the calling member themselves (secret returned once); nobody mints one for another."""
+    if viewer.member_id is None or member_id not in (None, viewer.member_id):
+        raise UserFacingError(
+            "NOT_YOUR_OWN", "A personal access token can only be created by its own member.", "memberId"
+        )
+    if not viewer.own_credential:  # a token someone else may have minted does not mint the person's own
+        raise UserFacingError(
+            "OWN_CREDENTIAL_REQUIRED", "Sign in, or use a token you created, to create a token.", "memberId"
+        )
     if not 1 <= days <= MAX_LIFETIME.days:
         raise UserFacingError(
             "INVALID_LIFETIME", f"A token lives between 1 and {MAX_LIFETIME.days} days.", "expiresInDays"
         )
     if not 1 <= len(name.strip()) <= 120:
         raise UserFacingError("INVALID_NAME", "Give the token a name of 1 to 120 characters.", "name")
-    member = await session.scalar(
-        select(Member).where(Member.id == member_id, Member.organization_id == viewer.organization_id, Member.active)
+    member = await session.get_one(Member, viewer.member_id)  # active: its token authenticated this request
+    return await create_personal_token(
+        session, member, name=name.strip(), lifetime=timedelta(days=days), minted_by=member
     )
-    if member is None:
-        raise UserFacingError("MEMBER_NOT_FOUND", "No active member of your organization has this id.", "memberId")
-    return await create_personal_token(session, member, name=name.strip(), lifetime=timedelta(days=days))
 
 
 async def revoke_member_token(session: AsyncSession, viewer: Viewer, token_id: uuid.UUID) -> PersonalAccessToken:
@@ -54,12 +61,18 @@ async def register_partner_app(
     """Register a partner app of the viewer's organization (secret returned once)."""
     if not 1 <= len(name.strip()) <= 120:
         raise UserFacingError("INVALID_NAME", "Give the app a name of 1 to 120 characters.", "name")
-    organization = await session.get(Organization, viewer.organization_id)
-    assert organization is not None
+    organization = await session.get_one(Organization, viewer.organization_id)
     try:
-        return await create_client(session, organization, name=name.strip(), scopes=scopes, max_roles=max_roles)
+        return await create_client(
+            session, organization, name=name.strip(), scopes=scopes, max_roles=max_roles,
+            grantable=grantable(viewer, organization.kind),
+        )  # fmt: skip
+    except CeilingError:
+        raise UserFacingError(
+            "ROLE_NOT_ALLOWED", "A role in the list cannot be granted to an app of your organization.", "maxRoles"
+        ) from None
     except ClientRegistrationError as error:
-        raise UserFacingError("INVALID_GRANT", str(error), "scopes") from None
+        raise UserFacingError("INVALID_GRANT", str(error), error.field) from None
 
 
 async def disable_partner_app(session: AsyncSession, viewer: Viewer, app_id: uuid.UUID) -> OAuthClient:
