@@ -153,7 +153,7 @@ class PeopleQueries:
         updated_since: UpdatedSinceArg = None,
         a_number: Annotated[str | None, strawberry.argument(
             description="Only the person with this A-number (exact match through a keyed blind index; among "
-            "your organization's people). Every person it finds is recorded in the audit log."
+            "the people whose A-number you may read). Every lookup is recorded in the audit log, found or not."
         )] = None,
     ) -> Connection[Person]:  # fmt: skip
         statement = apply_updated_since(readable(info.context.viewer, PersonRow), PersonRow, updated_since)
