@@ -78,7 +78,7 @@ OPEN_FILTERS = {
     ("auditEvents", "occurredFrom"): ("AuditEvent", "occurredAt"),
     ("auditEvents", "occurredBefore"): ("AuditEvent", "occurredAt"),
 }
-PAGING = {"first", "after", "last", "before", "orderBy", "updatedSince"}  # updatedSince: `updatedAt`, T1
+PAGING = {"first", "after", "last", "before", "orderBy", "updatedSince"}  # updatedSince: `updatedAt`, T1 (below)
 NOT_FILTERS = {("node", "id"), ("nodes", "ids")}  # lookups by opaque id, through the row rule
 
 
@@ -156,3 +156,19 @@ async def test_a_filter_reveals_nothing_the_field_would_not(
         if (hit, miss) != expected or (viewer not in readers and miss == "found"):
             mismatches.append(f"{connection}({argument}) on {name}.{field}: {hit} / {miss}")
     assert mismatches == []
+
+
+@pytest.mark.parametrize("name", ["congregations", "advocacyActions"])
+async def test_anonymous_callers_learn_no_update_time_through_updated_since(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, name: str
+) -> None:
+    world = await build_world(db, sealer)  # cong_A and AV1 are public; update times are network (T1) data
+    document = f"query($v: DateTime) {{ {name}(first: 100, updatedSince: $v) {{ nodes {{ id }} }} }}"
+    answers = {}
+    for viewer in ("anonymous", "org_admin@A"):
+        for since in ("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"):
+            body = await gql(client, document, {"v": since}, token=world.tokens.get(viewer))
+            answers[viewer, since[:4]] = len(body["data"][name]["nodes"])
+    assert answers[("anonymous", "2000")] == answers[("anonymous", "2999")] == 0
+    assert answers[("org_admin@A", "2000")] > 0
+    assert answers[("org_admin@A", "2999")] == 0

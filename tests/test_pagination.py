@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.crypto import Kek, Sealer, generate_master_key
 from api.models import Congregation
+from api.models.enums import Role
 from api.schema import relay
 from api.schema.errors import BadRequestError
 from api.schema.ids import decode_cursor, encode_cursor
@@ -76,9 +77,10 @@ async def test_updated_since_with_update_order_returns_changes_only(
     await db.execute(
         update(Congregation).where(Congregation.id == changed.id).values(updated_at=datetime(2030, 1, 1, tzinfo=UTC))
     )
+    token = await f.token_for(db, await f.member(db, await f.organization(db), Role.ORG_ADMIN))
     await db.commit()
 
-    body = await gql(client, PAGE, {"first": 100, "order": "UPDATED_AT", "since": "2029-12-31T00:00:00Z"})
+    body = await gql(client, PAGE, {"first": 100, "order": "UPDATED_AT", "since": "2029-12-31T00:00:00Z"}, token=token)
 
     assert [e["node"]["publicName"] for e in body["data"]["congregations"]["edges"]] == ["Changed"]
 

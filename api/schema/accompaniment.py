@@ -171,7 +171,7 @@ class AccompanimentQueries:
             appointment_before,
             "appointment",
         )
-        statement = apply_updated_since(statement, RequestRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, RequestRow, updated_since)
         return await paginate(
             info, statement, RequestRow, name="accompanimentRequests", order=order_by,
             first=first, after=after, last=last, before=before,

@@ -21,19 +21,21 @@ UpdatedSinceArg = Annotated[
     datetime | None,
     strawberry.argument(
         description="Only items changed at or after this time (ISO 8601 with offset); for incremental sync, "
-        "combine with `orderBy: UPDATED_AT`."
+        "combine with `orderBy: UPDATED_AT`. Update times are network data: for anonymous callers nothing matches."
     ),
 ]
 RegionArg = Annotated[strawberry.ID | None, strawberry.argument(description="Only items in this region (its id).")]
 
 
-def apply_updated_since(statement: Select[Any], model: type[Any], since: datetime | None) -> Select[Any]:
-    """Restrict to rows updated at or after ``since``."""
+def apply_updated_since(
+    statement: Select[Any], viewer: Viewer, model: type[Any], since: datetime | None
+) -> Select[Any]:
+    """Restrict to rows updated at or after ``since`` (update times are network data: none for anonymous viewers)."""
     if since is None:
         return statement
     if since.tzinfo is None:
         raise BadRequestError("`updatedSince` needs a UTC offset (e.g. 2026-01-31T09:00:00Z).", code="INVALID_DATE")
-    return statement.where(model.updated_at >= since)
+    return _restricted(statement, viewer, model.updated_at).where(model.updated_at >= since)
 
 
 def _restricted(statement: Select[Any], viewer: Viewer, column: Any) -> Select[Any]:
