@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_
+from sqlalchemy.sql.selectable import SelectBase
 
 from api.auth.facts import Facts, facts_sql
 from api.auth.viewer import Viewer
@@ -220,7 +221,7 @@ class _Tie:
         ids = self.sql(viewer)
         if column is None or ids is None:
             return false()
-        matches = column.in_(ids if isinstance(ids, Select) else [i for i in ids if i is not None])
+        matches = column.in_(ids if isinstance(ids, SelectBase) else [i for i in ids if i is not None])
         return or_(column.is_(None), matches) if self.or_null else matches
 
 
