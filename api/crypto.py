@@ -17,6 +17,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -113,6 +114,12 @@ class Sealer:
     @property
     def current(self) -> Kek:
         return self.keks[0]
+
+    @cached_property
+    def cursor_keys(self) -> tuple[AESGCM, ...]:
+        """Keys sealing pagination cursors, newest first: derived from the key-encryption keys (HMAC-SHA256 with
+        a fixed label), so every instance sharing them reads the others' cursors, and none is stored."""
+        return tuple(AESGCM(hmac.new(kek.key, _CURSOR_KEY_LABEL, hashlib.sha256).digest()) for kek in self.keks)
 
     async def seal(
         self, session: AsyncSession, org_id: uuid.UUID, record_id: uuid.UUID, column: str, value: str | None
@@ -230,6 +237,9 @@ class Sealer:
         self._keys.clear()
         self._raw.clear()
         self._active.clear()
+
+
+_CURSOR_KEY_LABEL = b"sanctuary-api: pagination cursor key v1"
 
 
 def normalise_index_value(value: str) -> str:

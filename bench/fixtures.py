@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api.auth.access import readable
 from api.auth.tokens import create_personal_token
 from api.auth.viewer import Viewer
+from api.crypto import Sealer
 from api.models import AccompanimentRequest, Member, RapidResponseIncident
 from api.models.enums import Role
 from api.schema.ids import encode_cursor
@@ -39,10 +40,7 @@ class DeepPage:
     offset: int
     created_at: datetime
     record_id: uuid.UUID
-
-    @property
-    def cursor(self) -> str:
-        return encode_cursor(CONNECTION, self.created_at, self.record_id)
+    cursor: str  # sealed with the service's cursor key (derived from the key-encryption key it shares)
 
 
 async def busiest_organization(session: AsyncSession) -> tuple[uuid.UUID, int]:
@@ -81,7 +79,7 @@ async def create_advocate(engine: AsyncEngine) -> Advocate:
         return Advocate(organization_id, count, member.id, token)
 
 
-async def deep_page(engine: AsyncEngine, depth: float = 0.9) -> DeepPage:
+async def deep_page(engine: AsyncEngine, sealer: Sealer, depth: float = 0.9) -> DeepPage:
     """The (created_at, id) of the incident at ``depth`` of the CREATED_AT ordering."""
     async with engine.connect() as connection:
         total = int(await connection.scalar(select(func.count()).select_from(RapidResponseIncident)) or 0)
@@ -94,7 +92,8 @@ async def deep_page(engine: AsyncEngine, depth: float = 0.9) -> DeepPage:
                 .limit(1)
             )
         ).one()
-    return DeepPage(total, offset, row[0], uuid.UUID(str(row[1])))
+    record_id = uuid.UUID(str(row[1]))
+    return DeepPage(total, offset, row[0], record_id, encode_cursor(sealer.cursor_keys, CONNECTION, row[0], record_id))
 
 
 def page_sql(advocate: Advocate, position: DeepPage | None) -> str:

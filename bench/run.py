@@ -79,7 +79,7 @@ async def set_up(url: str, scale: int, key_file: Path, *, scratch: bool) -> Setu
     engine = create_engine(url, pool_size=2)
     try:
         advocate = await fixtures.create_advocate(engine)
-        deep = await fixtures.deep_page(engine)
+        deep = await fixtures.deep_page(engine, sealer)
         plans = {
             "first": await fixtures.explain(engine, fixtures.page_sql(advocate, None)),
             "deep": await fixtures.explain(engine, fixtures.page_sql(advocate, deep)),

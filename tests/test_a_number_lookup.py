@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import AuditEvent, Person
+from api.models import AuditEvent, Organization, Person
 from api.models.enums import AuditAction, OrganizationKind, Role
 from api.schema.ids import decode_global_id
 from tests import factories
@@ -83,3 +83,33 @@ async def test_registering_an_a_number_twice_in_one_organization_is_refused_but_
     error = await user_error(client, "personCreate", {"preferredName": "Ana", "aNumber": "515345678"}, first)
     assert (error["code"], error["field"]) == ("DUPLICATE_A_NUMBER", "aNumber")
     await _register(client, other, "515345678")  # another organization learns nothing
+
+
+async def _lookups(db: AsyncSession, who: Actor) -> list[AuditEvent]:
+    return list((await db.scalars(select(AuditEvent).where(
+        AuditEvent.action == AuditAction.READ, AuditEvent.actor_member_id == who.id))).all())  # fmt: skip
+
+
+async def test_a_lookup_that_finds_nobody_is_audited_too_without_the_value(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    advocate = await _advocate(db)
+    await _register(client, advocate, canary("A-616-345-678"))
+    assert await _found(client, advocate, "616345670") == []
+    reads = await _lookups(db, advocate)
+    assert [(event.fields, event.record_ids) for event in reads] == [(["Person.aNumber"], [])]
+    assert "616" not in repr([(e.fields, e.operation_name, e.record_ids) for e in reads])
+
+
+async def test_a_member_who_may_not_read_a_numbers_finds_nobody_by_one_and_each_probe_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # a member of the registering organization whose roles hold no grant on A-numbers
+    advocate = await _advocate(db)
+    volunteer = await actor(db, await db.get_one(Organization, advocate.member.organization_id),
+                            Role.HOSPITALITY_VOLUNTEER)  # fmt: skip
+    await _register(client, advocate, canary("A-717-345-678"))
+    assert await _found(client, volunteer, "717345678") == []
+    assert await _found(client, volunteer, "717345679") == []
+    reads = await _lookups(db, volunteer)
+    assert [(event.fields, event.record_ids) for event in reads] == [(["Person.aNumber"], [])] * 2

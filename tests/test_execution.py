@@ -15,7 +15,7 @@ from api.crypto import Sealer
 from api.models.enums import Role
 from api.schema import execution
 from api.schema.audience import Audience, schema_for
-from api.schema.ids import encode_global_id
+from api.schema.ids import decode_cursor, encode_global_id
 from api.schema.loaders import MISSING
 from api.schema.registry import RECORD_NAMES
 from api.schema.schema import schema
@@ -171,16 +171,27 @@ async def test_objects_completed_by_plans_read_the_same_as_field_by_field(
         return run(self, plan, *a)
 
     monkeypatch.setattr(execution.DirectExecutionContext, "_run", spy)
+    roots = sorted(_connections(viewer).items())
     documents = [
         f"{{ {root}(first: 50) {{ edges {{ cursor node {{ {_plain_selection(viewer, type_name)} }} }} }} }}"
-        for root, type_name in sorted(_connections(viewer).items())
+        for root, type_name in roots
     ]
     fast = [await gql(client, document, token=token) for document in documents]
     assert all("errors" not in body for body in fast), [b for b in fast if "errors" in b][:1]
     assert any(next(iter(body["data"].values()))["edges"] for body in fast)
     assert planned
     monkeypatch.setattr(execution.DirectExecutionContext, "enabled", False)
-    assert [await gql(client, document, token=token) for document in documents] == fast
+    slow = [await gql(client, document, token=token) for document in documents]
+    assert _opened(sealer, roots, slow) == _opened(sealer, roots, fast)
+
+
+def _opened(sealer: Sealer, roots: list[tuple[str, str]], bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bodies with each (sealed, freshly nonced) cursor replaced by the position it points at."""
+    for (root, _type), body in zip(roots, bodies, strict=True):
+        order = "" if root == "auditEvents" else ":CREATED_AT"
+        for edge in body["data"][root]["edges"]:
+            edge["cursor"] = decode_cursor(sealer.cursor_keys, root + order, edge["cursor"])
+    return bodies
 
 
 @strawberry.enum(description="A colour.")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import Select, false, or_, select, true
 
 from api.auth import ties
 from api.auth.viewer import Viewer
@@ -41,7 +41,6 @@ from api.models import (
     ShiftAssignment,
     Training,
 )
-from api.models.base import Tier, column_tier
 from api.models.enums import (
     AdvocacyStatus,
     Role,
@@ -286,15 +285,6 @@ READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
     PersonalAccessToken: personal_access_tokens,
     OAuthClient: partner_apps,
 }
-
-
-def filterable(viewer: Viewer, column: Any) -> ColumnElement[bool] | None:
-    """The rows among which the viewer may filter on ``column`` (None: all it may read). On a T2/T3 column
-    only its own organization's: a filter on a value one may not read would reveal it through which rows
-    match."""
-    if column_tier(column) < Tier.T2:
-        return None
-    return ties.own(viewer, column.class_.organization_id)
 
 
 def readable(viewer: Viewer, model: type[Any]) -> Select[Any]:

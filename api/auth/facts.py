@@ -51,6 +51,15 @@ async def load_facts(session: AsyncSession, viewer: Viewer) -> Facts:
     return Facts(**{name: frozenset(getattr(row, name) or ()) for name in queries})
 
 
+def facts_sql(name: str, viewer: Viewer) -> Select[Any] | None:
+    """The statement one fact is loaded from (None when the viewer's roles do not load it), for a rule
+    applied inside a statement instead of to loaded rows."""
+    roles, build = _FACTS[name]
+    if viewer.is_anonymous or viewer.member_id is None or not viewer.has_role(*roles):
+        return None
+    return build(viewer)
+
+
 def _array(query: Select[Any]) -> ScalarSelect[Any]:
     return select(func.array_agg(query.subquery().c[0])).scalar_subquery()
 

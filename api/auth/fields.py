@@ -7,17 +7,25 @@ owns it, the viewer is assigned to it, it is routed to the viewer's congregation
 ``GRANTS`` lists them per column; on top of it, org admins read their own organization's
 records up to T3 and network coordinators their hub's records up to T2. A field the viewer
 may not read on this record resolves to null and is listed in ``extensions.withheld``.
+:func:`readable_where` is the same rule as a SQL condition: a filter on a field matches only rows on
+which the viewer may read it (each relation is tested, from one table, on loaded rows against the
+request's facts and in SQL against the statements those facts are loaded from).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from functools import cache, lru_cache
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache, partial
 from types import MappingProxyType
 from typing import Any
 
-from api.auth.facts import Facts
+from sqlalchemy import ColumnElement, Select, false, or_
+from sqlalchemy.sql.selectable import SelectBase
+
+from api.auth.facts import Facts, facts_sql
 from api.auth.viewer import Viewer
 from api.models import (
     AccompanimentRequest,
@@ -29,7 +37,7 @@ from api.models import (
     RapidResponseIncident,
     SanctuaryCase,
 )
-from api.models.base import Tier
+from api.models.base import Tier, column_tier, storage_name
 from api.models.enums import Role
 from api.models.records import model_of
 
@@ -151,7 +159,9 @@ def field_access(viewer: Viewer, facts: Facts, column: str, tier: Tier, row: Any
     wanted = _wanted(column, tier, viewer.roles)  # per field and role set, not per row; once
     if not wanted:  # as _reason_for_audience would say
         return WithheldReason.ROLE_NOT_PERMITTED
-    return None if wanted & relations(viewer, facts, row) else WithheldReason.NO_RELATIONSHIP
+    ties = _TIES.get(model_of(row), _OWNER_ONLY)
+    held = any(relation in ties and ties[relation].holds(viewer, facts, row) for relation in wanted)
+    return None if held else WithheldReason.NO_RELATIONSHIP
 
 
 def may_ever_read_field(anonymous: bool, roles: frozenset[Role], column: str | None, tier: Tier) -> bool:
@@ -175,68 +185,83 @@ def _reason_for_audience(anonymous: bool, roles: frozenset[Role], column: str, t
 
 def relations(viewer: Viewer, facts: Facts, row: Any) -> set[Relation]:
     """How the viewer is tied to ``row``."""
-    found = {R.OWNER} if getattr(row, "organization_id", None) == viewer.organization_id else set()
-    extra = _RELATIONS.get(model_of(row))
-    return found | extra(viewer, facts, row) if extra else found
+    ties = _TIES.get(model_of(row), _OWNER_ONLY)
+    return {relation for relation, tie in ties.items() if tie.holds(viewer, facts, row)}
 
 
-def _member(viewer: Viewer, facts: Facts, row: Member) -> set[Relation]:
-    return {R.SELF} if row.id == viewer.member_id else set()
+def readable_where(viewer: Viewer, column: Any) -> ColumnElement[bool] | None:
+    """The rows on which the viewer may read ``column`` (a model attribute), as a SQL condition (None: every
+    row it may read): the field rule above, from the same grants and ties, for a statement to filter, order
+    or page on the column among those rows only."""
+    tier, storage, model = column_tier(column), storage_name(column), column.class_
+    if tier < Tier.T2 or viewer.is_anonymous:
+        return None if _reason_for_audience(viewer.is_anonymous, viewer.roles, storage, tier) is None else false()
+    ties = _TIES.get(model, _OWNER_ONLY)
+    held = [ties[relation].where(viewer, model) for relation in sorted(_wanted(storage, tier, viewer.roles))
+            if relation in ties]  # fmt: skip
+    return or_(false(), *held)
 
 
-def _person(viewer: Viewer, facts: Facts, row: Person) -> set[Relation]:
-    return _flags(
-        (R.HOSTING, row.id in facts.hosted_person_ids),
-        (R.ASSIGNED, row.id in facts.assigned_person_ids),
-        (R.ROUTED, row.id in facts.routed_person_ids),
-    )
+@dataclass(frozen=True)
+class _Tie:
+    """A relation: the row's ``column`` is among the viewer's ``ids`` (or null, when ``or_null``), tested on a
+    loaded row against the request's facts and, in SQL, against the statements the facts are loaded from."""
+
+    column: str
+    ids: Callable[[Viewer, Facts], Collection[uuid.UUID | None]]
+    sql: Callable[[Viewer], Select[Any] | Collection[uuid.UUID | None] | None]
+    or_null: bool = False
+
+    def holds(self, viewer: Viewer, facts: Facts, row: Any) -> bool:
+        value = getattr(row, self.column, None)
+        return self.or_null if value is None else value in self.ids(viewer, facts)
+
+    def where(self, viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
+        column = getattr(model, self.column, None)
+        ids = self.sql(viewer)
+        if column is None or ids is None:
+            return false()
+        matches = column.in_(ids if isinstance(ids, SelectBase) else [i for i in ids if i is not None])
+        return or_(column.is_(None), matches) if self.or_null else matches
 
 
-def _case(viewer: Viewer, facts: Facts, row: SanctuaryCase) -> set[Relation]:
-    return {R.SUPPORTING} if row.id in facts.supported_case_ids else set()
+def _fact(name: str, column: str = "id", *, or_null: bool = False) -> _Tie:
+    """Tied through one of the viewer's facts (:mod:`api.auth.facts`)."""
+    return _Tie(column, lambda viewer, facts: getattr(facts, name), partial(facts_sql, name), or_null)
 
 
-def _shift(viewer: Viewer, facts: Facts, row: HospitalityShift) -> set[Relation]:
-    return _flags(
-        (R.ASSIGNED, row.id in facts.assigned_shift_ids),
-        (R.STAFFING, row.supporting_congregation_id in facts.congregation_ids),
-    )
+def _viewers(column: str, ids: Callable[[Viewer], Collection[uuid.UUID | None]]) -> _Tie:
+    """Tied through the viewer itself (its organization, member id, regions)."""
+    return _Tie(column, lambda viewer, facts: ids(viewer), ids)
 
 
-def _request(viewer: Viewer, facts: Facts, row: AccompanimentRequest) -> set[Relation]:
-    routed = row.congregation_id is None or row.congregation_id in facts.congregation_ids
-    return _flags(
-        (R.ROUTED, routed),
-        (R.MATCHING, row.id in facts.matched_request_ids),
-        (R.ASSIGNED, row.id in facts.assigned_request_ids),
-    )
-
-
-def _incident(viewer: Viewer, facts: Facts, row: RapidResponseIncident) -> set[Relation]:
-    return _flags(
-        (R.REGION, row.region_id in viewer.region_ids), (R.DISPATCHED, row.id in facts.dispatched_incident_ids)
-    )
-
-
-def _dispatch(viewer: Viewer, facts: Facts, row: IncidentDispatch) -> set[Relation]:
-    return {R.SELF} if row.member_id == viewer.member_id else set()
-
-
-def _timeline(viewer: Viewer, facts: Facts, row: IncidentTimelineEvent) -> set[Relation]:
-    return {R.DISPATCHED} if row.incident_id in facts.dispatched_incident_ids else set()
-
-
-def _flags(*pairs: tuple[Relation, bool]) -> set[Relation]:
-    return {relation for relation, holds in pairs if holds}
-
-
-_RELATIONS: dict[type[Any], Callable[[Viewer, Facts, Any], set[Relation]]] = {
-    Member: _member,
-    Person: _person,
-    SanctuaryCase: _case,
-    HospitalityShift: _shift,
-    AccompanimentRequest: _request,
-    RapidResponseIncident: _incident,
-    IncidentDispatch: _dispatch,
-    IncidentTimelineEvent: _timeline,
+_OWNER = _viewers("organization_id", lambda viewer: (viewer.organization_id,))
+_SELF = _viewers("member_id", lambda viewer: (viewer.member_id,))
+_OWNER_ONLY: Mapping[Relation, _Tie] = MappingProxyType({R.OWNER: _OWNER})
+_TIES: dict[type[Any], Mapping[Relation, _Tie]] = {
+    model: MappingProxyType({R.OWNER: _OWNER, **extra})
+    for model, extra in {
+        Member: {R.SELF: _viewers("id", lambda viewer: (viewer.member_id,))},
+        Person: {
+            R.HOSTING: _fact("hosted_person_ids"),
+            R.ASSIGNED: _fact("assigned_person_ids"),
+            R.ROUTED: _fact("routed_person_ids"),
+        },
+        SanctuaryCase: {R.SUPPORTING: _fact("supported_case_ids")},
+        HospitalityShift: {
+            R.ASSIGNED: _fact("assigned_shift_ids"),
+            R.STAFFING: _fact("congregation_ids", "supporting_congregation_id"),
+        },
+        AccompanimentRequest: {  # a request not routed yet is routed to the whole network
+            R.ROUTED: _fact("congregation_ids", "congregation_id", or_null=True),
+            R.MATCHING: _fact("matched_request_ids"),
+            R.ASSIGNED: _fact("assigned_request_ids"),
+        },
+        RapidResponseIncident: {
+            R.REGION: _viewers("region_id", lambda viewer: viewer.region_ids),
+            R.DISPATCHED: _fact("dispatched_incident_ids"),
+        },
+        IncidentDispatch: {R.SELF: _SELF},
+        IncidentTimelineEvent: {R.DISPATCHED: _fact("dispatched_incident_ids", "incident_id")},
+    }.items()
 }

@@ -151,11 +151,11 @@ class AccompanimentQueries:
         region: RegionArg = None,
         appointment_from: Annotated[
             datetime | None,
-            strawberry.argument(description="Only appointments at or after this time (your organization's only)."),
+            strawberry.argument(description="Only appointments at or after this time (among those you may read)."),
         ] = None,
         appointment_before: Annotated[
             datetime | None,
-            strawberry.argument(description="Only appointments before this time (your organization's only)."),
+            strawberry.argument(description="Only appointments before this time (among those you may read)."),
         ] = None,
         updated_since: UpdatedSinceArg = None,
     ) -> Connection[AccompanimentRequest]:  # fmt: skip
@@ -171,7 +171,7 @@ class AccompanimentQueries:
             appointment_before,
             "appointment",
         )
-        statement = apply_updated_since(statement, RequestRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, RequestRow, updated_since)
         return await paginate(
             info, statement, RequestRow, name="accompanimentRequests", order=order_by,
             first=first, after=after, last=last, before=before,

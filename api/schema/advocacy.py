@@ -98,7 +98,7 @@ class AdvocacyQueries:
         statement = apply_range(
             statement, info.context.viewer, ActionRow.starts_at, starts_from, starts_before, "starts"
         )
-        statement = apply_updated_since(statement, ActionRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, ActionRow, updated_since)
         return await paginate(
             info, statement, ActionRow, name="advocacyActions", order=order_by,
             first=first, after=after, last=last, before=before,

@@ -36,7 +36,7 @@ class Context:
     facts: Facts = NO_FACTS
     loaders: Loaders = field(init=False)
     withheld: list[dict[str, Any]] = field(default_factory=list)
-    audited_reads: dict[uuid.UUID, set[str]] = field(default_factory=dict)
+    audited_reads: dict[uuid.UUID | None, set[str]] = field(default_factory=dict)  # None: a lookup, no record
     mutations: list[MutationRecord] = field(default_factory=list)
     unexpected_error: bool = False
     attempted_mutation: bool = False
@@ -78,8 +78,9 @@ class Context:
         async with self._lock:
             return await self.sealer.open(self.session, owner, record_id, column, value)
 
-    def record_read(self, record_id: uuid.UUID, field_name: str) -> None:
-        """Remember a T2/T3 read for the request's audit event."""
+    def record_read(self, record_id: uuid.UUID | None, field_name: str) -> None:
+        """Remember a T2/T3 read for the request's audit event (``record_id`` None: a lookup by the field's
+        value, audited whether it finds a record or not)."""
         self.audited_reads.setdefault(record_id, set()).add(field_name)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from api.auth.access import filterable
+from api.auth.fields import readable_where
 from api.auth.viewer import Viewer
 from api.models import Person
 from api.schema.context import Info
@@ -21,30 +21,34 @@ UpdatedSinceArg = Annotated[
     datetime | None,
     strawberry.argument(
         description="Only items changed at or after this time (ISO 8601 with offset); for incremental sync, "
-        "combine with `orderBy: UPDATED_AT`."
+        "combine with `orderBy: UPDATED_AT`. Update times are network data: for anonymous callers nothing matches."
     ),
 ]
 RegionArg = Annotated[strawberry.ID | None, strawberry.argument(description="Only items in this region (its id).")]
 
 
-def apply_updated_since(statement: Select[Any], model: type[Any], since: datetime | None) -> Select[Any]:
-    """Restrict to rows updated at or after ``since``."""
+def apply_updated_since(
+    statement: Select[Any], viewer: Viewer, model: type[Any], since: datetime | None
+) -> Select[Any]:
+    """Restrict to rows updated at or after ``since`` (update times are network data: none for anonymous viewers)."""
     if since is None:
         return statement
     if since.tzinfo is None:
         raise BadRequestError("`updatedSince` needs a UTC offset (e.g. 2026-01-31T09:00:00Z).", code="INVALID_DATE")
-    return statement.where(model.updated_at >= since)
+    return _restricted(statement, viewer, model.updated_at).where(model.updated_at >= since)
 
 
 def _restricted(statement: Select[Any], viewer: Viewer, column: Any) -> Select[Any]:
-    condition = filterable(viewer, column)
+    """Only the rows on which the viewer may read ``column``: a filter on a value one may not read would
+    reveal it through which rows match (the field rule itself, :func:`api.auth.fields.readable_where`)."""
+    condition = readable_where(viewer, column)
     return statement if condition is None else statement.where(condition)
 
 
 def apply_range(
     statement: Select[Any], viewer: Viewer, column: Any, start: datetime | None, end: datetime | None, label: str
 ) -> Select[Any]:
-    """Restrict ``column`` to [start, end) (on a T2/T3 column: among the viewer's own organization's rows)."""
+    """Restrict ``column`` to [start, end), among the rows on which the viewer may read ``column``."""
     for value in (start, end):
         if value is not None and value.tzinfo is None:
             raise BadRequestError(f"`{label}` bounds need a UTC offset.", code="INVALID_DATE")
@@ -65,7 +69,7 @@ def apply_region(statement: Select[Any], column: Any, region: strawberry.ID | No
 
 
 def apply_in(statement: Select[Any], viewer: Viewer, column: Any, values: list[Any] | None, label: str) -> Select[Any]:
-    """Restrict ``column`` to the given enum values, at most 50 (on a T2/T3 column: own organization's rows)."""
+    """Restrict ``column`` to the given enum values, at most 50, among the rows on which the viewer may read it."""
     if values is None:
         return statement
     if len(values) > 50:
@@ -75,17 +79,18 @@ def apply_in(statement: Select[Any], viewer: Viewer, column: Any, values: list[A
 
 async def apply_a_number(statement: Select[Any], info: Info, value: str | None) -> Select[Any]:
     """Exact match on a person's A-number through its keyed blind index (no row is decrypted), among the
-    viewer's own organization's people (the index is a restricted column)."""
+    people whose A-number the viewer may read. Every lookup is audited (the field, never the value), found
+    or not: probing for A-numbers leaves a trace."""
     if value is None:
         return statement
+    context = info.context
+    context.record_read(None, "Person.aNumber")
     try:
         canonical = a_number_of(value)
     except UserFacingError:
         raise BadRequestError("`aNumber` is not an A-number (8 or 9 digits, optionally with an A).") from None
     if canonical is None:
         raise BadRequestError("`aNumber` is empty.")
-    context = info.context
     async with context.exclusive():
         digest = await context.sealer.blind_index(context.session, canonical)
-    index = Person.a_number_index
-    return _restricted(statement, context.viewer, index).where(index == digest)
+    return _restricted(statement, context.viewer, Person.a_number).where(Person.a_number_index == digest)

@@ -123,7 +123,7 @@ class NetworkQueries:
         statement = readable(info.context.viewer, OrganizationRow)
         statement = apply_in(statement, info.context.viewer, OrganizationRow.kind, kind, "kind")
         statement = apply_region(statement, OrganizationRow.region_id, region)
-        statement = apply_updated_since(statement, OrganizationRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, OrganizationRow, updated_since)
         return await paginate(
             info, statement, OrganizationRow, name="organizations", order=order_by,
             first=first, after=after, last=last, before=before,
@@ -145,7 +145,7 @@ class NetworkQueries:
                 readable(info.context.viewer, OrganizationRow), OrganizationRow.region_id, region
             ).with_only_columns(OrganizationRow.id)
             statement = statement.where(CongregationRow.organization_id.in_(in_region))
-        statement = apply_updated_since(statement, CongregationRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, CongregationRow, updated_since)
         return await paginate(
             info, statement, CongregationRow, name="congregations", order=order_by,
             first=first, after=after, last=last, before=before,

@@ -140,7 +140,7 @@ class PeopleQueries:
             statement = statement.where(MemberRow.organization_id == parse_id(organization, "Organization"))
         if role is not None:
             statement = statement.where(has_role(role))
-        statement = apply_updated_since(statement, MemberRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, MemberRow, updated_since)
         return await paginate(
             info, statement, MemberRow, name="members", order=order_by,
             first=first, after=after, last=last, before=before,
@@ -153,10 +153,12 @@ class PeopleQueries:
         updated_since: UpdatedSinceArg = None,
         a_number: Annotated[str | None, strawberry.argument(
             description="Only the person with this A-number (exact match through a keyed blind index; among "
-            "your organization's people). Every person it finds is recorded in the audit log."
+            "the people whose A-number you may read). Every lookup is recorded in the audit log, found or not."
         )] = None,
     ) -> Connection[Person]:  # fmt: skip
-        statement = apply_updated_since(readable(info.context.viewer, PersonRow), PersonRow, updated_since)
+        statement = apply_updated_since(
+            readable(info.context.viewer, PersonRow), info.context.viewer, PersonRow, updated_since
+        )
         statement = await apply_a_number(statement, info, a_number)
         page = await paginate(
             info, statement, PersonRow, name="persons", order=order_by,

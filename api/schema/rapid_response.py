@@ -151,7 +151,7 @@ class RapidResponseQueries:
         statement = apply_range(
             statement, info.context.viewer, IncidentRow.reported_at, reported_from, reported_before, "reported"
         )
-        statement = apply_updated_since(statement, IncidentRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, IncidentRow, updated_since)
         return await paginate(
             info, statement, IncidentRow, name="rapidResponseIncidents", order=order_by,
             first=first, after=after, last=last, before=before,

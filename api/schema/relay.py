@@ -129,8 +129,7 @@ class Page:
         if (first is not None and before is not None) or (last is not None and after is not None):
             raise BadRequestError("Use `after` with `first` and `before` with `last`.", code="INVALID_CURSOR")
         self.name, self.size, self.forward = name, size, first is not None
-        cursor = after if self.forward else before
-        self.position = decode_cursor(name, cursor) if cursor is not None else None
+        self.cursor = after if self.forward else before
 
 
 async def paginate(
@@ -155,14 +154,16 @@ async def keyset_page(
 ) -> Connection[Any]:
     """One page of ``statement`` in (sort, id) order, read from the cursor's position with an index scan."""
     ascending = page.forward != newest_first
+    keys = info.context.sealer.cursor_keys
+    position = None if page.cursor is None else decode_cursor(keys, page.name, page.cursor)
     reused = statement is readable(info.context.viewer, model)  # no filters: the access rule's memoized statement
     keyset = _keyset if reused else _keyset.__wrapped__
-    bounded = keyset(statement, cast(Hashable, model), sort.key, ascending, page.position is not None, page.size + 1)
-    parameters = dict(zip(_CURSOR, page.position, strict=True)) if page.position is not None else None
+    bounded = keyset(statement, cast(Hashable, model), sort.key, ascending, position is not None, page.size + 1)
+    parameters = dict(zip(_CURSOR, position, strict=True)) if position is not None else None
     selection = info.selected_fields  # strawberry rebuilds this tree on every access: read it once
     fields = node_fields(selection)
-    keys = page_columns(info.schema, model, RECORD_NAMES[model], {field.name for field in fields}, sort.key)
-    rows = await info.context.records(model, bounded, keys, parameters, reused=reused)
+    columns = page_columns(info.schema, model, RECORD_NAMES[model], {field.name for field in fields}, sort.key)
+    rows = await info.context.records(model, bounded, columns, parameters, reused=reused)
     more = len(rows) > page.size
     rows = rows[: page.size]
     if not page.forward:
@@ -170,14 +171,14 @@ async def keyset_page(
     await prefetch(info, RECORD_NAMES[model], rows, fields)
     cursors = _cursors_selected(selection)
     edges = [
-        Edge(cursor=encode_cursor(page.name, getattr(r, sort.key), r.id) if cursors(i, len(rows)) else "", node=r)
+        Edge(cursor=encode_cursor(keys, page.name, getattr(r, sort.key), r.id) if cursors(i, len(rows)) else "", node=r)
         for i, r in enumerate(rows)
     ]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=more if page.forward else page.position is not None,
-            has_previous_page=page.position is not None if page.forward else more,
+            has_next_page=more if page.forward else position is not None,
+            has_previous_page=position is not None if page.forward else more,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

@@ -151,7 +151,7 @@ class SanctuaryQueries:
         statement = apply_in(
             readable(info.context.viewer, CaseRow), info.context.viewer, CaseRow.status, status, "status"
         )
-        statement = apply_updated_since(statement, CaseRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, CaseRow, updated_since)
         return await paginate(
             info, statement, CaseRow, name="sanctuaryCases", order=order_by,
             first=first, after=after, last=last, before=before,
@@ -176,7 +176,7 @@ class SanctuaryQueries:
         statement = apply_range(
             statement, info.context.viewer, ShiftRow.starts_at, starts_from, starts_before, "starts"
         )
-        statement = apply_updated_since(statement, ShiftRow, updated_since)
+        statement = apply_updated_since(statement, info.context.viewer, ShiftRow, updated_since)
         return await paginate(
             info, statement, ShiftRow, name="hospitalityShifts", order=order_by,
             first=first, after=after, last=last, before=before,

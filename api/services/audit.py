@@ -27,13 +27,14 @@ def _event(viewer: Viewer, action: AuditAction, outcome: AuditOutcome, **values:
 async def record_reads(
     session: AsyncSession,
     viewer: Viewer,
-    reads: dict[uuid.UUID, set[str]],
+    reads: dict[uuid.UUID | None, set[str]],
     *,
     operation_name: str | None,
     document_hash: str | None,
     request_id: str,
 ) -> None:
-    """One READ event for all T2/T3 fields a request returned (in the request's transaction)."""
+    """One READ event for all T2/T3 fields a request returned or looked up by (in the request's transaction);
+    a lookup by value names the field under the key None, with no record."""
     if not reads:
         return
     session.add(
@@ -43,7 +44,7 @@ async def record_reads(
             AuditOutcome.ALLOWED,
             operation_name=(operation_name or "")[:200] or None,
             document_hash=document_hash,
-            record_ids=sorted(reads),
+            record_ids=sorted(record_id for record_id in reads if record_id is not None),
             fields=sorted({name for names in reads.values() for name in names}),
             request_id=request_id,
         )
