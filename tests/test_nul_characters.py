@@ -127,7 +127,7 @@ async def test_a_nul_in_a_query_argument_is_a_clear_graphql_error(
     assert all(e.get("extensions", {}).get("code") for e in body["errors"]), body
 
 
-VALID = {
+VALID: dict[str, dict[str, Any]] = {
     "regionCreate": {"name": "North Valley", "code": "NV-9", "idempotencyKey": "key-1"},
     "personCreate": {
         "preferredName": "Ana",
