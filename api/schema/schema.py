@@ -85,7 +85,22 @@ class QueryLimits(SchemaExtension):
 @lru_cache(maxsize=8)
 def _limit_rules(depth: int, aliases: int) -> tuple[type[ASTValidationRule], ...]:
     """Built once per pair: fresh rule classes per request would defeat the validation cache (its key)."""
-    return (depth_validator(depth, None), alias_validator(aliases))
+    return (_depth_rule(depth), alias_validator(aliases))
+
+
+def _depth_rule(depth: int) -> type[ASTValidationRule]:
+    """strawberry's depth rule, except that a spread of an unknown fragment is left to KnownFragmentNames
+    (strawberry's raises a KeyError that quotes the fragment's name)."""
+    base: Any = depth_validator(depth, None)
+
+    class DepthLimit(base):  # type: ignore[misc]
+        def __init__(self, context: Any) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:
+                ASTValidationRule.__init__(self, context)
+
+    return DepthLimit
 
 
 def should_mask(error: GraphQLError) -> bool:

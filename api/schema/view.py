@@ -28,19 +28,13 @@ from api.schema.audience import Audience, schema_for
 from api.schema.context import Context
 from api.schema.limits import Limits
 from api.schema.mutation_support import MutationRecord
-from api.schema.request_body import RequestRefused, decoded, prepare, read_body
+from api.schema.request_body import RequestRefused, current, decoded, prepare, read_body
+from api.schema.safe_errors import Sent, safe_error
 from api.services.audit import mutation_event, record_reads
 from api.settings import Settings
 
 logger = logging.getLogger("api.request")
 _REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
-_INVALID_VARIABLE = re.compile(r"^Variable '(\$\w+)' (?:got|has) invalid value.*", re.DOTALL)
-_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
-# Messages that quote a literal of the document: "Int cannot represent non-integer value: "x"",
-# "Value cannot represent a DateTime: "x". ...", "Expected value of type 'T', found "x"; ..."
-_CANNOT_REPRESENT = re.compile(r"^(.*? cannot represent [^:]*): .*$", re.DOTALL)
-_FOUND = re.compile(r"^(Expected value of type '[^']*'), found .*$", re.DOTALL)
-_NOT_IN_ENUM = re.compile(r"^Value .* (does not exist in '\w+' enum)\.$", re.DOTALL)
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
@@ -52,7 +46,8 @@ class AudienceView(GraphQL[Context, None]):
         extensions: dict[str, Any] = dict(result.extensions or {})
         if result.errors:
             kept = request.app.state.settings.graphql_limits.errors
-            data["errors"] = [_safe_error(dict(error.formatted)) for error in result.errors[:kept]]
+            sent = Sent.of(current())
+            data["errors"] = [safe_error(dict(e.formatted), e, sent) for e in result.errors[:kept]]
             if len(result.errors) > kept:
                 extensions["omittedErrors"] = len(result.errors) - kept
         context: Context | None = getattr(request.state, "graphql_context", None)
@@ -200,18 +195,6 @@ async def _finish(session: AsyncSession, ctx: Context) -> None:
             )
         )
     await session.commit()
-
-
-def _safe_error(formatted: dict[str, Any]) -> Any:
-    """Never echo input values, never suggest names of fields outside the viewer's schema."""
-    message = _SUGGESTION.sub("", formatted.get("message", ""))
-    match = _INVALID_VARIABLE.match(message)
-    if match:
-        message = f"Variable '{match.group(1)}' got an invalid value."
-    for quoting in (_CANNOT_REPRESENT, _FOUND):
-        message = quoting.sub(r"\1.", message)
-    message = _NOT_IN_ENUM.sub(r"The value \1.", message)
-    return {**formatted, "message": message}
 
 
 def _refused(refused: RequestRefused) -> Response:
