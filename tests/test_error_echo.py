@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.enums import OrganizationKind, Role
 from api.schema.errors import MASKED_MESSAGE
+from api.schema.safe_errors import Sent, safe_message
 from tests import factories as f
 from tests.workflow import actor
 
@@ -157,3 +158,19 @@ async def test_useful_messages_stay(client: httpx.AsyncClient, token: str) -> No
     assert fragment.json()["errors"][0]["message"] == "Unknown fragment."
     syntax = await _post(client, token, {"query": "{ congregations(first: 1) { nodes { id } }"})
     assert syntax.json()["errors"][0]["message"].startswith("Syntax Error: Expected Name")
+
+
+def test_a_message_of_an_unknown_shape_that_echoes_the_request_is_replaced() -> None:
+    sent = Sent([TEXT, LONG, "abc"], frozenset({"input"}))
+    plain = "The request is invalid at this location."
+    assert safe_message(f"Something new: {TEXT}!", sent) == plain
+    assert leaked(safe_message(f"Cut: {LONG[:40]}...{LONG[-40:]}", sent)) == []
+    assert leaked(safe_message(f"Cut: '{LONG[:40]}...{LONG[-40:]}'", sent)) == []
+    assert safe_message("Bad abc here.", sent) == plain
+    assert (
+        safe_message("Variable '$input' has invalid value at .x.y: odd", sent)
+        == "Variable '$input' got an invalid value."
+    )
+    free_text = Sent(["Immigration Court, Room 4"], frozenset())
+    kept = "The mutation operation is not supported by the schema."
+    assert safe_message(kept, free_text) == kept

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 from graphql.language.parser import Parser
+from strawberry.http.base import BaseView
 
 from api.schema.ids import encode_global_id
 from api.schema.limits import DEFAULT_LIMITS
@@ -59,7 +61,9 @@ async def test_a_document_of_comments_over_the_limit_is_refused(client: httpx.As
     assert error_codes(blanks) == ["DOCUMENT_TOO_LARGE"]
 
 
-async def test_a_document_is_parsed_once(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_body_is_decoded_and_its_document_parsed_once(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parses: list[str] = []
     original = Parser.parse_document
 
@@ -67,10 +71,19 @@ async def test_a_document_is_parsed_once(client: httpx.AsyncClient, monkeypatch:
         parses.append(parser._lexer.source.body)
         return original(parser)
 
+    decodes: list[object] = []
+    original_decode = BaseView.decode_json
+
+    def counting_decode(view: BaseView[Any], data: str | bytes) -> object:
+        decodes.append(data)
+        return original_decode(view, data)
+
     monkeypatch.setattr(Parser, "parse_document", counting)
+    monkeypatch.setattr(BaseView, "decode_json", counting_decode)
     document = f"query Once{uuid.uuid4().hex} {{ __typename }}"  # never seen before: no cache
     assert (await gql(client, document))["data"] == {"__typename": "Query"}
     assert parses == [document]
+    assert decodes == []  # strawberry got the body the view decoded
 
 
 @pytest.mark.parametrize(

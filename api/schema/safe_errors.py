@@ -33,7 +33,7 @@ from api.schema.request_body import Prepared
 from api.schema.schema import schema
 
 SHORTEST = 3  # shorter values are too common to recognise (and tell nothing)
-WINDOW = 6  # longer ones must not share this many characters in a row with a message
+WINDOW = 12  # longer ones must not share this many characters in a row with a message
 
 _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 _VARIABLE = re.compile(
@@ -103,9 +103,9 @@ class Sent:
 
     def echoed_in(self, message: str) -> bool:
         """True when ``message`` holds a short value as a word, or shares a window with a long one."""
-        words = set(re.findall(r"[\w$.-]+", message))
-        if words & self.short:
-            return True
+        for value in self.short:
+            if value in message and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", message):
+                return True
         windows = (message[i : i + WINDOW] for i in range(len(message) - WINDOW + 1))
         return bool(self.long) and any(window in self.long for window in windows)
 
