@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.schema.limits import Limits
+
 
 def default_data_dir() -> Path:
     """Per-user directory for the embedded database and the local key file."""
@@ -31,6 +33,9 @@ class Settings(BaseSettings):
     readiness_timeout_s: float = 2.0
     coarse_grid_decimals: int = 2
     graphiql: bool = True
+    # What one GraphQL request may cost (body, document, variables, depth, aliases, directives, errors),
+    # as JSON overriding some of them: see api/schema/limits.py.
+    graphql_limits: Limits = Field(default_factory=Limits)
     public_url: str = "http://127.0.0.1:8000"
     api_audience: str = "sanctuary-api"
     access_token_minutes: int = 15

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.crypto import Sealer
 from api.models import AuditEvent
 from api.models.enums import AuditAction, OrganizationKind, Role
-from api.schema.operations import is_read_only
+from api.schema.limits import DEFAULT_LIMITS
+from api.schema.request_body import prepare
 from tests import factories
 from tests.graphql import gql
 from tests.workflow import actor
@@ -30,11 +31,11 @@ from tests.workflow import actor
     ],
 )
 def test_only_documents_without_mutations_count_as_read_only(body: object, read_only: bool) -> None:
-    assert is_read_only(orjson.dumps(body)) is read_only
+    assert prepare(orjson.dumps(body), DEFAULT_LIMITS).read_only is read_only
 
 
 def test_a_body_that_is_not_json_is_not_read_only() -> None:
-    assert not is_read_only(b"query { me { id } }")
+    assert not prepare(b"query { me { id } }", DEFAULT_LIMITS, json=False).read_only
 
 
 async def test_a_read_without_a_transaction_still_answers_and_is_audited(

@@ -20,13 +20,14 @@ import strawberry
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import FieldExtension
 from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 from api.auth.facts import load_facts
 from api.auth.permissions import MUTATIONS, may_call
 from api.models.enums import AuditOutcome
 from api.schema.context import Context, Info
 from api.schema.errors import ForbiddenError
-from api.services import idempotency
+from api.services import checks, idempotency
 from api.services.errors import UserFacingError
 
 COMMON_CODES: Mapping[str, str] = {
@@ -109,6 +110,7 @@ class Guard(FieldExtension):
             record.outcome = AuditOutcome.DENIED
             raise ForbiddenError("You may not call this mutation.")
         try:
+            _check_text(value)
             async with context.exclusive():
                 done = await self._run(context, lambda: next_(source, info, **kwargs), value)
                 if not done.replayed:
@@ -156,10 +158,12 @@ def mutation(
     """A mutation field guarded by the permission table, with its payload and error enum built from here.
 
     ``returns`` is (payload field, GraphQL type, description) of the changed object; ``errors`` its
-    error codes (see :func:`codes`); ``creates`` the model a create mutation makes (its input then
+    error codes (see :func:`codes`; INVALID_INPUT is always one); ``creates`` the model a create mutation makes (its input then
     takes an ``idempotencyKey``); ``extra`` more payload fields, filled from :class:`Done`.
     """
     type_name = name[0].upper() + name[1:]
+    if "INVALID_INPUT" not in errors:  # the guard refuses any input whose text holds a NUL character
+        errors = {**errors, "INVALID_INPUT": COMMON_CODES["INVALID_INPUT"]}
     error = _error_type(type_name, errors)
     payload = _payload_type(type_name, returns, error, extra or {})
     spec = Spec(name, returns[0], payload, error, creates)
@@ -210,6 +214,15 @@ def _payload_type(
     )
     payload.extra_fields = tuple(extra)
     return payload
+
+
+def _check_text(value: Any) -> None:
+    """Every text of the input is free of NUL characters (an INVALID_INPUT naming the input field)."""
+    if not dataclasses.is_dataclass(value):
+        checks.no_nul(value, "input")
+        return
+    for item in dataclasses.fields(value):
+        checks.no_nul(getattr(value, item.name), to_camel_case(item.name))
 
 
 def _input_fields(value: Any) -> list[str]:

@@ -6,19 +6,13 @@ import hashlib
 import logging
 import traceback
 from collections.abc import Iterator
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import ExecutionContext
@@ -32,9 +26,10 @@ from api.schema.credentials import CredentialMutations
 from api.schema.errors import MASKED_MESSAGE, ClientError
 from api.schema.execution import DirectExecutionContext
 from api.schema.hospitality_mutations import HospitalityMutations
-from api.schema.operations import MAX_TOKENS
+from api.schema.limits import DEFAULT_LIMITS, Limits
 from api.schema.query import Query
 from api.schema.rapid_response_mutations import RapidResponseMutations
+from api.schema.request_body import PreparedDocument
 from api.schema.sanctuary_mutations import SanctuaryMutations
 
 
@@ -76,16 +71,36 @@ class OperationInfo(SchemaExtension):
             context.operation_name = context.operation_name or (chosen.name.value if chosen.name else None)
 
 
-# Built once: fresh rule classes per request would defeat the validation cache (its key includes them).
-_DEPTH_RULE = depth_validator(10, None)
-_ALIAS_RULE = alias_validator(30)
+class QueryLimits(SchemaExtension):
+    """At most ``depth`` levels and ``aliases`` aliases per document (the request's settings' limits)."""
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        settings = getattr(execution.context, "settings", None)
+        limits: Limits = getattr(settings, "graphql_limits", DEFAULT_LIMITS)
+        execution.validation_rules = (*execution.validation_rules, *_limit_rules(limits.depth, limits.aliases))
+        yield
 
 
-class QueryLimits(AddValidationRules):
-    """At most 10 levels deep and 30 aliases per document."""
+@lru_cache(maxsize=8)
+def _limit_rules(depth: int, aliases: int) -> tuple[type[ASTValidationRule], ...]:
+    """Built once per pair: fresh rule classes per request would defeat the validation cache (its key)."""
+    return (_depth_rule(depth), alias_validator(aliases))
 
-    def __init__(self) -> None:
-        super().__init__([_DEPTH_RULE, _ALIAS_RULE])
+
+def _depth_rule(depth: int) -> type[ASTValidationRule]:
+    """strawberry's depth rule, except that a spread of an unknown fragment is left to KnownFragmentNames
+    (strawberry's raises a KeyError that quotes the fragment's name)."""
+    base: Any = depth_validator(depth, None)
+
+    class DepthLimit(base):  # type: ignore[misc]
+        def __init__(self, context: Any) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:
+                ASTValidationRule.__init__(self, context)
+
+    return DepthLimit
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -117,9 +132,8 @@ def build_schema() -> strawberry.Schema:
         execution_context_class=DirectExecutionContext,
         extensions=[
             OperationInfo,
-            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            PreparedDocument,
             QueryLimits,
-            ParserCache,
             ValidationCache,
             partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
         ],

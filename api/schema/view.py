@@ -26,20 +26,15 @@ from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
 from api.schema.audience import Audience, schema_for
 from api.schema.context import Context
+from api.schema.limits import Limits
 from api.schema.mutation_support import MutationRecord
-from api.schema.operations import is_read_only
+from api.schema.request_body import RequestRefused, current, decoded, prepare, read_body
+from api.schema.safe_errors import Sent, safe_error
 from api.services.audit import mutation_event, record_reads
 from api.settings import Settings
 
 logger = logging.getLogger("api.request")
 _REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
-_INVALID_VARIABLE = re.compile(r"^Variable '(\$\w+)' (?:got|has) invalid value.*", re.DOTALL)
-_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
-# Messages that quote a literal of the document: "Int cannot represent non-integer value: "x"",
-# "Value cannot represent a DateTime: "x". ...", "Expected value of type 'T', found "x"; ..."
-_CANNOT_REPRESENT = re.compile(r"^(.*? cannot represent [^:]*): .*$", re.DOTALL)
-_FOUND = re.compile(r"^(Expected value of type '[^']*'), found .*$", re.DOTALL)
-_NOT_IN_ENUM = re.compile(r"^Value .* (does not exist in '\w+' enum)\.$", re.DOTALL)
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
@@ -48,10 +43,14 @@ class AudienceView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
-        if result.errors:
-            data["errors"] = [_safe_error(dict(error.formatted)) for error in result.errors]
-        context: Context | None = getattr(request.state, "graphql_context", None)
         extensions: dict[str, Any] = dict(result.extensions or {})
+        if result.errors:
+            kept = request.app.state.settings.graphql_limits.errors
+            sent = Sent.of(current())
+            data["errors"] = [safe_error(dict(e.formatted), e, sent) for e in result.errors[:kept]]
+            if len(result.errors) > kept:
+                extensions["omittedErrors"] = len(result.errors) - kept
+        context: Context | None = getattr(request.state, "graphql_context", None)
         if context is not None and context.withheld:
             extensions["withheld"] = context.withheld
         if extensions:
@@ -60,6 +59,10 @@ class AudienceView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        payload = decoded(data)  # the body the view already decoded: not twice
+        return super().decode_json(data) if payload is NotImplemented else payload
 
 
 class SanctuaryGraphQL(AudienceView):
@@ -90,7 +93,10 @@ class SanctuaryGraphQL(AudienceView):
         state = request.app.state
         request_id = _REQUEST_ID.sub("", request.headers.get("x-request-id", ""))[:64] or uuid.uuid4().hex
         request_id_var.set(request_id)
-        read_only = is_read_only(await request.body())
+        try:
+            request, read_only = await _prepared(request, state.settings.graphql_limits)
+        except RequestRefused as refused:
+            return _refused(refused)
         async with state.sessionmaker() as session:
             if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -127,6 +133,13 @@ class SanctuaryGraphQL(AudienceView):
             view = AudienceView(schema_for(audience), graphql_ide=self._ide, allow_queries_via_get=False)
             self._views[audience] = view
         return view
+
+
+async def _prepared(request: Request, limits: Limits) -> tuple[Request, bool]:
+    """The request with its body read within the limits and prepared once; whether it only reads."""
+    request = await read_body(request, limits.body_bytes)
+    is_json = request.method == "POST" and "application/json" in request.headers.get("content-type", "")
+    return request, prepare(await request.body(), limits, json=is_json).read_only
 
 
 def _log_request(request: Request, status: object, started: float) -> None:
@@ -184,16 +197,9 @@ async def _finish(session: AsyncSession, ctx: Context) -> None:
     await session.commit()
 
 
-def _safe_error(formatted: dict[str, Any]) -> Any:
-    """Never echo input values, never suggest names of fields outside the viewer's schema."""
-    message = _SUGGESTION.sub("", formatted.get("message", ""))
-    match = _INVALID_VARIABLE.match(message)
-    if match:
-        message = f"Variable '{match.group(1)}' got an invalid value."
-    for quoting in (_CANNOT_REPRESENT, _FOUND):
-        message = quoting.sub(r"\1.", message)
-    message = _NOT_IN_ENUM.sub(r"The value \1.", message)
-    return {**formatted, "message": message}
+def _refused(refused: RequestRefused) -> Response:
+    error = {"message": refused.message, "extensions": {"code": refused.code}}
+    return JSONResponse({"data": None, "errors": [error]}, status_code=refused.status)
 
 
 def _forbidden(message: str) -> Response:

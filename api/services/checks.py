@@ -7,6 +7,7 @@ sensible window. Error messages never echo the value.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,21 @@ def optional_text(value: str | None, field: str, *, max_length: int) -> str | No
     if value is None or not value.strip():
         return None
     return text(value, field, max_length=max_length)
+
+
+def no_nul(value: Any, field: str) -> None:
+    """INVALID_INPUT when any text in ``value`` (a string, list or input object) holds a NUL character,
+    which PostgreSQL cannot store."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                raise invalid(field, "Text may not contain the NUL character.")
+        elif isinstance(current, list | tuple):
+            stack.extend(current)
+        elif dataclasses.is_dataclass(current) and not isinstance(current, type):
+            stack.extend(getattr(current, item.name) for item in dataclasses.fields(current))
 
 
 def items(values: Sequence[T] | None, field: str, *, max_items: int = MAX_ITEMS, min_items: int = 0) -> list[T]:
