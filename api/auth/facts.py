@@ -35,6 +35,7 @@ class Facts:
     routed_person_ids: Ids = field(default_factory=frozenset)
     matched_request_ids: Ids = field(default_factory=frozenset)
     dispatched_incident_ids: Ids = field(default_factory=frozenset)
+    dispatch_region_ids: Ids = field(default_factory=frozenset)
 
 
 NO_FACTS = Facts()
@@ -77,4 +78,5 @@ _FACTS: dict[str, tuple[tuple[Role, ...], Callable[[Viewer], Select[Any]]]] = {
     ),
     "matched_request_ids": ((Role.ACCOMPANIMENT_COORDINATOR,), ties.matched_requests),
     "dispatched_incident_ids": ((Role.RR_RESPONDER,), ties.active_dispatches),
+    "dispatch_region_ids": ((Role.RR_DISPATCHER,), ties.dispatch_regions),
 }

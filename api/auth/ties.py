@@ -19,6 +19,7 @@ from api.models import (
     HospitalityShift,
     IncidentDispatch,
     Member,
+    Region,
     SanctuaryCase,
     ShiftAssignment,
 )
@@ -26,8 +27,13 @@ from api.models.enums import AssignmentStatus, Role, ShiftAssignmentStatus
 
 
 def member(viewer: Viewer) -> ColumnElement[bool]:
-    """True for any authenticated viewer."""
-    return false() if viewer.is_anonymous else true()
+    """True for any authenticated viewer that reads records (a viewer holding only AUDITOR reads none)."""
+    return false() if viewer.is_anonymous or viewer.audits_only else true()
+
+
+def public(viewer: Viewer, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``condition`` (a public row) for every viewer but one holding only AUDITOR (it reads the audit log only)."""
+    return false() if viewer.audits_only else condition
 
 
 def own(viewer: Viewer, column: Any) -> ColumnElement[bool]:
@@ -108,6 +114,14 @@ def routed_here(viewer: Viewer) -> ColumnElement[bool]:
 def matched_requests(viewer: Viewer) -> Select[Any]:
     """Ids of the requests with a volunteer of the viewer's organization on them."""
     return select(AccompanimentAssignment.request_id).where(AccompanimentAssignment.member_id.in_(org_members(viewer)))
+
+
+def dispatch_regions(viewer: Viewer) -> Select[Any]:
+    """Ids of the regions the viewer dispatches for: its organization's and its own (``region_ids``), and
+    those the hub made its organization responsible for (``region.rapid_response_organization_id``)."""
+    return select(Region.id).where(
+        or_(Region.id.in_(viewer.region_ids), own(viewer, Region.rapid_response_organization_id))
+    )
 
 
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:
