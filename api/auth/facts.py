@@ -42,8 +42,9 @@ NO_FACTS = Facts()
 
 
 async def load_facts(session: AsyncSession, viewer: Viewer) -> Facts:
-    """The facts the viewer's roles need, in a single round trip."""
-    if viewer.is_anonymous or viewer.member_id is None:
+    """The facts the viewer's roles need, in a single round trip (a partner app has no member: only the facts
+    about its organization, its congregations, hosted people and dispatch regions, are not empty)."""
+    if viewer.is_anonymous:
         return NO_FACTS
     queries = {name: build(viewer) for name, (roles, build) in _FACTS.items() if viewer.has_role(*roles)}
     if not queries:

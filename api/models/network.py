@@ -37,7 +37,7 @@ class Organization(Entity):
     kind: Mapped[OrganizationKind] = enum_column(OrganizationKind, Tier.T1, nullable=False)
     region_id: Mapped[uuid.UUID] = uuid_fk("region.id")
 
-    region: Mapped[Region] = relationship(lazy="raise")
+    region: Mapped[Region] = relationship(lazy="raise", foreign_keys=[region_id])
 
 
 class Congregation(Entity):
