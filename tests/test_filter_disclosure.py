@@ -30,19 +30,21 @@ from tests.world import World, build_world
 SOON = (datetime.now(UTC) + timedelta(hours=1)).isoformat()  # world: S1 starts in 1 day, R1's appointment in 7
 LATER = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
+# the member holding both of A's volunteer roles: the union of accompanier@A's and hospitality_volunteer@A's rows
+BOTH_A = "accompanier+hospitality_volunteer@A"
 # (connection, argument, record, GraphQL type, its field) -> (value matching the record, value not matching it,
 # the viewers that find the record with the matching value: exactly those that may read the field on it)
 FILTERS: dict[tuple[str, str, str, str, str], tuple[Any, Any, set[str]]] = {
     ("accompanimentRequests", "appointmentFrom", "R1", "AccompanimentRequest", "appointmentAt"): (
-        SOON, LATER, {"legal_advocate@L1", "org_admin@L1", "accompaniment_coordinator@A", "accompanier@A"}),
+        SOON, LATER, {"legal_advocate@L1", "org_admin@L1", "accompaniment_coordinator@A", "accompanier@A", BOTH_A}),
     ("accompanimentRequests", "appointmentBefore", "R1", "AccompanimentRequest", "appointmentAt"): (
-        LATER, SOON, {"legal_advocate@L1", "org_admin@L1", "accompaniment_coordinator@A", "accompanier@A"}),
+        LATER, SOON, {"legal_advocate@L1", "org_admin@L1", "accompaniment_coordinator@A", "accompanier@A", BOTH_A}),
     ("sanctuaryCases", "status", "C1", "SanctuaryCase", "status"): (
         ["IN_SANCTUARY"], ["INQUIRY"], {"sanctuary_coordinator@A", "org_admin@A", "sanctuary_coordinator@B"}),
     ("hospitalityShifts", "startsFrom", "S1", "HospitalityShift", "startsAt"): (
-        SOON, LATER, {"sanctuary_coordinator@A", "org_admin@A", "hospitality_volunteer@A"}),
+        SOON, LATER, {"sanctuary_coordinator@A", "org_admin@A", "hospitality_volunteer@A", BOTH_A}),
     ("hospitalityShifts", "startsBefore", "S1", "HospitalityShift", "startsAt"): (
-        LATER, SOON, {"sanctuary_coordinator@A", "org_admin@A", "hospitality_volunteer@A"}),
+        LATER, SOON, {"sanctuary_coordinator@A", "org_admin@A", "hospitality_volunteer@A", BOTH_A}),
     # P1: registered by L1; P2: registered by A and hosted by A (A's volunteer has a shift with P2: sees the
     # preferred name, never the A-number)
     ("persons", "aNumber", "P1", "Person", "aNumber"): (

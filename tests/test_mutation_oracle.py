@@ -43,6 +43,7 @@ MAY_CALL: dict[str, frozenset[Role]] = {
     "sanctuaryCaseBurn": frozenset({R.ORG_ADMIN}),
     # network_coordinator: "manage organizations and regions"; an org admin keeps its own organization's profile
     "regionCreate": frozenset({R.NETWORK_COORDINATOR}),
+    "regionUpdate": frozenset({R.NETWORK_COORDINATOR}),
     "organizationCreate": frozenset({R.NETWORK_COORDINATOR}),
     "organizationUpdate": frozenset({R.NETWORK_COORDINATOR, R.ORG_ADMIN}),
     "congregationUpdate": frozenset({R.NETWORK_COORDINATOR, R.ORG_ADMIN}),
@@ -137,6 +138,7 @@ def _inputs(org: Organization) -> dict[str, dict[str, Any]]:
         "partnerAppCreate": {"name": f"App {tag}", "scopes": ["read"], "maxRoles": ["ORGANIZER"]},
         "partnerAppDisable": {"id": _id("PartnerApp")},
         "regionCreate": {"name": f"Region {tag}", "code": f"r-{tag}"},
+        "regionUpdate": {"id": _id("Region"), "name": f"Region {tag}"},
         "organizationCreate": {"name": f"Org {tag}", "kind": "COMMUNITY_GROUP", "regionId": region},
         "organizationUpdate": {"id": _id("Organization"), "name": "Renamed"},
         "congregationUpdate": {"id": _id("Congregation")},

@@ -228,7 +228,13 @@ MUTATION_CALLS = {
         "APP_NOT_FOUND",
     ),
 }
-MAY_MANAGE_CREDENTIALS = {"org_admin@A", "org_admin@L1"}  # the roles table: org admins, of their own org
+MAY_MANAGE_CREDENTIALS = {  # the roles table: org admins, of their own org
+    "org_admin@A",
+    "org_admin@L1",
+    "org_admin@hub",
+    "org_admin@RR",
+    "rr_dispatcher+org_admin@RR",
+}
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATION_CALLS))

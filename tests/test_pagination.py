@@ -121,7 +121,7 @@ CONNECTIONS = {
     "members": "org_admin@A", "persons": "legal_advocate@L1", "sanctuaryCases": "sanctuary_coordinator@A",
     "hospitalityShifts": "sanctuary_coordinator@A", "accompanimentRequests": "legal_advocate@L1",
     "rapidResponseIncidents": "rr_dispatcher@RR", "broadcastAlerts": "anonymous", "advocacyActions": "anonymous",
-    "auditEvents": "auditor@hub",
+    "auditEvents": "auditor+organizer@CG",  # an auditor alone has no other connection to try a cursor on
 }  # fmt: skip
 
 

@@ -48,9 +48,11 @@ from tests.canaries import canary
 
 @dataclass
 class World:
-    """Members by key (``role@org``), tokens by the same key, and records by name."""
+    """Members by key (``role@org``, ``role+role@org`` for several roles), tokens by the same key, partner apps
+    (``app:role+role@org``: client id and secret), and records by name."""
 
     tokens: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, tuple[str, str]] = field(default_factory=dict)
     records: dict[str, Any] = field(default_factory=dict)
     orgs: dict[str, Organization] = field(default_factory=dict)
 
@@ -68,6 +70,8 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
         world.orgs[key] = await f.organization(db, kind, region_id=x.id, name=f"Org {key}")
     cong_a = await f.congregation(db, world.orgs["A"], public_declaration=True)
     cong_b = await f.congregation(db, world.orgs["B"], public_declaration=False)
+    # region Z has no rapid-response organization of its own: the hub designated RR for it
+    z = await f.region(db, name="Region Z", rapid_response_organization_id=world.orgs["RR"].id)
     members = {
         "network_coordinator@hub": Role.NETWORK_COORDINATOR, "auditor@hub": Role.AUDITOR,
         "org_admin@A": Role.ORG_ADMIN, "sanctuary_coordinator@A": Role.SANCTUARY_COORDINATOR,
@@ -78,15 +82,24 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
         "legal_advocate@L1": Role.LEGAL_ADVOCATE, "org_admin@L1": Role.ORG_ADMIN,
         "legal_advocate@L2": Role.LEGAL_ADVOCATE, "rr_dispatcher@RR": Role.RR_DISPATCHER,
         "rr_responder@RR": Role.RR_RESPONDER, "rr_responder2@RR": Role.RR_RESPONDER, "organizer@CG": Role.ORGANIZER,
+        "org_admin@hub": Role.ORG_ADMIN, "org_admin@RR": Role.ORG_ADMIN,
+        # members holding several roles
+        "accompanier+hospitality_volunteer@A": (Role.ACCOMPANIER, Role.HOSPITALITY_VOLUNTEER),
+        "auditor+organizer@CG": (Role.AUDITOR, Role.ORGANIZER),
+        "rr_dispatcher+org_admin@RR": (Role.RR_DISPATCHER, Role.ORG_ADMIN),
     }  # fmt: skip
     people: dict[str, Any] = {}
     for key, role in members.items():
         org = world.orgs[key.split("@")[1]]
-        people[key] = await f.member(db, org, role, legal_name=f"Legal {key}", phone="555-0199")
+        roles = role if isinstance(role, tuple) else (role,)
+        people[key] = await f.member(db, org, *roles, legal_name=f"Legal {key}", phone="555-0199")
         world.tokens[key] = await f.token_for(db, people[key])
     r = world.records
     r["member_L1"] = people["legal_advocate@L1"]
     r["member_A"] = people["accompanier@A"]
+    r["member_hub"] = people["auditor@hub"]
+    r["region_Z"] = z
+    both = people["accompanier+hospitality_volunteer@A"]  # tied like A's accompanier and A's volunteer
     # accompaniment: L1 asks for P1, routed to congregation A, matched with A's accompanier
     r["P1"] = await f.person(db, sealer, world.orgs["L1"], preferred_name="Pilar", legal_name="Pilar Legal-One",
                              a_number="A-100-200-300")  # fmt: skip
@@ -94,6 +107,8 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
                                             place="Court 7", notes="Note R1")  # fmt: skip
     db.add(AccompanimentAssignment(id=uuid.uuid4(), request_id=r["R1"].id, member_id=people["accompanier@A"].id,
                                    role=AssignmentRole.LEAD, status=AssignmentStatus.ACCEPTED))  # fmt: skip
+    db.add(AccompanimentAssignment(id=uuid.uuid4(), request_id=r["R1"].id, member_id=both.id,
+                                   role=AssignmentRole.SUPPORT, status=AssignmentStatus.ACCEPTED))  # fmt: skip
     # sanctuary: A hosts P2 in case C1, supported by B; A's volunteer is on shift S1
     r["P2"] = await f.person(db, sealer, world.orgs["A"], preferred_name="Tomas", legal_name="Tomas Legal-Two")
     r["C1"] = await f.sanctuary_case(db, sealer, cong_a, r["P2"], location_detail="Parsonage, room 2")
@@ -104,12 +119,18 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
     db.add(r["S1"])
     await db.flush()
     db.add(ShiftAssignment(id=uuid.uuid4(), shift_id=r["S1"].id, member_id=people["hospitality_volunteer@A"].id))
+    db.add(ShiftAssignment(id=uuid.uuid4(), shift_id=r["S1"].id, member_id=both.id))
     # rapid response: I1 in region X (responder dispatched), I2 in region Y, I3 broadcast
     rr = world.orgs["RR"]
     r["I1"] = await f.incident(db, sealer, rr, exact_location="12 Canary Lane", reporter_contact=None)
     r["I1"].reporter_contact = await sealer.seal(db, rr.id, r["I1"].id, "rapid_response_incident.reporter_contact",
                                                  canary("caller 555-0123"))  # fmt: skip
     r["I2"] = await f.incident(db, sealer, rr, exact_location="9 Other Road", region_id=y.id)
+    r["I2"].reporter_contact = await sealer.seal(db, rr.id, r["I2"].id, "rapid_response_incident.reporter_contact",
+                                                 canary("caller 555-0456"))  # fmt: skip
+    r["I4"] = await f.incident(db, sealer, rr, exact_location="4 Designated Road", region_id=z.id)
+    r["I4"].reporter_contact = await sealer.seal(db, rr.id, r["I4"].id, "rapid_response_incident.reporter_contact",
+                                                 canary("caller 555-0789"))  # fmt: skip
     r["I3"] = await f.incident(db, sealer, rr, exact_location="1 Broadcast Way", verification=Verification.CONFIRMED,
                                broadcast_at=datetime.now(UTC))  # fmt: skip
     db.add(IncidentDispatch(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id,
@@ -128,8 +149,11 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
                                          canary("Younger brother"))  # fmt: skip
     db.add(r["H1"])
     r["AA1"] = (await db.scalars(select(AccompanimentAssignment).where(
-        AccompanimentAssignment.request_id == r["R1"].id))).one()  # fmt: skip
-    r["SA1"] = (await db.scalars(select(ShiftAssignment).where(ShiftAssignment.shift_id == r["S1"].id))).one()
+        AccompanimentAssignment.request_id == r["R1"].id,
+        AccompanimentAssignment.member_id == people["accompanier@A"].id))).one()  # fmt: skip
+    r["SA1"] = (await db.scalars(select(ShiftAssignment).where(
+        ShiftAssignment.shift_id == r["S1"].id,
+        ShiftAssignment.member_id == people["hospitality_volunteer@A"].id))).one()  # fmt: skip
     r["CS1"] = (await db.scalars(select(CaseSupporter).where(CaseSupporter.case_id == r["C1"].id))).one()
     r["cong_A"], r["org_L1"] = cong_a, world.orgs["L1"]
     r["TR1"] = Training(id=uuid.uuid4(), member_id=people["accompanier@A"].id, kind=TrainingKind.ACCOMPANIMENT,
@@ -143,7 +167,14 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
                               kind=AdvocacyKind.VIGIL, level=AdvocacyLevel.LOCAL, visibility=Visibility.PUBLIC,
                               starts_at=datetime.now(UTC) + timedelta(days=2), status=AdvocacyStatus.ANNOUNCED)  # fmt: skip
     db.add(r["AV1"])
-    for org_key in ("A", "L1"):
+    # partner apps with several roles in their ceiling (roles fitting their organization's kind)
+    for key, ceiling in (("app:sanctuary_coordinator+hospitality_volunteer@A", ["SANCTUARY_COORDINATOR",
+                          "HOSPITALITY_VOLUNTEER"]), ("app:rr_dispatcher+rr_responder@RR", ["RR_DISPATCHER",
+                          "RR_RESPONDER"])):  # fmt: skip
+        app, secret = await create_client(db, world.orgs[key.split("@")[1]], name=key, scopes=["read"],
+                                          max_roles=ceiling)  # fmt: skip
+        world.apps[key] = (app.client_id, secret)
+    for org_key in ("A", "L1", "CG"):
         db.add(AuditEvent(organization_id=world.orgs[org_key].id, action=AuditAction.READ,
                           outcome=AuditOutcome.ALLOWED, fields=[f"Test.{org_key}"]))  # fmt: skip
     await db.commit()

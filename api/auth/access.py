@@ -63,7 +63,7 @@ def congregations(viewer: Viewer) -> Select[Any]:
     """Anonymous viewers see only congregations that declared publicly."""
     if viewer.is_anonymous:
         return select(Congregation).where(Congregation.public_declaration)
-    return select(Congregation)
+    return select(Congregation).where(ties.member(viewer))
 
 
 def members(viewer: Viewer) -> Select[Any]:
@@ -184,7 +184,7 @@ _BROADCAST = RapidResponseIncident.broadcast_at.is_not(None) & (
 
 def incidents(viewer: Viewer) -> Select[Any]:
     """Members see the network's incidents (coarse fields); anonymous viewers only broadcast alerts."""
-    return select(RapidResponseIncident).where(ties.member(viewer) | _BROADCAST)
+    return select(RapidResponseIncident).where(ties.member(viewer) | ties.public(viewer, _BROADCAST))
 
 
 def broadcast_alerts(viewer: Viewer) -> Select[Any]:
@@ -219,8 +219,8 @@ def advocacy_actions(viewer: Viewer) -> Select[Any]:
     public = (AdvocacyAction.visibility == Visibility.PUBLIC) & AdvocacyAction.status.in_(
         [AdvocacyStatus.ANNOUNCED, AdvocacyStatus.HELD]
     )
-    if viewer.is_anonymous:
-        return select(AdvocacyAction).where(public)
+    if viewer.is_anonymous or viewer.audits_only:
+        return select(AdvocacyAction).where(ties.public(viewer, public))
     organizing = select(AdvocacyOrganizer.action_id).where(AdvocacyOrganizer.organization_id == viewer.organization_id)
     return select(AdvocacyAction).where(
         or_(

@@ -35,14 +35,16 @@ class Facts:
     routed_person_ids: Ids = field(default_factory=frozenset)
     matched_request_ids: Ids = field(default_factory=frozenset)
     dispatched_incident_ids: Ids = field(default_factory=frozenset)
+    dispatch_region_ids: Ids = field(default_factory=frozenset)
 
 
 NO_FACTS = Facts()
 
 
 async def load_facts(session: AsyncSession, viewer: Viewer) -> Facts:
-    """The facts the viewer's roles need, in a single round trip."""
-    if viewer.is_anonymous or viewer.member_id is None:
+    """The facts the viewer's roles need, in a single round trip (a partner app has no member: only the facts
+    about its organization, its congregations, hosted people and dispatch regions, are not empty)."""
+    if viewer.is_anonymous:
         return NO_FACTS
     queries = {name: build(viewer) for name, (roles, build) in _FACTS.items() if viewer.has_role(*roles)}
     if not queries:
@@ -55,7 +57,7 @@ def facts_sql(name: str, viewer: Viewer) -> Select[Any] | None:
     """The statement one fact is loaded from (None when the viewer's roles do not load it), for a rule
     applied inside a statement instead of to loaded rows."""
     roles, build = _FACTS[name]
-    if viewer.is_anonymous or viewer.member_id is None or not viewer.has_role(*roles):
+    if viewer.is_anonymous or not viewer.has_role(*roles):
         return None
     return build(viewer)
 
@@ -86,4 +88,5 @@ _FACTS: dict[str, tuple[tuple[Role, ...], Callable[[Viewer], Select[Any]]]] = {
     ),
     "matched_request_ids": ((Role.ACCOMPANIMENT_COORDINATOR,), ties.matched_requests),
     "dispatched_incident_ids": ((Role.RR_RESPONDER,), ties.active_dispatches),
+    "dispatch_region_ids": ((Role.RR_DISPATCHER,), ties.dispatch_regions),
 }

@@ -5,7 +5,9 @@ public, T1 fields need any authenticated member. T2 and T3 fields need a *grant*
 the viewer together with a *relation* between the viewer and this record (its organization
 owns it, the viewer is assigned to it, it is routed to the viewer's congregation, ...).
 ``GRANTS`` lists them per column; on top of it, org admins read their own organization's
-records up to T3 and network coordinators their hub's records up to T2. A field the viewer
+records up to T3 and network coordinators their hub's records up to T2 (but members' contacts: only
+their own organization's admins). A dispatcher reads incident details only in the regions it
+dispatches for (``ties.dispatch_regions``), its own organization's incidents elsewhere included. A field the viewer
 may not read on this record resolves to null and is listed in ``extensions.withheld``.
 :func:`readable_where` is the same rule as a SQL condition: a filter on a field matches only rows on
 which the viewer may read it (each relation is tested, from one table, on loaded rows against the
@@ -114,12 +116,12 @@ GRANTS: dict[str, dict[Role, frozenset[Relation]]] = {
     },
     **{
         f"rapid_response_incident.{name}": {
-            Role.RR_DISPATCHER: frozenset({R.OWNER, R.REGION}),
+            Role.RR_DISPATCHER: frozenset({R.REGION}),
             Role.RR_RESPONDER: frozenset({R.DISPATCHED}),
         }
         for name in ("intake_channel", "size", "actions", "uniform", "observed_at", "equipment", "exact_location")
     },
-    "rapid_response_incident.reporter_contact": {Role.RR_DISPATCHER: frozenset({R.OWNER, R.REGION})},
+    "rapid_response_incident.reporter_contact": {Role.RR_DISPATCHER: frozenset({R.REGION})},
     **{
         f"incident_dispatch.{name}": {
             Role.RR_DISPATCHER: frozenset({R.OWNER}),
@@ -137,12 +139,16 @@ GRANTS: dict[str, dict[Role, frozenset[Relation]]] = {
 }
 
 
+# T2 columns the hub's network coordinators do not read even on the hub's own records
+_OWN_ADMINS_ONLY = frozenset({"member.email", "member.legal_name", "member.phone"})
+
+
 @cache
 def grants(column: str, tier: Tier) -> Mapping[Role, frozenset[Relation]]:
     """Every (role, relations) that may read a T2/T3 column, including the organization-wide ones."""
     found = dict(GRANTS.get(column, {}))
     found[Role.ORG_ADMIN] = found.get(Role.ORG_ADMIN, frozenset()) | {R.OWNER}
-    if tier is Tier.T2:
+    if tier is Tier.T2 and column not in _OWN_ADMINS_ONLY:
         found[Role.NETWORK_COORDINATOR] = found.get(Role.NETWORK_COORDINATOR, frozenset()) | {R.OWNER}
     return MappingProxyType(found)
 
@@ -258,7 +264,7 @@ _TIES: dict[type[Any], Mapping[Relation, _Tie]] = {
             R.ASSIGNED: _fact("assigned_request_ids"),
         },
         RapidResponseIncident: {
-            R.REGION: _viewers("region_id", lambda viewer: viewer.region_ids),
+            R.REGION: _fact("dispatch_region_ids", "region_id"),
             R.DISPATCHED: _fact("dispatched_incident_ids"),
         },
         IncidentDispatch: {R.SELF: _SELF},

@@ -27,6 +27,7 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "partnerAppDisable": _ORG_ADMIN,
     # administration
     "regionCreate": _HUB,
+    "regionUpdate": _HUB,
     "organizationCreate": _HUB,
     "organizationUpdate": _HUB | _ORG_ADMIN,
     "congregationUpdate": _HUB | _ORG_ADMIN,

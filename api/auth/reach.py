@@ -34,13 +34,14 @@ from api.models import (
 from api.models.enums import Role
 
 _ALL_MEMBERS = frozenset(Role)
-# None: anonymous viewers too.
+_READERS = _ALL_MEMBERS - {Role.AUDITOR}  # an auditor reads the audit log and no record content
+# None: anonymous viewers too (and every member but one holding only AUDITOR).
 AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
-    Region: _ALL_MEMBERS,
-    Organization: _ALL_MEMBERS,
+    Region: _READERS,
+    Organization: _READERS,
     Congregation: None,
-    Member: _ALL_MEMBERS,
-    Training: _ALL_MEMBERS,
+    Member: _READERS,
+    Training: _READERS,
     Person: frozenset(
         {
             Role.ORG_ADMIN,
@@ -74,7 +75,7 @@ AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
     HospitalityShift: frozenset(
         {Role.ORG_ADMIN, Role.SANCTUARY_COORDINATOR, Role.HOSPITALITY_VOLUNTEER, Role.NETWORK_COORDINATOR}
     ),
-    ShiftAssignment: _ALL_MEMBERS,  # one's own sign-ups
+    ShiftAssignment: _READERS,  # one's own sign-ups
     AccompanimentRequest: frozenset(
         {
             Role.ORG_ADMIN,
@@ -84,14 +85,14 @@ AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
             Role.NETWORK_COORDINATOR,
         }
     ),
-    AccompanimentAssignment: _ALL_MEMBERS,  # one's own assignments
+    AccompanimentAssignment: _READERS,  # one's own assignments
     RapidResponseIncident: None,
-    IncidentDispatch: _ALL_MEMBERS,  # one's own dispatches
+    IncidentDispatch: _READERS,  # one's own dispatches
     IncidentTimelineEvent: frozenset({Role.ORG_ADMIN, Role.RR_DISPATCHER, Role.RR_RESPONDER}),
     AdvocacyAction: None,
     AdvocacyOrganizer: None,
     AuditEvent: frozenset({Role.AUDITOR}),
-    PersonalAccessToken: _ALL_MEMBERS,  # one's own
+    PersonalAccessToken: _ALL_MEMBERS,  # one's own credentials (not record content: auditors too)
     OAuthClient: frozenset({Role.ORG_ADMIN}),
 }
 
@@ -99,6 +100,6 @@ AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
 def may_ever_read(model: type[Any], anonymous: bool, roles: frozenset[Role]) -> bool:
     """Whether a viewer with these roles can read some row of ``model`` (drives each role's schema)."""
     audience = AUDIENCE[model]
-    if audience is None:
-        return True
+    if audience is None:  # public types, for all but a member holding only AUDITOR
+        return anonymous or roles != {Role.AUDITOR}
     return not anonymous and bool(audience & roles)

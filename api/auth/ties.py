@@ -20,6 +20,7 @@ from api.models import (
     IncidentDispatch,
     Member,
     RapidResponseIncident,
+    Region,
     SanctuaryCase,
     ShiftAssignment,
 )
@@ -27,8 +28,13 @@ from api.models.enums import AssignmentStatus, IncidentStatus, Role, ShiftAssign
 
 
 def member(viewer: Viewer) -> ColumnElement[bool]:
-    """True for any authenticated viewer."""
-    return false() if viewer.is_anonymous else true()
+    """True for any authenticated viewer that reads records (a viewer holding only AUDITOR reads none)."""
+    return false() if viewer.is_anonymous or viewer.audits_only else true()
+
+
+def public(viewer: Viewer, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``condition`` (a public row) for every viewer but one holding only AUDITOR (it reads the audit log only)."""
+    return false() if viewer.audits_only else condition
 
 
 def own(viewer: Viewer, column: Any) -> ColumnElement[bool]:
@@ -111,6 +117,14 @@ def matched_requests(viewer: Viewer) -> Select[Any]:
     return select(AccompanimentAssignment.request_id).where(
         AccompanimentAssignment.member_id.in_(org_members(viewer)),
         AccompanimentAssignment.status != AssignmentStatus.DECLINED,
+    )
+
+
+def dispatch_regions(viewer: Viewer) -> Select[Any]:
+    """Ids of the regions the viewer dispatches for: its organization's and its own (``region_ids``), and
+    those the hub made its organization responsible for (``region.rapid_response_organization_id``)."""
+    return select(Region.id).where(
+        or_(Region.id.in_(viewer.region_ids), own(viewer, Region.rapid_response_organization_id))
     )
 
 

@@ -31,6 +31,11 @@ class Viewer:
         """True for members of the network hub (network-wide roles such as the hub's auditor)."""
         return self.organization_kind is OrganizationKind.NETWORK_HUB
 
+    @property
+    def audits_only(self) -> bool:
+        """True for a viewer whose only role is AUDITOR: it reads the audit log and no record content."""
+        return self.roles == {Role.AUDITOR}
+
     def has_role(self, *roles: Role) -> bool:
         """True when the viewer holds any of ``roles``."""
         return any(role in self.roles for role in roles)

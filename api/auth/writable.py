@@ -10,7 +10,6 @@ id it may not touch exists.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +70,7 @@ def _staffable_shift(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _in_regions(viewer: Viewer) -> ColumnElement[bool]:
-    return RapidResponseIncident.region_id.in_(viewer.region_ids) if viewer.region_ids else false()
+    return RapidResponseIncident.region_id.in_(ties.dispatch_regions(viewer))
 
 
 def _signed_shift(viewer: Viewer) -> ColumnElement[bool]:
@@ -80,9 +79,9 @@ def _signed_shift(viewer: Viewer) -> ColumnElement[bool]:
     return HospitalityShift.id.in_(signups)
 
 
-def may_report_in(viewer: Viewer, region_id: uuid.UUID) -> bool:
-    """Whether the viewer dispatches for ``region_id`` (the regions of :func:`_in_regions`)."""
-    return region_id in viewer.region_ids
+def may_report_in(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL: the region is one the viewer dispatches for (the regions of :func:`_in_regions`)."""
+    return Region.id.in_(ties.dispatch_regions(viewer))
 
 
 R = Role

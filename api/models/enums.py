@@ -150,6 +150,14 @@ class IntakeChannel(enum.StrEnum):
     ACCOMPANIMENT = "ACCOMPANIMENT"
 
 
+class IncidentRouting(enum.StrEnum):
+    """How an incident opened by the network (not by a dispatcher) found the organization holding it."""
+
+    REGION_TEAM = "REGION_TEAM"
+    DESIGNATED_TEAM = "DESIGNATED_TEAM"
+    HUB_FALLBACK = "HUB_FALLBACK"
+
+
 class Verification(enum.StrEnum):
     UNVERIFIED = "UNVERIFIED"
     VERIFYING = "VERIFYING"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, relationship
 
 from api.models.base import Entity, Tier, enum_column, field, uuid_fk
@@ -18,6 +19,13 @@ class Region(Entity):
 
     name: Mapped[str] = field(Tier.T0, String(120), nullable=False)
     code: Mapped[str] = field(Tier.T0, String(40), nullable=False, unique=True)
+    # the RAPID_RESPONSE organization the hub made responsible for the region (its dispatchers dispatch here)
+    rapid_response_organization_id: Mapped[uuid.UUID | None] = field(
+        Tier.T1,
+        UUID(as_uuid=True),
+        ForeignKey("organization.id", ondelete="RESTRICT", use_alter=True),  # organization -> region too
+        index=True,
+    )
 
 
 class Organization(Entity):
@@ -29,7 +37,7 @@ class Organization(Entity):
     kind: Mapped[OrganizationKind] = enum_column(OrganizationKind, Tier.T1, nullable=False)
     region_id: Mapped[uuid.UUID] = uuid_fk("region.id")
 
-    region: Mapped[Region] = relationship(lazy="raise")
+    region: Mapped[Region] = relationship(lazy="raise", foreign_keys=[region_id])
 
 
 class Congregation(Entity):

@@ -13,6 +13,7 @@ from api.models.base import Entity, Tier, enum_column, field, sealed, uuid_fk
 from api.models.enums import (
     DispatchRole,
     IncidentKind,
+    IncidentRouting,
     IncidentStatus,
     IntakeChannel,
     TimelineKind,
@@ -54,6 +55,8 @@ class RapidResponseIncident(Entity):
     triaged_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
     broadcast_at: Mapped[datetime | None] = field(Tier.T0, DateTime(timezone=True), index=True)
     closed_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
+    # how a detention's incident was routed to its holder (null: reported by a dispatcher of the holder)
+    routing: Mapped[IncidentRouting | None] = enum_column(IncidentRouting, Tier.T1)
 
 
 class IncidentDispatch(Entity):

@@ -17,6 +17,21 @@ class RegionCreateInput:
     idempotency_key: str | None = idempotency_key_field()
 
 
+@strawberry.input(description="Changes to a region; omitted fields stay.")
+class RegionUpdateInput:
+    id: strawberry.ID = strawberry.field(description="The region.")
+    expected_version: int | None = expected_version_field()
+    name: str | None = strawberry.field(default=None, description="New name (1-120 characters).")
+    rapid_response_organization_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The RAPID_RESPONSE organization responsible for the region: its dispatchers dispatch there, "
+        "and detentions in the region are routed to it.",
+    )
+    clear_rapid_response_organization: bool = strawberry.field(
+        default=False, description="True to remove the region's designated rapid-response organization."
+    )
+
+
 @strawberry.input(description="A congregation's sanctuary profile. In updates omitted fields stay; blank text clears.")
 class CongregationDetailsInput:
     public_name: str | None = strawberry.field(default=None, description="Public name (1-200 characters).")

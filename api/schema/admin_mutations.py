@@ -20,6 +20,7 @@ from api.schema.admin_inputs import (
     OrganizationCreateInput,
     OrganizationUpdateInput,
     RegionCreateInput,
+    RegionUpdateInput,
     TrainingRecordInput,
 )
 from api.schema.context import Info
@@ -64,6 +65,25 @@ class AdminMutations:
         self, info: Info, input: Annotated[RegionCreateInput, strawberry.argument(description="The region.")]
     ) -> RegionRow:
         return await admin.create_region(info.context.session, info.context.viewer, input.name, input.code)
+
+    @mutation(
+        "regionUpdate",
+        "Rename a region or designate the rapid-response organization responsible for it.",
+        returns=("region", Region, "The region as it is now."),
+        errors=codes(*_ADMIN_CHANGE),
+    )
+    async def region_update(
+        self, info: Info, input: Annotated[RegionUpdateInput, strawberry.argument(description="The changes.")]
+    ) -> RegionRow:
+        team = input.rapid_response_organization_id
+        change = admin.RegionChange(
+            name=input.name,
+            team=parse_id(team, "Organization") if team is not None else None,
+            clear_team=input.clear_rapid_response_organization,
+        )
+        return await admin.update_region(
+            info.context.session, info.context.viewer, parse_id(input.id, "Region"), change, input.expected_version
+        )
 
     @mutation(
         "organizationCreate",

@@ -182,6 +182,15 @@ DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
             "OTHER": "Something else.",
         },
     ),
+    e.IncidentRouting: (
+        "How an incident the network opened (a detention) reached the organization holding it.",
+        {
+            "REGION_TEAM": "The rapid-response organization working in the incident's region.",
+            "DESIGNATED_TEAM": "The rapid-response organization the hub designated for the region.",
+            "HUB_FALLBACK": "The hub: the region has no rapid-response organization and none is designated, so "
+            "no dispatcher may be able to act until the hub designates one (regionUpdate).",
+        },
+    ),
     e.IntakeChannel: (
         "How a report reached the network.",
         {

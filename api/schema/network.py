@@ -39,6 +39,15 @@ if TYPE_CHECKING:
 class Region(Node):
     name: str = plain(RegionRow.name, "Name of the region.")
     code: str = plain(RegionRow.code, "Short stable code of the region.")
+    version = tiered(RegionRow.version, "Version for optimistic concurrency; pass it back as `expectedVersion`.")
+
+    @strawberry.field(
+        description="The RAPID_RESPONSE organization the hub made responsible for the region (its dispatchers "
+        "dispatch there; detentions in the region are routed to it), if any.",
+        metadata=to_one(OrganizationRow, "rapid_response_organization_id"),
+    )
+    def rapid_response_organization(self, root: strawberry.Parent[RegionRow], info: Info) -> Organization | None:
+        return related(info, OrganizationRow, root.rapid_response_organization_id)
 
 
 @node_type(OrganizationRow, floor=Tier.T1, description="A member organization of the network.")

@@ -58,6 +58,12 @@ class RapidResponseIncident(Node):
     status = tiered(IncidentRow.status, "Where the incident is in its lifecycle.")
     reported_at = tiered(IncidentRow.reported_at, "When the report came in.")
     closed_at = tiered(IncidentRow.closed_at, "When the incident was closed.")
+    routing = tiered(
+        IncidentRow.routing,
+        "How an incident the network opened (a detention) reached its holder: the region's rapid-response team, "
+        "the team the hub designated for the region, or the hub when there is neither (null: reported by a "
+        "dispatcher).",
+    )
     intake_channel = tiered(IncidentRow.intake_channel, "How the report reached the network.")
     size = tiered(IncidentRow.size, "S.A.L.U.T.E. Size: how many agents and vehicles.")
     actions = tiered(IncidentRow.actions, "S.A.L.U.T.E. Actions: what the agents were doing.")

@@ -63,6 +63,37 @@ async def create_region(session: AsyncSession, viewer: Viewer, name: str, code: 
     return region
 
 
+@dataclass(frozen=True)
+class RegionChange:
+    """What a hub coordinator changes on a region; None leaves a field as it is."""
+
+    name: str | None = None
+    team: uuid.UUID | None = None  # the RAPID_RESPONSE organization responsible for the region
+    clear_team: bool = False
+
+
+async def update_region(
+    session: AsyncSession, viewer: Viewer, region_id: uuid.UUID, change: RegionChange, expected_version: int | None
+) -> Region:
+    """Rename a region, or designate (or clear) the rapid-response organization responsible for it."""
+    region = await checks.load_for_change(
+        session, viewer, Region, "regionUpdate", region_id, expected_version=expected_version
+    )
+    if change.team is not None and change.clear_team:
+        raise checks.invalid("clearRapidResponseOrganization", "Either designate an organization or clear it.")
+    if change.name is not None:
+        region.name = checks.text(change.name, "name", max_length=120)
+    if change.team is not None:
+        kind = await session.scalar(select(Organization.kind).where(Organization.id == change.team))
+        if kind is not OrganizationKind.RAPID_RESPONSE:
+            raise checks.invalid("rapidResponseOrganizationId", "Give the id of a RAPID_RESPONSE organization.")
+        region.rapid_response_organization_id = change.team
+    if change.clear_team:
+        region.rapid_response_organization_id = None
+    await session.flush()
+    return region
+
+
 async def create_organization(session: AsyncSession, viewer: Viewer, new: NewOrganization) -> Organization:
     """A new organization in a region; a CONGREGATION also gets its congregation profile."""
     await _require_hub(session, viewer, Organization, "organizationCreate")

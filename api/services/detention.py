@@ -12,9 +12,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.viewer import ANONYMOUS
 from api.crypto import Sealer
 from api.models import AccompanimentRequest, Organization, RapidResponseIncident, Region
-from api.models.enums import AccompanimentKind, IncidentKind, IntakeChannel, OrganizationKind
+from api.models.enums import (
+    AccompanimentKind,
+    IncidentKind,
+    IncidentRouting,
+    IntakeChannel,
+    OrganizationKind,
+    TimelineKind,
+)
 from api.services import locations, rapid_response
 from api.services.errors import UserFacingError
 
@@ -33,17 +41,33 @@ def incident_kind(appointment: AccompanimentKind) -> IncidentKind:
     return _KIND_BY_APPOINTMENT.get(appointment, IncidentKind.OTHER)
 
 
-async def holding_organization(session: AsyncSession, region_id: uuid.UUID) -> uuid.UUID:
-    """The rapid-response organization of the region (the oldest if several), else the network hub."""
-    for kind, where in (
-        (OrganizationKind.RAPID_RESPONSE, Organization.region_id == region_id),
-        (OrganizationKind.NETWORK_HUB, None),
+# Regions carry no geography beyond their name, so there is no honest "nearest region": without a team of
+# the region or one the hub designated for it, the hub holds the incident and the incident says so.
+_ROUTING_NOTES = {
+    IncidentRouting.REGION_TEAM: "Routed to the rapid-response organization of the region.",
+    IncidentRouting.DESIGNATED_TEAM: "Routed to the rapid-response organization the hub designated for the region.",
+    IncidentRouting.HUB_FALLBACK: "Held by the network hub: the region has no rapid-response organization and "
+    "none is designated for it. A dispatcher may act on it only once the hub designates one (regionUpdate).",
+}
+
+
+async def holding_organization(session: AsyncSession, region_id: uuid.UUID) -> tuple[uuid.UUID, IncidentRouting]:
+    """Who holds a detention's incident, and how it was routed: the region's rapid-response organization (the
+    oldest if several), else the one the hub designated for the region, else the network hub."""
+    oldest = (Organization.created_at, Organization.id)
+    team = select(Organization.id).where(
+        Organization.kind == OrganizationKind.RAPID_RESPONSE, Organization.region_id == region_id
+    )
+    designated = select(Region.rapid_response_organization_id).where(Region.id == region_id)
+    hub = select(Organization.id).where(Organization.kind == OrganizationKind.NETWORK_HUB)
+    for routing, statement in (
+        (IncidentRouting.REGION_TEAM, team.order_by(*oldest)),
+        (IncidentRouting.DESIGNATED_TEAM, designated),
+        (IncidentRouting.HUB_FALLBACK, hub.order_by(*oldest)),
     ):
-        statement = select(Organization.id).where(Organization.kind == kind)
-        statement = statement if where is None else statement.where(where)
-        found = await session.scalar(statement.order_by(Organization.created_at, Organization.id).limit(1))
+        found = await session.scalar(statement.limit(1))
         if found is not None:
-            return found
+            return found, routing
     raise UserFacingError(NO_HOLDER, NO_HOLDER_MESSAGE)
 
 
@@ -57,14 +81,20 @@ async def open_incident(
     exact_location: str | None,
     reported_at: datetime,
 ) -> RapidResponseIncident:
-    """An OPEN, UNVERIFIED incident in the region, held by its rapid-response team; the location sealed."""
-    holder = await holding_organization(session, region_id)
+    """An OPEN, UNVERIFIED incident in the region, held as :func:`holding_organization` routes it (recorded in
+    its ``routing`` and its timeline); the location sealed."""
+    holder, routing = await holding_organization(session, region_id)
     region_name = await session.scalar(select(Region.name).where(Region.id == region_id))
     assert region_name is not None  # the region is a foreign key of the request
-    return await rapid_response.new_incident(
+    incident = await rapid_response.new_incident(
         session, sealer, holder=holder, region_id=region_id, kind=kind, channel=channel, reported_at=reported_at,
         area=locations.coarse_area(region_name, None, 0), exact_location=exact_location,
     )  # fmt: skip
+    incident.routing = routing
+    await rapid_response.note_event(
+        session, sealer, ANONYMOUS, holder, incident.id, TimelineKind.NOTE, _ROUTING_NOTES[routing], reported_at
+    )
+    return incident
 
 
 async def open_for_request(

@@ -253,7 +253,7 @@ def _salute(given: Report) -> dict[str, object]:
 
 
 async def _dispatch_region(session: AsyncSession, viewer: Viewer, region_id: uuid.UUID) -> Region:
-    region = await session.get(Region, region_id) if may_report_in(viewer, region_id) else None
+    region = await session.scalar(select(Region).where(Region.id == region_id, may_report_in(viewer)))
     if region is None:
         raise checks.invalid("regionId", "Report incidents only in a region you dispatch for.")
     return region
