@@ -47,8 +47,12 @@ def load_settings(args: argparse.Namespace) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise CliError(f"invalid configuration: {problems}") from exc
+        # the messages only, never the input (a database URL may hold a password)
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False)
+        )
+        raise CliError(f"invalid configuration: {problems}", code=2) from None
     if args.data_dir is not None:
         settings = settings.model_copy(update={"data_dir": args.data_dir.expanduser()})
     configure_logging(settings)
