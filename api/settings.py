@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     purge_batch_size: int = Field(default=500, ge=1, le=10_000)
     # How long a sanctuary case burn request waits for a second org admin's confirmation.
     burn_confirmation_hours: float = Field(default=24, gt=0, le=168)
+    # Faults: requests fail fast with a 503 when the database cannot serve them (api/unavailable.py).
+    # How long a request waits for a pooled connection, and for a new connection to be established.
+    db_pool_timeout_s: float = Field(default=3.0, gt=0)
+    db_connect_timeout_s: float = Field(default=3.0, gt=0)
+    # Statement timeout of the service's read statements (queries); mutations, the periodic jobs and the
+    # command line (maintenance) keep db_statement_timeout_ms.
+    db_read_statement_timeout_ms: int = Field(default=5_000, gt=0)
+    # The Retry-After of a 503 answered because the database is unavailable.
+    unavailable_retry_after_s: int = Field(default=5, ge=1)
 
     @field_validator("database_url")
     @classmethod

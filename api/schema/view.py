@@ -22,6 +22,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth.authenticate import AuthenticationError, authenticate
 from api.auth.facts import load_facts
+from api.db import DatabaseUnavailable, allow_maintenance_statements
 from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
 from api.schema.audience import Audience, schema_for
@@ -94,6 +95,8 @@ class SanctuaryGraphQL(AudienceView):
         async with state.sessionmaker() as session:
             if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            elif not read_only:  # writes keep the longer statement timeout; reads have the engine's short one
+                await allow_maintenance_statements(session, state.settings)
             try:
                 viewer = await authenticate(
                     session,
@@ -117,6 +120,8 @@ class SanctuaryGraphQL(AudienceView):
             )
             request.state.graphql_context = ctx
             response = await self._view(Audience.of(viewer)).run(request, context=ctx)
+            if ctx.database_unavailable:  # nothing is kept; api.unavailable answers 503
+                raise DatabaseUnavailable
             await _finish(session, ctx)
         response.headers["x-request-id"] = request_id
         return response
