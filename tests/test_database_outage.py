@@ -219,3 +219,28 @@ async def test_reads_get_the_short_statement_timeout_and_maintenance_the_long_on
         "maintenance=True": "9s",
         "periodic, maintenance=True": "9s",
     }
+
+
+async def test_a_database_that_accepts_but_never_answers_is_a_503_after_the_connect_timeout(
+    settings: Settings, sealer: Sealer
+) -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accept the connection, say nothing
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    url = f"postgresql://postgres@127.0.0.1:{server.sockets[0].getsockname()[1]}/x"
+    configured = settings.model_copy(update={"database_url": url, "db_connect_timeout_s": 0.5})
+    small = engine_from_settings(configured, url, maintenance=False, pool_size=1)
+    app = create_app(configured, engine=small, sealer=sealer)
+    configure_state(app, engine=small, sessionmaker=session_factory(small), sealer=sealer, settings=configured)
+    try:
+        async with server, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            started = time.monotonic()
+            response = await asyncio.wait_for(client.post("/graphql", json={"query": ANONYMOUS}), 10)
+            elapsed = time.monotonic() - started
+    finally:
+        await small.dispose()
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert elapsed < 2.0
