@@ -244,3 +244,24 @@ async def test_a_database_that_accepts_but_never_answers_is_a_503_after_the_conn
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert elapsed < 2.0
+
+
+async def test_a_statement_timing_out_during_execution_is_a_503_not_a_masked_error(
+    database_url: str, engine: AsyncEngine, settings: Settings, sealer: Sealer, caplog: pytest.LogCaptureFixture
+) -> None:
+    configured = settings.model_copy(update={"db_read_statement_timeout_ms": 300})
+    slow = engine_from_settings(configured, database_url, maintenance=False, pool_size=1)
+    app = create_app(configured, engine=slow, sealer=sealer)
+    configure_state(app, engine=slow, sessionmaker=session_factory(slow), sealer=sealer, settings=configured)
+    try:
+        async with engine.connect() as blocker, blocker.begin():
+            # the resolver's query waits for this lock until its statement timeout cancels it
+            await blocker.execute(text("LOCK TABLE rapid_response_incident IN ACCESS EXCLUSIVE MODE"))
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                response = await client.post("/graphql", json={"query": ANONYMOUS})
+    finally:
+        await slow.dispose()
+    # the statement failed inside a resolver (strawberry caught it), and still the answer is a 503
+    assert any(r.name == "api.graphql" and "unexpected DBAPIError at" in r.getMessage() for r in caplog.records)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
