@@ -12,22 +12,26 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import migrate, scheduler
 from api.app import configure_state, create_app
 from api.crypto import Sealer
 from api.db import engine_from_settings, session_factory
-from api.models.enums import Role
+from api.models import AuditEvent
+from api.models.enums import AuditAction, AuditOutcome, Role
 from api.settings import Settings
-from tests import factories
+from tests import factories, workflow
+from tests import factories_sanctuary as fs
 from tests.cluster import Cluster, throwaway_cluster
+from tests.graphql import gid
 
 ANONYMOUS = "{ broadcastAlerts(first: 5) { edges { node { kind } } } }"
 MEMBER = "{ congregations(first: 5) { edges { node { publicName } } } }"
@@ -265,3 +269,39 @@ async def test_a_statement_timing_out_during_execution_is_a_503_not_a_masked_err
     assert any(r.name == "api.graphql" and "unexpected DBAPIError at" in r.getMessage() for r in caplog.records)
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_mutation_cut_short_by_the_database_is_a_503_and_audited_as_failed(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+    settings: Settings,
+    sealer: Sealer,
+) -> None:
+    configured = settings.model_copy(update={"db_statement_timeout_ms": 300})
+    app = create_app(configured, engine=engine, sealer=sealer)
+    configure_state(app, engine=engine, sessionmaker=sessionmaker, sealer=sealer, settings=configured)
+    where = await fs.host(db)
+    case = await fs.case(db, sealer, where)
+    await db.commit()
+    starts = datetime.now(UTC) + timedelta(days=2)
+    shift = {"caseId": gid(case), "startsAt": starts.isoformat(), "endsAt": (starts + timedelta(hours=4)).isoformat()}
+    async with engine.connect() as blocker, blocker.begin():
+        # the mutation's INSERT waits for this lock until its statement timeout cancels it
+        await blocker.execute(text("LOCK TABLE hospitality_shift IN ACCESS EXCLUSIVE MODE"))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            document = workflow.document("hospitalityShiftCreate", "hospitalityShift { id }")
+            headers = {"Authorization": f"Bearer {where.coordinator.token}"}
+            response = await client.post(
+                "/graphql",
+                json={"query": document, "variables": {"input": {**shift, "neededVolunteers": 2}}},
+                headers=headers,
+            )
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    events = await db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == AuditAction.MUTATION, AuditEvent.actor_member_id == where.coordinator.id
+        )
+    )
+    assert [(event.operation_name, event.outcome) for event in events] == [("Do", AuditOutcome.FAILED)]

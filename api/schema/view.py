@@ -121,6 +121,8 @@ class SanctuaryGraphQL(AudienceView):
             request.state.graphql_context = ctx
             response = await self._view(Audience.of(viewer)).run(request, context=ctx)
             if ctx.database_unavailable:  # nothing is kept; api.unavailable answers 503
+                if ctx.attempted_mutation:  # the attempt is audited (as failed) if the database still can
+                    await _finish(session, ctx)
                 raise DatabaseUnavailable
             await _finish(session, ctx)
         response.headers["x-request-id"] = request_id
