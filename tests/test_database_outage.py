@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import migrate, scheduler
@@ -305,3 +307,26 @@ async def test_a_mutation_cut_short_by_the_database_is_a_503_and_audited_as_fail
         )
     )
     assert [(event.operation_name, event.outcome) for event in events] == [("Do", AuditOutcome.FAILED)]
+
+
+async def test_too_many_connections_is_a_503(
+    database_url: str, engine: AsyncEngine, settings: Settings, sealer: Sealer
+) -> None:
+    role = f"sanctuary_full_{uuid.uuid4().hex[:8]}"
+    async with engine.connect() as connection:
+        await connection.execute(text(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0'))  # every connection: 53300
+        await connection.commit()
+    url = make_url(database_url).set(username=role).render_as_string(hide_password=False)
+    full = engine_from_settings(settings, url, maintenance=False, pool_size=1)
+    app = create_app(settings, engine=full, sealer=sealer)
+    configure_state(app, engine=full, sessionmaker=session_factory(full), sealer=sealer, settings=settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            response = await client.post("/graphql", json={"query": ANONYMOUS})
+    finally:
+        await full.dispose()
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP ROLE "{role}"'))
+            await connection.commit()
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
