@@ -95,7 +95,7 @@ class SanctuaryGraphQL(AudienceView):
         async with state.sessionmaker() as session:
             if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            elif not read_only:  # writes keep the longer statement timeout; reads have the engine's short one
+            elif not read_only and request.method == "POST":  # writes keep the longer statement timeout
                 await allow_maintenance_statements(session, state.settings)
             try:
                 viewer = await authenticate(
