@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,8 +21,9 @@ from api.auth.oauth import OAuthServer
 from api.auth.oidc import ExternalIssuers, parse_issuers
 from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
-from api.db import create_engine, session_factory
+from api.db import engine_from_settings, session_factory
 from api.settings import Settings, get_settings
+from api.unavailable import UnavailableMiddleware
 
 
 def tune_garbage_collection() -> None:
@@ -44,11 +46,7 @@ def create_app(
         if engine is None:
             if not settings.database_url:
                 raise RuntimeError("DATABASE_URL is not set")
-            app.state.engine = create_engine(
-                settings.database_url,
-                pool_size=settings.db_pool_size,
-                statement_timeout_ms=settings.db_statement_timeout_ms,
-            )
+            app.state.engine = engine_from_settings(settings, settings.database_url, maintenance=False)
         else:
             app.state.engine = engine
         configure_state(
@@ -79,6 +77,7 @@ def create_app(
             Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),
             Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
         ],
+        middleware=[Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s)],
         lifespan=lifespan,
     )
 

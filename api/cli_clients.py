@@ -41,7 +41,7 @@ def client_create_command(args: argparse.Namespace) -> int:
     scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
 
     async def create(url: str) -> tuple[str, str]:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await require_head(engine, "run `sanctuary-api migrate` first")
             async with session_factory(engine)() as session:
                 org = await session.scalar(select(Organization).where(_matches(args.org)))
@@ -69,7 +69,7 @@ def client_disable_command(args: argparse.Namespace) -> int:
     settings = load_settings(args)
 
     async def disable(url: str) -> int:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await require_head(engine, "run `sanctuary-api migrate` first")
             async with session_factory(engine)() as session:
                 result = await session.execute(

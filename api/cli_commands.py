@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import migrate
 from api.crypto import Sealer, sealer_from_settings
-from api.db import create_engine, session_factory
+from api.db import engine_from_settings, session_factory
 from api.embedded import EmbeddedDatabaseError, embedded_database
 from api.logs import configure_logging
 from api.settings import Settings
@@ -47,8 +47,12 @@ def load_settings(args: argparse.Namespace) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise CliError(f"invalid configuration: {problems}") from exc
+        # the messages only, never the input (a database URL may hold a password)
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False)
+        )
+        raise CliError(f"invalid configuration: {problems}", code=2) from None
     if args.data_dir is not None:
         settings = settings.model_copy(update={"data_dir": args.data_dir.expanduser()})
     configure_logging(settings)
@@ -95,9 +99,9 @@ def run_db(coroutine: Coroutine[Any, Any, T], url: str) -> T:
 
 
 @contextlib.asynccontextmanager
-async def connect(url: str) -> AsyncIterator[AsyncEngine]:
-    """A small engine for one command, disposed afterwards."""
-    engine = create_engine(url, pool_size=2)
+async def connect(url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """A small engine for one command (maintenance: the configured timeouts, the longer statement timeout)."""
+    engine = engine_from_settings(settings, url, maintenance=True, pool_size=2)
     try:
         yield engine
     finally:
@@ -145,7 +149,7 @@ def migrate_command(args: argparse.Namespace) -> int:
     settings = load_settings(args)
 
     async def upgrade(url: str) -> None:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await migrate.upgrade(engine)
             await require_head(engine, "the upgrade did not reach head")
 
@@ -163,12 +167,12 @@ def seed_command(args: argparse.Namespace) -> int:
         print(f"Key-encryption key: {settings.resolved_key_file}", file=sys.stderr)
 
     async def demo(url: str) -> dict[str, str] | None:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await migrate.upgrade(engine)
             return await seed_demo_tokens(engine, sealer)
 
     async def scale(url: str) -> object:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await migrate.upgrade(engine)
         from api.seed.scale import seed_scale
 
@@ -216,7 +220,7 @@ def token_create_command(args: argparse.Namespace) -> int:
     settings = load_settings(args)
 
     async def create(url: str) -> tuple[str, str, str]:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await require_head(engine, "run `sanctuary-api migrate` first")
             async with session_factory(engine)() as session:
                 member = await session.scalar(select(Member).where(Member.email == args.member))
@@ -245,7 +249,7 @@ def token_revoke_command(args: argparse.Namespace) -> int:
     settings = load_settings(args)
 
     async def revoke(url: str) -> bool:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await require_head(engine, "run `sanctuary-api migrate` first")
             async with session_factory(engine)() as session:
                 revoked = await revoke_personal_token(session, args.id)

@@ -97,7 +97,7 @@ def _rewrap(settings: Settings, keys: list[str]) -> RewrapReport:
         raise CliError(f"cannot load the key-encryption keys: {exc}") from exc
 
     async def rewrap(url: str) -> RewrapReport:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await require_head(engine, "run `sanctuary-api migrate` first")
             return await rewrap_all(session_factory(engine), keks)
 
@@ -136,7 +136,7 @@ def keys_reencrypt_command(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr, flush=True)
 
     async def run(url: str) -> ReencryptReport | ReindexReport:
-        async with connect(url) as engine:
+        async with connect(url, settings) as engine:
             await require_head(engine, "run `sanctuary-api migrate` first")
             sessions, grace = session_factory(engine), timedelta(seconds=args.grace)
             job = reindex if args.blind_index else reencrypt

@@ -28,7 +28,7 @@ def purge_command(args: argparse.Namespace) -> int:
 
 
 async def _purge(url: str, settings: Settings, *, dry_run: bool) -> dict[str, int] | None:
-    async with connect(url) as engine:
+    async with connect(url, settings) as engine:
         await require_head(engine, "run `sanctuary-api migrate` first")
         if not dry_run:
             # The same round as the scheduler's (every periodic job, under its lock, one commit), so a

@@ -37,7 +37,9 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         with _listen(args.host, args.port) as sock, open_database(settings) as (url, embedded):
             settings = settings.model_copy(update={"database_url": url})
-            tokens, member = run_db(_prepare(url, sealer, upgrade=embedded or args.migrate, demo=args.demo), url)
+            tokens, member = run_db(
+                _prepare(url, settings, sealer, upgrade=embedded or args.migrate, demo=args.demo), url
+            )
             port = sock.getsockname()[1]
             if "public_url" not in settings.model_fields_set:  # tokens name the address actually served
                 host = f"[{args.host}]" if ":" in args.host else args.host
@@ -63,12 +65,14 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _prepare(url: str, sealer: Sealer, *, upgrade: bool, demo: bool) -> tuple[dict[str, str] | None, str | None]:
+async def _prepare(
+    url: str, settings: Settings, sealer: Sealer, *, upgrade: bool, demo: bool
+) -> tuple[dict[str, str] | None, str | None]:
     """Migrate if asked, insist on the head revision, seed the demo if asked.
 
     Returns the new demo tokens (or None) and, when the demo was seeded earlier, a demo member's email.
     """
-    async with connect(url) as engine:
+    async with connect(url, settings) as engine:
         if upgrade:
             await migrate.upgrade(engine)
         await require_head(engine, "run `sanctuary-api migrate`, or start with --migrate")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.db import allow_maintenance_statements
 from api.services import accompaniment, retention
 from api.settings import Settings
 
@@ -65,6 +66,7 @@ async def run_once(
     async with sessionmaker() as session:
         if not await try_lock(session):
             return None
+        await allow_maintenance_statements(session, settings)  # maintenance: the longer statement timeout
         moment = now or datetime.now(UTC)
         for name, job in jobs:
             try:

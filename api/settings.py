@@ -5,8 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 
 from api.schema.limits import Limits
 
@@ -54,6 +58,30 @@ class Settings(BaseSettings):
     purge_batch_size: int = Field(default=500, ge=1, le=10_000)
     # How long a sanctuary case burn request waits for a second org admin's confirmation.
     burn_confirmation_hours: float = Field(default=24, gt=0, le=168)
+    # Faults: requests fail fast with a 503 when the database cannot serve them (api/unavailable.py).
+    # How long a request waits for a pooled connection, and for a new connection to be established.
+    db_pool_timeout_s: float = Field(default=3.0, gt=0)
+    db_connect_timeout_s: float = Field(default=3.0, gt=0)
+    # Statement timeout of the service's read statements (queries); mutations, the periodic jobs and the
+    # command line (maintenance) keep db_statement_timeout_ms.
+    db_read_statement_timeout_ms: int = Field(default=5_000, gt=0)
+    # The Retry-After of a 503 answered because the database is unavailable.
+    unavailable_retry_after_s: int = Field(default=5, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, url: str | None) -> str | None:
+        """A PostgreSQL URL or nothing; the message never quotes the URL (it may hold a password)."""
+        if not url:
+            return url
+        expected = f"a URL with the scheme {', '.join(s + '://' for s in DATABASE_SCHEMES)}"
+        try:
+            scheme = make_url(url).drivername
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database URL: expected {expected}") from None
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(f"not a PostgreSQL URL: expected {expected}")
+        return url
 
     @property
     def issuer(self) -> str:

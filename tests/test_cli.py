@@ -99,6 +99,18 @@ async def test_no_database_is_one_line_without_traceback() -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("url", ["not a url", "mysql://root:hunter2-secret@127.0.0.1/x", "sqlite:///var/x.db"])
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "0"], ["purge"], ["keys", "rotate"]])
+async def test_a_database_url_that_is_not_postgresql_is_one_line_and_exit_2(url: str, command: list[str]) -> None:
+    code, _out, err = await _cli(*command, env=_env(DATABASE_URL=url))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("sanctuary-api: error: invalid configuration: DATABASE_URL: not a")
+    assert "Traceback" not in err
+    assert url not in err  # never the URL itself (it may hold a password)
+    assert "hunter2" not in err
+
+
 async def test_token_create_then_revoke(migrated: tuple[str, dict[str, str]]) -> None:
     url, env = migrated
     engine = create_engine(url, pool_size=1)

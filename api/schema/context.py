@@ -39,6 +39,7 @@ class Context:
     audited_reads: dict[uuid.UUID | None, set[str]] = field(default_factory=dict)  # None: a lookup, no record
     mutations: list[MutationRecord] = field(default_factory=list)
     unexpected_error: bool = False
+    database_unavailable: bool = False  # an error was the database failing: the view answers 503
     attempted_mutation: bool = False
     operation_name: str | None = None
     document_hash: str | None = None

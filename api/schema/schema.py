@@ -18,6 +18,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
+from api.db import is_unavailable
 from api.schema.accompaniment_mutations import AccompanimentMutations
 from api.schema.admin_mutations import AdminMutations
 from api.schema.advocacy_mutations import AdvocacyMutations
@@ -120,6 +121,7 @@ class SanctuarySchema(strawberry.Schema):
             context: Any = getattr(execution_context, "context", None)
             if context is not None and hasattr(context, "unexpected_error"):
                 context.unexpected_error = True  # the view rolls the request's writes back
+                context.database_unavailable = context.database_unavailable or is_unavailable(original)
             frames = "".join(traceback.format_tb(original.__traceback__))
             logger.error("unexpected %s at %s\n%s", type(original).__name__, error.path, frames)
 

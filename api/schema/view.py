@@ -22,6 +22,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth.authenticate import AuthenticationError, authenticate
 from api.auth.facts import load_facts
+from api.db import DatabaseUnavailable, allow_maintenance_statements
 from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
 from api.schema.audience import Audience, schema_for
@@ -100,6 +101,8 @@ class SanctuaryGraphQL(AudienceView):
         async with state.sessionmaker() as session:
             if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            elif not read_only and request.method == "POST":  # writes keep the longer statement timeout
+                await allow_maintenance_statements(session, state.settings)
             try:
                 viewer = await authenticate(
                     session,
@@ -123,6 +126,10 @@ class SanctuaryGraphQL(AudienceView):
             )
             request.state.graphql_context = ctx
             response = await self._view(Audience.of(viewer)).run(request, context=ctx)
+            if ctx.database_unavailable:  # nothing is kept; api.unavailable answers 503
+                if ctx.attempted_mutation:  # the attempt is audited (as failed) if the database still can
+                    await _finish(session, ctx)
+                raise DatabaseUnavailable
             await _finish(session, ctx)
         response.headers["x-request-id"] = request_id
         return response

@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.crypto import Kek, parse_master_keys
@@ -84,13 +85,18 @@ async def _rewrap_data_keys(
             .with_for_update()
         )
     ).all()
-    for row in rows:
-        raw = _kek(keks, row.kek_id).unwrap(row.wrapped_key, row.id)
-        await session.execute(
-            update(DataKey)
-            .where(DataKey.id == row.id)
-            .values(kek_id=current.kek_id, wrapped_key=current.wrap(raw, row.id), updated_at=DataKey.updated_at)
+    rewrapped = [
+        {"key_id": row.id, "wrapped": current.wrap(_kek(keks, row.kek_id).unwrap(row.wrapped_key, row.id), row.id)}
+        for row in rows
+    ]
+    if rewrapped:  # one executemany for the batch
+        table = cast(Table, DataKey.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values(kek_id=current.kek_id, wrapped_key=bindparam("wrapped"), updated_at=table.c.updated_at)
         )
+        await session.execute(statement, rewrapped)
     return len(rows), rows[-1].id if rows else None
 
 
@@ -107,14 +113,19 @@ async def _rewrap_signing_keys(
             .with_for_update()
         )
     ).all()
+    resealed = []
     for row in rows:
         aad = b"signing-key:" + row.kid.encode()
         pem = _kek(keks, row.kek_id).open(row.sealed_private_key, aad)
-        await session.execute(
-            update(SigningKey)
-            .where(SigningKey.id == row.id)
-            .values(kek_id=current.kek_id, sealed_private_key=current.seal(pem, aad), updated_at=SigningKey.updated_at)
+        resealed.append({"key_id": row.id, "sealed": current.seal(pem, aad)})
+    if resealed:  # one executemany for the batch
+        table = cast(Table, SigningKey.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values(kek_id=current.kek_id, sealed_private_key=bindparam("sealed"), updated_at=table.c.updated_at)
         )
+        await session.execute(statement, resealed)
     return len(rows), rows[-1].id if rows else None
 
 

@@ -3,8 +3,10 @@
 The sealed columns come from the models (``sealed()`` marks them), never from a list here. What is
 left to do is read from the data itself: a ciphertext names its data key (bytes 2-17), so a value is
 stale when that key is not its organization's active one. An interrupted run therefore resumes
-without any state of its own. Rows are re-sealed in batches, each its own transaction, taking only
-rows no live writer holds (``FOR UPDATE SKIP LOCKED``) and leaving ``version`` and ``updated_at`` alone:
+without any state of its own. Rows are re-sealed window by window along the primary key (so every
+statement fits the statement timeout however large the table; ``api.services.batches``), each window its
+own transaction and one executemany UPDATE, taking only rows no live writer holds (``FOR UPDATE SKIP
+LOCKED``; held rows are retried once the pass is done) and leaving ``version`` and ``updated_at`` alone:
 re-encryption changes how a value is stored, not the record.
 """
 
@@ -15,13 +17,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
     Interval,
     Table,
+    Update,
     and_,
+    bindparam,
     delete,
     func,
     or_,
@@ -35,12 +40,14 @@ from tqdm import tqdm
 from api.crypto import ACTIVE_KEY_TTL, Sealer
 from api.models import Base, DataKey
 from api.models.base import storage_name
+from api.services.batches import FIRST, estimated_rows, in_window, next_window
 from api.services.keys import KeyRotationError
 
 BATCH = 500
 # running instances cache the active key id for ACTIVE_KEY_TTL; a transaction may run a little longer
 DEFAULT_GRACE = timedelta(seconds=ACTIVE_KEY_TTL + 30)
 LOCKED_RETRIES = 30
+NAMING_WINDOW = 20_000  # rows per statement when listing the keys ciphertexts name
 Say = Callable[[str], None]
 
 
@@ -87,14 +94,14 @@ async def reencrypt(
     """Rotate every organization's data key (unless ``resume``), re-seal, and optionally retire old keys."""
     await require_configured_keks(sessions, sealer)
     new_keys = 0 if resume else await rotate_data_keys(sessions, sealer)
-    rows = await reseal(sessions, sealer, batch=batch, progress=progress)
+    rows, remaining = await reseal_all(sessions, sealer, batch=batch, progress=progress)
     retired = still_used = 0
     if retire:
         await wait_out_grace(sessions, "DATA", grace, say)
-        rows += await reseal(sessions, sealer, batch=batch, progress=progress)  # written meanwhile with an old key
+        # values written meanwhile with an old key
+        more, remaining = await reseal_all(sessions, sealer, batch=batch, progress=progress)
+        rows += more
         retired, still_used = await retire_data_keys(sessions, grace)
-    async with sessions() as session:
-        remaining = await count_stale(session)
     return ReencryptReport(new_keys, rows, retired, still_used, remaining)
 
 
@@ -152,62 +159,107 @@ async def reseal(
     max_batches: int | None = None,
 ) -> int:
     """Re-seal every stale value under its organization's active key; returns the rows rewritten."""
-    total = None
-    if progress:  # counting scans every sealed table: only to size a progress bar someone watches
-        async with sessions() as session:
-            total = await count_stale(session)
-    done = batches = 0
-    with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress) as bar:
-        for table, columns in sealed_columns():
-            retries = 0
-            while max_batches is None or batches < max_batches:
-                async with sessions() as session, session.begin():
-                    count = await _reseal_batch(session, sealer, table, columns, batch)
-                    left = (
-                        0
-                        if count
-                        else await session.scalar(
-                            select(func.count()).select_from(table).where(_any_stale(table, columns))
-                        )
-                    )
-                if count:
-                    done, batches, retries = done + count, batches + 1, 0
-                    bar.update(count)
-                elif left and retries < LOCKED_RETRIES:  # only rows live writers hold are left: wait for them
-                    retries += 1
-                    await asyncio.sleep(1)
-                else:
-                    break
+    done, _held = await reseal_all(sessions, sealer, batch=batch, progress=progress, max_batches=max_batches)
     return done
 
 
-async def _reseal_batch(
-    session: AsyncSession, sealer: Sealer, table: Table, columns: list[Column[bytes]], batch: int
+async def reseal_all(
+    sessions: async_sessionmaker[AsyncSession],
+    sealer: Sealer,
+    *,
+    batch: int = BATCH,
+    progress: bool = False,
+    max_batches: int | None = None,
+) -> tuple[int, int]:
+    """One pass over every sealed table, window by window, then retries of the rows live writers held.
+
+    Returns the rows rewritten and the rows still held by writers after ``LOCKED_RETRIES`` seconds.
+    """
+    tables = sealed_columns()
+    total = None
+    if progress:  # the catalogue's estimate: counting would scan every table
+        async with sessions() as session:
+            total = await estimated_rows(session, *(table for table, _columns in tables))
+    done = held_left = batches = 0
+    with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress) as bar:
+        for table, columns in tables:
+            after = FIRST
+            held: set[uuid.UUID] = set()
+            while max_batches is None or batches < max_batches:
+                async with sessions() as session, session.begin():
+                    window = await next_window(session, table, after, batch)
+                    if window is None:
+                        break
+                    where = in_window(table, after, window[0])
+                    done += await _reseal_rows(session, sealer, table, columns, where)
+                    held |= await _stale_ids(session, table, columns, where)  # rows live writers hold
+                after, batches = window[0], batches + 1
+                bar.update(window[1])
+            done, left = await _retry_held(sessions, sealer, table, columns, held, done)
+            held_left += left
+    return done, held_left
+
+
+async def _retry_held(
+    sessions: async_sessionmaker[AsyncSession],
+    sealer: Sealer,
+    table: Table,
+    columns: list[Column[bytes]],
+    held: set[uuid.UUID],
+    done: int,
+) -> tuple[int, int]:
+    """Wait for live writers to let go of the rows they held, a second at a time; the rows done, and left."""
+    for _ in range(LOCKED_RETRIES):
+        if not held:
+            break
+        await asyncio.sleep(1)
+        async with sessions() as session, session.begin():
+            where = table.c.id.in_(held)
+            done += await _reseal_rows(session, sealer, table, columns, where)
+            held = await _stale_ids(session, table, columns, where)
+    return done, len(held)
+
+
+async def _stale_ids(
+    session: AsyncSession, table: Table, columns: list[Column[bytes]], where: ColumnElement[bool]
+) -> set[uuid.UUID]:
+    return set((await session.scalars(select(table.c.id).where(where, _any_stale(table, columns)))).all())
+
+
+async def _reseal_rows(
+    session: AsyncSession, sealer: Sealer, table: Table, columns: list[Column[bytes]], where: ColumnElement[bool]
 ) -> int:
+    """Re-seal the stale rows of ``where`` that no live writer holds, in one executemany UPDATE."""
     statement = (
         select(table.c.id, table.c.organization_id, _active_key(table).label("active_key"), *columns)
-        .where(_any_stale(table, columns))
+        .where(where, _any_stale(table, columns))
         .order_by(table.c.id)
-        .limit(batch)
         .with_for_update(of=table, skip_locked=True)
     )
     rows = (await session.execute(statement)).mappings().all()
+    updates = []
     for row in rows:
         record_id, org_id = row["id"], row["organization_id"]
         active = await _active_key_id(session, sealer, org_id, row["active_key"])
-        values: dict[str, bytes] = {}
+        values: dict[str, bytes | None] = {"record_id": record_id}
         for column in columns:
             value = row[column.name]
-            if value is None or value[1:17] == active.bytes:
-                continue
-            qualified = storage_name(column)
-            plaintext = await sealer.open(session, org_id, record_id, qualified, value)
-            assert plaintext is not None
-            values[column.name] = sealer.seal_with(active, org_id, record_id, qualified, plaintext)
-        await session.execute(
-            update(table).where(table.c.id == record_id).values(**values, updated_at=table.c.updated_at)
-        )
+            if value is not None and value[1:17] != active.bytes:
+                qualified = storage_name(column)
+                plaintext = await sealer.open(session, org_id, record_id, qualified, value)
+                assert plaintext is not None
+                value = sealer.seal_with(active, org_id, record_id, qualified, plaintext)
+            values[f"sealed_{column.name}"] = value
+        updates.append(values)
+    if updates:
+        await session.execute(_update_sealed(table, columns), updates)
     return len(rows)
+
+
+def _update_sealed(table: Table, columns: list[Column[bytes]]) -> Update:
+    """Set the sealed columns of one row (executemany), leaving ``updated_at`` (and ``version``) alone."""
+    values: dict[str, Any] = {column.name: bindparam(f"sealed_{column.name}") for column in columns}
+    return update(table).where(table.c.id == bindparam("record_id")).values(**values, updated_at=table.c.updated_at)
 
 
 async def _active_key_id(session: AsyncSession, sealer: Sealer, org_id: uuid.UUID, found: bytes | None) -> uuid.UUID:
@@ -271,10 +323,14 @@ async def retire_data_keys(sessions: async_sessionmaker[AsyncSession], grace: ti
 
 
 async def _named_key_ids(session: AsyncSession) -> set[uuid.UUID]:
-    """Every data key id some stored ciphertext names."""
+    """Every data key id some stored ciphertext names (read window by window: each statement stays small)."""
     found: set[uuid.UUID] = set()
-    for _table, columns in sealed_columns():
-        for column in columns:
-            prefixes = await session.scalars(select(_key_of(column)).where(column.is_not(None)).distinct())
-            found |= {uuid.UUID(bytes=prefix) for prefix in prefixes if len(prefix) == 16}
+    for table, columns in sealed_columns():
+        after = FIRST
+        while (window := await next_window(session, table, after, NAMING_WINDOW)) is not None:
+            where = in_window(table, after, window[0])
+            for column in columns:
+                prefixes = await session.scalars(select(_key_of(column)).where(where, column.is_not(None)).distinct())
+                found |= {uuid.UUID(bytes=prefix) for prefix in prefixes if len(prefix) == 16}
+            after = window[0]
     return found

@@ -9,17 +9,17 @@ idempotency keys claimed before the rotation report a reuse if repeated (their d
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Table, delete, func, select, update
+from sqlalchemy import Column, ColumnElement, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
 from api.crypto import Sealer
 from api.models import Base, DataKey
 from api.models.base import storage_name
+from api.services.batches import FIRST, estimated_rows, in_window, next_window
 from api.services.reencrypt import (
     BATCH,
     DEFAULT_GRACE,
@@ -103,33 +103,50 @@ async def recompute(
     for table, index, source in blind_index_columns():
         condition = [source.is_not(None)] + ([table.c.updated_at >= since] if since is not None else [])
         total = None
-        if progress:  # a full count only to size a progress bar someone watches
+        if progress:  # the catalogue's estimate: a count would scan the table
             async with sessions() as session:
-                total = await session.scalar(select(func.count()).select_from(table).where(*condition))
+                total = await estimated_rows(session, table)
         with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress) as bar:
-            after = uuid.UUID(int=0)
+            after = FIRST
             while True:
                 async with sessions() as session, session.begin():
-                    rows = (
-                        await session.execute(
-                            select(table.c.id, table.c.organization_id, source)
-                            .where(*condition, table.c.id > after)
-                            .order_by(table.c.id)
-                            .limit(batch)
-                            .with_for_update()
-                        )
-                    ).all()
-                    for record_id, org_id, sealed in rows:
-                        plaintext = await sealer.open(session, org_id, record_id, storage_name(source), sealed)
-                        assert plaintext is not None
-                        digest = await sealer.blind_index(session, plaintext)
-                        await session.execute(
-                            update(table)
-                            .where(table.c.id == record_id)
-                            .values({index.name: digest, "updated_at": table.c.updated_at})
-                        )
-                if not rows:
-                    break
-                done, after = done + len(rows), rows[-1][0]
-                bar.update(len(rows))
+                    window = await next_window(session, table, after, batch)
+                    if window is None:
+                        break
+                    where = [in_window(table, after, window[0]), *condition]
+                    done += await _recompute_rows(session, sealer, table, index, source, where)
+                after = window[0]
+                bar.update(window[1])
     return done
+
+
+async def _recompute_rows(
+    session: AsyncSession,
+    sealer: Sealer,
+    table: Table,
+    index: Column[bytes],
+    source: Column[bytes],
+    conditions: list[ColumnElement[bool]],
+) -> int:
+    """Recompute the indexes of the rows matching ``conditions``, in one executemany UPDATE."""
+    rows = (
+        await session.execute(
+            select(table.c.id, table.c.organization_id, source)
+            .where(*conditions)
+            .order_by(table.c.id)
+            .with_for_update()
+        )
+    ).all()
+    updates = []
+    for record_id, org_id, sealed in rows:
+        plaintext = await sealer.open(session, org_id, record_id, storage_name(source), sealed)
+        assert plaintext is not None
+        updates.append({"record_id": record_id, "digest": await sealer.blind_index(session, plaintext)})
+    if updates:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("record_id"))
+            .values({index.name: bindparam("digest"), "updated_at": table.c.updated_at})
+        )
+        await session.execute(statement, updates)
+    return len(rows)
