@@ -10,9 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
-
 from api.schema.limits import Limits
+
+DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 
 
 def default_data_dir() -> Path:
