@@ -65,7 +65,7 @@ def create_app(
             if own_engine:
                 await app.state.engine.dispose()
 
-    from api.schema.view import graphql_app
+    from api.schema.engine.view import graphql_app
 
     return Starlette(
         routes=[

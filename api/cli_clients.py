@@ -14,7 +14,7 @@ from api.cli_commands import CliError, connect, load_settings, open_database, re
 from api.db import session_factory
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
-from api.services.audit import operator_event
+from api.services.shared.audit import operator_event
 
 
 def add_client_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

@@ -215,7 +215,7 @@ def token_create_command(args: argparse.Namespace) -> int:
     """Create a personal access token for a member (the operator's bootstrap path, audited) and print it once."""
     from api.auth.tokens import create_personal_token
     from api.models import Member
-    from api.services.audit import operator_event
+    from api.services.shared.audit import operator_event
 
     settings = load_settings(args)
 

@@ -17,9 +17,9 @@ from datetime import timedelta
 from api.cli_commands import CliError, connect, load_sealer, load_settings, open_database, require_head, run_db
 from api.crypto import DecryptionError, Kek, generate_master_key, parse_master_keys
 from api.db import session_factory
-from api.services.keys import KeyRotationError, RewrapReport, read_key_file, rewrap_all, write_key_file
-from api.services.reencrypt import BATCH, DEFAULT_GRACE, ReencryptReport, reencrypt
-from api.services.reindex import ReindexReport, reindex
+from api.services.protection.keys import KeyRotationError, RewrapReport, read_key_file, rewrap_all, write_key_file
+from api.services.protection.reencrypt import BATCH, DEFAULT_GRACE, ReencryptReport, reencrypt
+from api.services.protection.reindex import ReindexReport, reindex
 from api.settings import Settings
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from api import scheduler
 from api.cli_commands import CliError, connect, load_settings, open_database, require_head, run_db
 from api.db import session_factory
-from api.services import retention
+from api.services.protection import retention
 from api.settings import Settings
 
 

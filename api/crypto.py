@@ -32,7 +32,7 @@ FORMAT_VERSION = 1
 _NONCE = 12
 _HEADER = 1 + 16
 # How long a process trusts its cached active key ids: after a data-key rotation every instance seals
-# with the new key within this time (``keys reencrypt --retire``, api/services/reencrypt.py, waits a little longer before retiring the old one).
+# with the new key within this time (``keys reencrypt --retire``, api/services/protection/reencrypt.py, waits a little longer before retiring the old one).
 ACTIVE_KEY_TTL = 60.0
 
 

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import allow_maintenance_statements
-from api.services import accompaniment, retention
+from api.services.accompaniment import requests as accompaniment
+from api.services.protection import retention
 from api.settings import Settings
 
 logger = logging.getLogger("api.scheduler")

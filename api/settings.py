@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from api.schema.limits import Limits
+from api.schema.engine.limits import Limits
 
 DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     coarse_grid_decimals: int = 2
     graphiql: bool = True
     # What one GraphQL request may cost (body, document, variables, depth, aliases, directives, errors),
-    # as JSON overriding some of them: see api/schema/limits.py.
+    # as JSON overriding some of them: see api/schema/engine/limits.py.
     graphql_limits: Limits = Field(default_factory=Limits)
     public_url: str = "http://127.0.0.1:8000"
     api_audience: str = "sanctuary-api"
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # [{"issuer": "...", "audience": "...", "jwks": {...} | null, "jwks_uri": "..." | null,
     #   "claim": "email", "algorithms": ["RS256"]}]
     oidc_issuers: str = "[]"
-    # Retention (api/services/retention.py): purged values are set to NULL in the tables, not flagged.
+    # Retention (api/services/protection/retention.py): purged values are set to NULL in the tables, not flagged.
     # Hotline reporter contact: hours after triage. Exact incident location: days after close.
     # T3 of closed accompaniment requests and sanctuary cases: days after close.
     retention_reporter_contact_hours: float = Field(default=72, gt=0)

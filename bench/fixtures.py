@@ -16,7 +16,7 @@ from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import AccompanimentRequest, Member, RapidResponseIncident
 from api.models.enums import Role
-from api.schema.ids import encode_cursor
+from api.schema.engine.ids import encode_cursor
 
 CONNECTION = "rapidResponseIncidents:CREATED_AT"
 PAGE = 100
@@ -97,7 +97,7 @@ async def deep_page(engine: AsyncEngine, sealer: Sealer, depth: float = 0.9) -> 
 
 
 def page_sql(advocate: Advocate, position: DeepPage | None) -> str:
-    """The SQL the service runs for one page of rapidResponseIncidents (see api.schema.relay.paginate)."""
+    """The SQL the service runs for one page of rapidResponseIncidents (see api.schema.engine.relay.paginate)."""
     viewer = Viewer(member_id=advocate.member_id, organization_id=advocate.organization_id)
     model = RapidResponseIncident
     statement = readable(viewer, model)

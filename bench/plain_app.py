@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.schema.ids import encode_global_id
+from api.schema.engine.ids import encode_global_id
 
 PAGE_SIZE = 100
 

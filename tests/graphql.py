@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from api.schema.ids import encode_global_id
+from api.schema.engine.ids import encode_global_id
 
 
 async def gql(

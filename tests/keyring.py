@@ -15,7 +15,7 @@ from api.auth.signing import SigningKeys
 from api.crypto import Kek, Sealer, generate_master_key
 from api.db import create_engine, session_factory
 from api.seed.demo import seed_demo
-from api.services.reencrypt import sealed_columns
+from api.services.protection.reencrypt import sealed_columns
 from tests.canaries import canary
 from tests.database import fresh_database
 

@@ -1,7 +1,7 @@
 """Which rows a viewer may read: one function per entity, each returning a SELECT.
 
 Every root field, connection, nested relation and ``node``/``nodes`` lookup starts from these
-statements (``tests/test_access_guard.py`` fails if a schema module queries a model another
+statements (``tests/proofs/test_access_guard.py`` fails if a schema module queries a model another
 way). They follow the roles table of the domain specification: anonymous viewers get public
 (T0) rows only; any member gets network-level (T1) rows network-wide; protected people,
 sanctuary cases, shifts, requests and incident details only reach the roles tied to them.

@@ -1,6 +1,6 @@
 """Which roles can ever read some row of each type: the static summary of ``api.auth.access``.
 
-It decides what each audience's schema holds (``api.schema.audience``); ``tests/test_audience.py``
+It decides what each audience's schema holds (``api.schema.engine.audience``); ``tests/proofs/test_audience.py``
 checks against the row rules that a role left out of a type's audience is given none of its rows.
 """
 

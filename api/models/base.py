@@ -1,7 +1,7 @@
 """Declarative base, common columns and the per-column sensitivity declaration.
 
 Every column declares its tier exactly once, through :func:`field` or :func:`sealed`.
-The tier drives field access, audit, encryption and retention; ``tests/test_models.py``
+The tier drives field access, audit, encryption and retention; ``tests/proofs/test_models.py``
 fails when a column has none or when a T3 column is not sealed (encrypted).
 """
 

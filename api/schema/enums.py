@@ -7,8 +7,8 @@ import enum
 import strawberry
 
 from api.models import enums as e
-from api.services import lifecycles as moves
-from api.services.rapid_response import VerificationResult
+from api.services.rapid_response.incidents import VerificationResult
+from api.services.shared import lifecycles as moves
 
 DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
     e.OrganizationKind: (
@@ -277,7 +277,7 @@ DESCRIPTIONS: dict[type[enum.Enum], tuple[str, dict[str, str]]] = {
         "The outcome of an audited operation.",
         {"ALLOWED": "Allowed.", "DENIED": "Refused.", "FAILED": "Failed."},
     ),
-    # lifecycle moves (api/services/lifecycles.py holds which state each is allowed from)
+    # lifecycle moves (api/services/shared/lifecycles.py holds which state each is allowed from)
     moves.SanctuaryCaseAction: (
         "A move in a sanctuary case's lifecycle.",
         {

@@ -9,18 +9,18 @@ import strawberry
 
 from api.models import Member as MemberRow
 from api.models.base import Tier
-from api.schema.accompaniment import AccompanimentQueries
-from api.schema.advocacy import AdvocacyQueries
-from api.schema.audit import AuditQueries
-from api.schema.context import Info
-from api.schema.errors import BadRequestError
-from api.schema.ids import decode_global_id
-from api.schema.network import NetworkQueries
-from api.schema.people import Member, PeopleQueries
-from api.schema.rapid_response import RapidResponseQueries
-from api.schema.registry import MODELS
-from api.schema.relay import MAX_PAGE_SIZE, Node
-from api.schema.sanctuary import SanctuaryQueries
+from api.schema.accompaniment.types import AccompanimentQueries
+from api.schema.advocacy.types import AdvocacyQueries
+from api.schema.engine.context import Info
+from api.schema.engine.errors import BadRequestError
+from api.schema.engine.ids import decode_global_id
+from api.schema.engine.registry import MODELS
+from api.schema.engine.relay import MAX_PAGE_SIZE, Node
+from api.schema.network.audit import AuditQueries
+from api.schema.network.organizations import NetworkQueries
+from api.schema.network.people import Member, PeopleQueries
+from api.schema.rapid_response.types import RapidResponseQueries
+from api.schema.sanctuary.types import SanctuaryQueries
 
 
 async def _load_node(info: Info, value: strawberry.ID) -> Any:

@@ -19,19 +19,19 @@ from strawberry.types import ExecutionContext
 
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
 from api.db import is_unavailable
-from api.schema.accompaniment_mutations import AccompanimentMutations
-from api.schema.admin_mutations import AdminMutations
-from api.schema.advocacy_mutations import AdvocacyMutations
-from api.schema.burn_mutations import BurnMutations
-from api.schema.credentials import CredentialMutations
-from api.schema.errors import MASKED_MESSAGE, ClientError
-from api.schema.execution import DirectExecutionContext
-from api.schema.hospitality_mutations import HospitalityMutations
-from api.schema.limits import DEFAULT_LIMITS, Limits
+from api.schema.accompaniment.mutations import AccompanimentMutations
+from api.schema.advocacy.mutations import AdvocacyMutations
+from api.schema.engine.errors import MASKED_MESSAGE, ClientError
+from api.schema.engine.execution import DirectExecutionContext
+from api.schema.engine.limits import DEFAULT_LIMITS, Limits
+from api.schema.engine.request_body import PreparedDocument
+from api.schema.network.credentials import CredentialMutations
+from api.schema.network.mutations import AdminMutations
 from api.schema.query import Query
-from api.schema.rapid_response_mutations import RapidResponseMutations
-from api.schema.request_body import PreparedDocument
-from api.schema.sanctuary_mutations import SanctuaryMutations
+from api.schema.rapid_response.mutations import RapidResponseMutations
+from api.schema.sanctuary.burn_mutations import BurnMutations
+from api.schema.sanctuary.hospitality_mutations import HospitalityMutations
+from api.schema.sanctuary.mutations import SanctuaryMutations
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")

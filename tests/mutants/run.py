@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIFECYCLE_TESTS = ("tests/test_lifecycles.py",)
-PERMISSION_TESTS = ("tests/test_mutation_oracle.py", "tests/test_mutation_permissions.py")
-AUDIT_TESTS = ("tests/test_audit_combined_paths.py", "tests/test_read_only_requests.py")
+LIFECYCLE_TESTS = ("tests/proofs/test_lifecycles.py",)
+PERMISSION_TESTS = ("tests/proofs/test_mutation_oracle.py", "tests/proofs/test_mutation_permissions.py")
+AUDIT_TESTS = ("tests/proofs/test_audit_combined_paths.py", "tests/engine/test_read_only_requests.py")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Mutant:
 
 
 def _lifecycle(name: str, before: str, after: str) -> Mutant:
-    return Mutant(name, "api/services/lifecycles.py", before, after, LIFECYCLE_TESTS)
+    return Mutant(name, "api/services/shared/lifecycles.py", before, after, LIFECYCLE_TESTS)
 
 
 def _permission(name: str, before: str, after: str, *tests: str) -> Mutant:
@@ -68,26 +68,26 @@ MUTANTS = (
                 '"hospitalityShiftComplete": _VOLUNTEER'),
     _permission("an app burns", '        "sanctuaryCaseBurn",\n    }', "    }"),
     _permission("write scope ignored", 'return "write" in viewer.scopes and bool(', "return True and bool(",
-                "tests/test_mutations_credentials.py"),
-    Mutant("T2 reads not audited", "api/schema/fields.py", "if tier >= Tier.T2:  # audited",
+                "tests/network/test_mutations_credentials.py"),
+    Mutant("T2 reads not audited", "api/schema/engine/fields.py", "if tier >= Tier.T2:  # audited",
            "if tier >= Tier.T3:  # audited", AUDIT_TESTS),
-    Mutant("failed mutation reported as allowed", "api/schema/view.py", "record.outcome = AuditOutcome.FAILED",
-           "record.outcome = AuditOutcome.ALLOWED", (*AUDIT_TESTS, "tests/test_mutations_credentials.py")),
-    Mutant("reads lost after an unexpected error", "api/schema/view.py", "    await record_reads(\n",
+    Mutant("failed mutation reported as allowed", "api/schema/engine/view.py", "record.outcome = AuditOutcome.FAILED",
+           "record.outcome = AuditOutcome.ALLOWED", (*AUDIT_TESTS, "tests/network/test_mutations_credentials.py")),
+    Mutant("reads lost after an unexpected error", "api/schema/engine/view.py", "    await record_reads(\n",
            "    if not ctx.unexpected_error:\n        await record_reads(\n", AUDIT_TESTS),
     Mutant("sealed values not bound to their record", "api/crypto.py", "org_id.bytes, record_id.bytes, column",
-           "org_id.bytes, column", ("tests/test_crypto.py",)),
-    Mutant("reporter contact kept a day longer", "api/services/retention.py",
+           "org_id.bytes, column", ("tests/protection/test_crypto.py",)),
+    Mutant("reporter contact kept a day longer", "api/services/protection/retention.py",
            "cutoff = now - timedelta(hours=settings.retention_reporter_contact_hours)",
-           "cutoff = now - timedelta(hours=settings.retention_reporter_contact_hours + 24)", ("tests/test_retention.py",)),
-    Mutant("declined cases never purged", "api/services/retention.py",
+           "cutoff = now - timedelta(hours=settings.retention_reporter_contact_hours + 24)", ("tests/protection/test_retention.py",)),
+    Mutant("declined cases never purged", "api/services/protection/retention.py",
            "and_(case.closed_at.is_(None), case.status == SanctuaryCaseStatus.DECLINED, case.updated_at <= cutoff)",
            "and_(case.closed_at.is_(None), case.status == SanctuaryCaseStatus.CLOSED, case.updated_at <= cutoff)",
-           ("tests/test_retention.py",)),
+           ("tests/protection/test_retention.py",)),
     Mutant("dispatcher roles in congregations", "api/auth/roles.py",
            "Role.RR_DISPATCHER: frozenset({K.RAPID_RESPONSE, K.NETWORK_HUB})",
            "Role.RR_DISPATCHER: frozenset({K.RAPID_RESPONSE, K.NETWORK_HUB, K.CONGREGATION})",
-           ("tests/test_workflow_admin_members.py", "tests/test_oauth.py")),
+           ("tests/network/test_workflow_admin_members.py", "tests/network/test_oauth.py")),
 )  # fmt: skip
 
 

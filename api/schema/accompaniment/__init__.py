@@ -1,0 +1,1 @@
+"""Accompaniment in GraphQL: requests from legal aid groups, matching and volunteers' assignments."""

@@ -1,0 +1,1 @@
+"""Advocacy in GraphQL: public actions, vigils and meetings, and their organizers."""

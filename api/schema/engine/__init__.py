@@ -1,0 +1,1 @@
+"""The GraphQL machinery, apart from every domain: execution, relay and keyset pagination, the /graphql view, audiences, context, loaders, field and filter plumbing, ids, errors, request limits and mutation declarations."""

@@ -1,0 +1,226 @@
+"""The /graphql endpoint: authentication, one transaction per request, a schema per audience, audit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any, Literal
+
+import orjson
+from cross_web import HTTPException
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from api.auth.authenticate import AuthenticationError, authenticate
+from api.auth.facts import load_facts
+from api.db import DatabaseUnavailable, allow_maintenance_statements
+from api.logs import request_id as request_id_var
+from api.models.enums import AuditOutcome
+from api.schema.engine.audience import Audience, schema_for
+from api.schema.engine.context import Context
+from api.schema.engine.limits import Limits
+from api.schema.engine.mutation_support import MutationRecord
+from api.schema.engine.request_body import RequestRefused, current, decoded, prepare, read_body
+from api.schema.engine.safe_errors import Sent, safe_error
+from api.services.shared.audit import mutation_event, record_reads
+from api.settings import Settings
+
+logger = logging.getLogger("api.request")
+_REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+
+
+class AudienceView(GraphQL[Context, None]):
+    """strawberry's view over one audience's schema; formats results safely."""
+
+    async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
+        data: GraphQLHTTPResponse = {"data": result.data}
+        extensions: dict[str, Any] = dict(result.extensions or {})
+        if result.errors:
+            kept = request.app.state.settings.graphql_limits.errors
+            sent = Sent.of(current())
+            data["errors"] = [safe_error(dict(e.formatted), e, sent) for e in result.errors[:kept]]
+            if len(result.errors) > kept:
+                extensions["omittedErrors"] = len(result.errors) - kept
+        context: Context | None = getattr(request.state, "graphql_context", None)
+        if context is not None and context.withheld:
+            extensions["withheld"] = context.withheld
+        if extensions:
+            data["extensions"] = extensions
+        return data
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        payload = decoded(data)  # the body the view already decoded: not twice
+        return super().decode_json(data) if payload is NotImplemented else payload
+
+
+class SanctuaryGraphQL(AudienceView):
+    """Authenticates, opens the request's transaction, runs the viewer's schema, writes the audit event."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._ide: Literal["graphiql"] | None = "graphiql" if settings.graphiql else None
+        super().__init__(schema_for(Audience(True, frozenset())), graphql_ide=self._ide, allow_queries_via_get=False)
+        self._views: dict[Audience, AudienceView] = {}
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        started = time.perf_counter()
+        try:
+            response = await self._handle(request)
+        except ClientDisconnect:  # the client went away mid-request; its transaction was rolled back
+            return Response(status_code=499)
+        except HTTPException as error:  # malformed request: strawberry answers it in plain text
+            _log_request(request, error.status_code, started)
+            raise HTTPException(error.status_code, _safe_reason(error)) from None
+        _log_request(request, getattr(response, "status_code", "-"), started)
+        return response
+
+    async def _handle(self, request: Request) -> Response:
+        state = request.app.state
+        request_id = _REQUEST_ID.sub("", request.headers.get("x-request-id", ""))[:64] or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        try:
+            request, read_only = await _prepared(request, state.settings.graphql_limits)
+        except RequestRefused as refused:
+            return _refused(refused)
+        async with state.sessionmaker() as session:
+            if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            elif not read_only and request.method == "POST":  # writes keep the longer statement timeout
+                await allow_maintenance_statements(session, state.settings)
+            try:
+                viewer = await authenticate(
+                    session,
+                    request.headers.get("authorization"),
+                    keys=state.signing_keys,
+                    settings=state.settings,
+                    external=state.external_issuers,
+                )
+            except AuthenticationError as error:
+                return _unauthorized(error.description)
+            if "read" not in viewer.scopes:
+                return _forbidden("This token was not granted the `read` scope.")
+            facts = await load_facts(session, viewer)
+            ctx = Context(
+                viewer=viewer,
+                session=session,
+                sealer=state.sealer,
+                request_id=request_id,
+                settings=state.settings,
+                facts=facts,
+            )
+            request.state.graphql_context = ctx
+            response = await self._view(Audience.of(viewer)).run(request, context=ctx)
+            if ctx.database_unavailable:  # nothing is kept; api.unavailable answers 503
+                if ctx.attempted_mutation:  # the attempt is audited (as failed) if the database still can
+                    await _finish(session, ctx)
+                raise DatabaseUnavailable
+            await _finish(session, ctx)
+        response.headers["x-request-id"] = request_id
+        return response
+
+    def _view(self, audience: Audience) -> AudienceView:
+        view = self._views.get(audience)
+        if view is None:
+            view = AudienceView(schema_for(audience), graphql_ide=self._ide, allow_queries_via_get=False)
+            self._views[audience] = view
+        return view
+
+
+async def _prepared(request: Request, limits: Limits) -> tuple[Request, bool]:
+    """The request with its body read within the limits and prepared once; whether it only reads."""
+    request = await read_body(request, limits.body_bytes)
+    is_json = request.method == "POST" and "application/json" in request.headers.get("content-type", "")
+    return request, prepare(await request.body(), limits, json=is_json).read_only
+
+
+def _log_request(request: Request, status: object, started: float) -> None:
+    """The request's log line: operation name and document hash, status, outcome, duration; never variables."""
+    ctx: Context | None = getattr(request.state, "graphql_context", None)
+    name = (ctx.operation_name if ctx else None) or "-"
+    logger.info(
+        "graphql operation=%s document=%s status=%s outcome=%s duration_ms=%.1f",
+        name if name == "-" or _NAME.fullmatch(name) else "-invalid-",
+        (ctx.document_hash or "-")[:16] if ctx else "-",
+        status,
+        "failed" if ctx and ctx.unexpected_error else "ok",
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def _safe_reason(error: HTTPException) -> str:
+    """strawberry's reason, except where it would quote the request (an unknown operation name)."""
+    if isinstance(error.__cause__, CannotGetOperationTypeError) or error.reason.startswith("Unknown operation"):
+        return "The operation name matches no operation of the document (or it has several and none was named)."
+    return error.reason
+
+
+async def _finish(session: AsyncSession, ctx: Context) -> None:
+    """Audit the request; after an unexpected error its writes are rolled back, but what it returned
+    (the T2/T3 fields of the partial data) is still audited, with its mutations as FAILED."""
+    if ctx.unexpected_error:
+        await session.rollback()
+        for record in ctx.mutations:
+            if record.outcome is AuditOutcome.ALLOWED:
+                record.outcome = AuditOutcome.FAILED
+    await record_reads(
+        session,
+        ctx.viewer,
+        ctx.audited_reads,
+        operation_name=ctx.operation_name,
+        document_hash=ctx.document_hash,
+        request_id=ctx.request_id,
+    )
+    if ctx.attempted_mutation and not ctx.mutations:  # refused before any mutation field ran
+        ctx.mutations.append(MutationRecord(ctx.operation_name or "mutation", AuditOutcome.DENIED, []))
+    for record in ctx.mutations:
+        session.add(
+            mutation_event(
+                ctx.viewer,
+                record.name,
+                record.outcome,
+                record_ids=record.record_ids,
+                fields=record.fields,
+                operation_name=ctx.operation_name,
+                document_hash=ctx.document_hash,
+                request_id=ctx.request_id,
+            )
+        )
+    await session.commit()
+
+
+def _refused(refused: RequestRefused) -> Response:
+    error = {"message": refused.message, "extensions": {"code": refused.code}}
+    return JSONResponse({"data": None, "errors": [error]}, status_code=refused.status)
+
+
+def _forbidden(message: str) -> Response:
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": "FORBIDDEN"}}]})
+
+
+def _unauthorized(description: str) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": description, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'},
+    )
+
+
+def graphql_app(settings: Settings) -> SanctuaryGraphQL:
+    """The ASGI app served at /graphql."""
+    return SanctuaryGraphQL(settings)

@@ -1,0 +1,1 @@
+"""Rapid response in GraphQL: incidents, verification, dispatches, timelines and broadcast alerts."""

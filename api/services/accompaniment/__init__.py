@@ -1,0 +1,1 @@
+"""Accompaniment: requests, triage, offers to trained volunteers, confirmation and completion."""

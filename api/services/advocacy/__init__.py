@@ -1,0 +1,1 @@
+"""Advocacy: planning, announcing and holding actions, and linking consenting sanctuary cases."""

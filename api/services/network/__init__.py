@@ -1,0 +1,1 @@
+"""The network's administration: regions, organizations, members and trainings, protected people and credentials."""

@@ -1,0 +1,1 @@
+"""Rapid response: incident intake, verification, dispatch, broadcast, coarse locations and detentions."""

@@ -1,0 +1,1 @@
+"""Physical sanctuary: the case lifecycle, hospitality shifts and the two-person burn."""

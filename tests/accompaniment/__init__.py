@@ -1,0 +1,1 @@
+"""Tests of accompaniment: requests, offers, matching rules; and their builders."""

@@ -1,0 +1,1 @@
+"""Tests of running the service: the command line, seeding, health probes and database outages."""

@@ -1,0 +1,1 @@
+"""Tests of data protection: envelope encryption, key rotation and re-encryption, retention and its schedule."""

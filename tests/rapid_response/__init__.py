@@ -1,0 +1,1 @@
+"""Tests of rapid response: intake, verification, dispatch, broadcasts, detention routing; and their builders."""

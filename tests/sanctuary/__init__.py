@@ -1,0 +1,1 @@
+"""Tests of physical sanctuary: case lifecycle, hospitality shifts, the burn; and their builders."""
