@@ -65,6 +65,7 @@ def create_app(
             if own_engine:
                 await app.state.engine.dispose()
 
+    from api.schema.engine import graphiql
     from api.schema.engine.view import graphql_app
 
     return Starlette(
@@ -72,6 +73,11 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql_app(settings), methods=["GET", "POST"]),
+            *(
+                [Route(f"{graphiql.PREFIX}/{{digest}}/{{name}}", graphiql.asset_endpoint, methods=["GET"])]
+                if settings.graphiql
+                else []
+            ),
             Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
             Route("/oauth/revoke", oauth.revocation_endpoint, methods=["POST"]),
             Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),

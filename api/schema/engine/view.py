@@ -27,6 +27,7 @@ from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
 from api.schema.engine.audience import Audience, schema_for
 from api.schema.engine.context import Context
+from api.schema.engine.graphiql import page_response
 from api.schema.engine.limits import Limits
 from api.schema.engine.mutation_support import MutationRecord
 from api.schema.engine.request_body import RequestRefused, current, decoded, prepare, read_body
@@ -57,6 +58,10 @@ class AudienceView(GraphQL[Context, None]):
         if extensions:
             data["extensions"] = extensions
         return data
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the package's own assets (api/schema/engine/graphiql.py), not strawberry's CDN page."""
+        return page_response()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
