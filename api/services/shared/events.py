@@ -30,7 +30,9 @@ async def record(
     region_id: uuid.UUID | None = None,
 ) -> DomainEvent:
     """Write one event about ``subject`` (a model instance): its table and id, its organization (with
-    ``organization_ids``), its region (or ``region_id``), the actor; flushed, so the NOTIFY is queued."""
+    ``organization_ids``), its region (or ``region_id``), the actor. Added to the session, not flushed (a flush
+    here would move the version of a record the caller is still changing): the change's own flush, or the
+    commit, inserts it, and the insert queues the NOTIFY."""
     own = getattr(subject, "organization_id", None)
     organizations = sorted({o for o in (own, *organization_ids) if o is not None})
     event = DomainEvent(
@@ -43,7 +45,6 @@ async def record(
         actor_client_id=actor.client_id if actor is not None else None,
     )
     session.add(event)
-    await session.flush()
     return event
 
 
