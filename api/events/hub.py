@@ -140,7 +140,7 @@ class EventHub:
         while True:
             try:
                 await self._listen()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except Exception as error:  # never stops the service: it reconnects, and catches up from the table
                 logger.warning("event listener disconnected: %s", type(error).__name__)
             self.connected.clear()
             await asyncio.sleep(self._reconnect_s)
