@@ -22,6 +22,7 @@ from api.auth.oidc import ExternalIssuers, parse_issuers
 from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
+from api.events.hub import EventHub
 from api.settings import Settings, get_settings
 from api.unavailable import UnavailableMiddleware
 
@@ -57,10 +58,14 @@ def create_app(
             settings=settings,
         )
         periodic = scheduler.start(app.state.sessionmaker, settings)  # retention and housekeeping
+        # always listening (one connection per instance): a subscriber gets events from the first one on
+        app.state.events = EventHub(app.state.engine.url)
+        await app.state.events.start()
         tune_garbage_collection()
         try:
             yield
         finally:
+            await app.state.events.stop()
             await scheduler.stop(periodic)
             if own_engine:
                 await app.state.engine.dispose()

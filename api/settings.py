@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     retention_reporter_contact_hours: float = Field(default=72, gt=0)
     retention_exact_location_days: float = Field(default=30, gt=0)
     retention_closed_records_days: float = Field(default=180, gt=0)
+    # Events of the outbox (domain_event): days they stay readable for consumers resuming from an id.
+    retention_events_days: float = Field(default=7, gt=0)
     # How often the service applies them (0 disables the schedule), and rows per statement.
     purge_interval_minutes: float = Field(default=60, ge=0)
     purge_batch_size: int = Field(default=500, ge=1, le=10_000)

@@ -4,6 +4,7 @@ from api.models.accompaniment import AccompanimentAssignment, AccompanimentReque
 from api.models.advocacy import AdvocacyAction, AdvocacyOrganizer
 from api.models.audit import AuditEvent
 from api.models.base import Base, Entity, Tier
+from api.models.events import DomainEvent
 from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, MemberRoleGrant, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
@@ -21,6 +22,7 @@ __all__ = [
     "CaseSupporter",
     "Congregation",
     "DataKey",
+    "DomainEvent",
     "Entity",
     "HospitalityShift",
     "HouseholdLink",

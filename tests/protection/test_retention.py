@@ -15,12 +15,13 @@ from api.models import (
     AccompanimentRequest,
     AuditEvent,
     CaseBurnRequest,
+    DomainEvent,
     IdempotencyKey,
     RapidResponseIncident,
     RevokedToken,
     SanctuaryCase,
 )
-from api.models.enums import AccompanimentStatus, IncidentStatus, Role, SanctuaryCaseStatus
+from api.models.enums import AccompanimentStatus, EventKind, IncidentStatus, Role, SanctuaryCaseStatus
 from api.services.protection import retention
 from api.settings import Settings
 from tests import factories
@@ -31,6 +32,7 @@ EPSILON = timedelta(minutes=1)
 CONTACT = timedelta(hours=72)
 LOCATION = timedelta(days=30)
 CLOSED = timedelta(days=180)
+EVENTS = timedelta(days=7)
 
 
 @dataclass
@@ -123,9 +125,22 @@ async def _housekeeping(db: AsyncSession, seeded: Seeded, org: Any, case: Sanctu
         )
         for c, delta in ((case, -EPSILON), (kept_case, EPSILON))
     ]
-    db.add_all([*keys, *tokens, *burns])
+    events = [
+        DomainEvent(
+            kind=EventKind.MEMBER_DEACTIVATED, record_type="member", record_id=admin.id, organization_ids=[org.id],
+            occurred_at=NOW - EVENTS + delta,
+        )
+        for delta in (-EPSILON, EPSILON)
+    ]  # fmt: skip
+    db.add_all([*keys, *tokens, *burns, *events])
     await db.flush()
-    for name, rows in (("idempotency_keys", keys), ("revoked_tokens", tokens), ("burn_requests", burns)):
+    housekeeping = (
+        ("idempotency_keys", keys),
+        ("revoked_tokens", tokens),
+        ("burn_requests", burns),
+        ("events", events),
+    )
+    for name, rows in housekeeping:
         seeded.due[name], seeded.kept[name] = rows[:1], rows[1:]
 
 
@@ -139,6 +154,7 @@ KEYS: dict[type[Any], Any] = {
     IdempotencyKey: IdempotencyKey.key,
     RevokedToken: RevokedToken.jti,
     CaseBurnRequest: CaseBurnRequest.id,
+    DomainEvent: DomainEvent.id,
 }
 
 

@@ -18,10 +18,10 @@ from api.auth.roles import active_holders
 from api.auth.viewer import Viewer
 from api.auth.writable import may_change
 from api.models import AccompanimentAssignment, AccompanimentRequest, Member
-from api.models.enums import AccompanimentStatus, AssignmentRole, AssignmentStatus, Role, TrainingKind
+from api.models.enums import AccompanimentStatus, AssignmentRole, AssignmentStatus, EventKind, Role, TrainingKind
 from api.services.accompaniment.requests import accepted_count, load
 from api.services.network import trainings
-from api.services.shared import checks
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import (
     ACCOMPANIMENT_ANSWERABLE,
@@ -67,6 +67,9 @@ async def offer(
     session.add_all(assignments)
     checks.touch(request)  # a new offer is a change of the request: its version moves on
     await session.flush()
+    await events.record(session, viewer, EventKind.REQUEST_MATCHING, request)
+    for assignment in assignments:
+        await _assignment_event(session, viewer, EventKind.ASSIGNMENT_OFFERED, request, assignment)
     return request, assignments
 
 
@@ -79,6 +82,7 @@ async def accept(
     )
     assignment.status = ACCOMPANIMENT_ASSIGNMENT.move(assignment.status, AssignmentAction.ACCEPT)
     await session.flush()
+    await _assignment_event(session, viewer, EventKind.ASSIGNMENT_ACCEPTED, request, assignment)
     return request, assignment
 
 
@@ -91,9 +95,11 @@ async def decline(
     )
     assignment.status = ACCOMPANIMENT_ASSIGNMENT.move(assignment.status, AssignmentAction.DECLINE)
     await session.flush()
+    await _assignment_event(session, viewer, EventKind.ASSIGNMENT_DECLINED, request, assignment)
     if request.status is AccompanimentStatus.CONFIRMED and not await accepted_count(session, request.id):
         request.status = ACCOMPANIMENT_REQUEST.move(request.status, RequestAction.REOPEN)
         await session.flush()
+        await events.record(session, viewer, EventKind.REQUEST_MATCHING, request)
     return request, assignment
 
 
@@ -161,3 +167,16 @@ def _primary(tag: str) -> str:
 
 def _volunteer_error(code: str, message: str) -> UserFacingError:
     return UserFacingError(code, message, "volunteers")
+
+
+async def _assignment_event(
+    session: AsyncSession,
+    viewer: Viewer,
+    kind: EventKind,
+    request: AccompanimentRequest,
+    assignment: AccompanimentAssignment,
+) -> None:
+    """An event about an assignment: concerns the requesting organization and the volunteer's (the viewer's
+    when a coordinator offers or the volunteer answers), in the request's region."""
+    organizations = (request.organization_id, viewer.organization_id)
+    await events.record(session, viewer, kind, assignment, organization_ids=organizations, region_id=request.region_id)

@@ -18,9 +18,16 @@ from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import AccompanimentAssignment, AccompanimentRequest, Congregation, Organization, Person, Region
 from api.models.base import storage_name
-from api.models.enums import AccompanimentKind, AccompanimentOutcome, AccompanimentStatus, AssignmentStatus, Urgency
+from api.models.enums import (
+    AccompanimentKind,
+    AccompanimentOutcome,
+    AccompanimentStatus,
+    AssignmentStatus,
+    EventKind,
+    Urgency,
+)
 from api.services.rapid_response import detention
-from api.services.shared import checks
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import (
     ACCOMPANIMENT_ASSIGNMENT,
@@ -76,6 +83,7 @@ async def submit(session: AsyncSession, viewer: Viewer, sealer: Sealer, submissi
     request.notes = await sealer.seal(session, viewer.organization_id, request.id, NOTES_COLUMN, notes)
     session.add(request)
     await session.flush()
+    await events.record(session, viewer, EventKind.REQUEST_SUBMITTED, request)
     return request
 
 
@@ -101,6 +109,7 @@ async def triage(
     if urgency is not None:
         request.urgency = urgency
     await session.flush()
+    await events.record(session, viewer, EventKind.REQUEST_TRIAGED, request)
     return request
 
 
@@ -113,6 +122,7 @@ async def confirm(
     if not await accepted_count(session, request.id):
         raise UserFacingError("NO_ACCEPTED_VOLUNTEER", "No volunteer has accepted yet.")
     await session.flush()
+    await events.record(session, viewer, EventKind.REQUEST_CONFIRMED, request)
     return request
 
 
@@ -138,6 +148,7 @@ async def complete(
     if completion.outcome is AccompanimentOutcome.DETAINED:
         request.incident_id = (await detention.open_for_request(session, sealer, request, now)).id
     await session.flush()
+    await events.record(session, viewer, EventKind.REQUEST_COMPLETED, request)
     return request
 
 
@@ -149,6 +160,7 @@ async def cancel(
     request.status = ACCOMPANIMENT_REQUEST.move(request.status, RequestAction.CANCEL)
     request.closed_at = datetime.now(UTC)
     await session.flush()
+    await events.record(session, viewer, EventKind.REQUEST_CANCELLED, request)
     return request
 
 

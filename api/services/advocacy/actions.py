@@ -12,12 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.access import readable
 from api.auth.viewer import Viewer
 from api.models import AdvocacyAction, AdvocacyOrganizer, Organization, SanctuaryCase
-from api.models.enums import AdvocacyKind, AdvocacyLevel, AdvocacyStatus, Visibility
-from api.services.shared import checks
+from api.models.enums import AdvocacyKind, AdvocacyLevel, AdvocacyStatus, EventKind, Visibility
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import ADVOCACY_ACTION, AdvocacyActionStep
 
 EDITABLE = frozenset({AdvocacyStatus.PLANNED, AdvocacyStatus.ANNOUNCED})
+ADVOCACY_KINDS = {
+    AdvocacyActionStep.ANNOUNCE: EventKind.ADVOCACY_ANNOUNCED,
+    AdvocacyActionStep.HOLD: EventKind.ADVOCACY_HELD,
+    AdvocacyActionStep.CANCEL: EventKind.ADVOCACY_CANCELLED,
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ async def move(
     action = await _load(session, viewer, action_id, "advocacyActionTransition", expected_version)
     action.status = ADVOCACY_ACTION.move(action.status, step)
     await session.flush()
+    await events.record(session, viewer, ADVOCACY_KINDS[step], action)
     return action
 
 

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.roles import active_holders, actively_holds, grantable
 from api.auth.viewer import Viewer
 from api.models import Member, Organization, Region, Training
-from api.models.enums import Role, TrainingKind
+from api.models.enums import EventKind, Role, TrainingKind
 from api.services.network import contacts
-from api.services.shared import checks
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.unique import insert_unique
 
@@ -107,6 +107,7 @@ async def deactivate_member(
         await _keep_an_admin(session, member, "id")
     member.active = False
     await session.flush()
+    await events.record(session, viewer, EventKind.MEMBER_DEACTIVATED, member)
     return member
 
 

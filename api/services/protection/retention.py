@@ -6,7 +6,8 @@ The windows are settings (``SANCTUARY_RETENTION_*``):
 - an incident's exact location, 30 days after close (the coarse area stays);
 - the notes of closed accompaniment requests and the legal status summary and location detail of closed
   sanctuary cases, 180 days after close (a DECLINED case has no close time: its last change counts);
-- housekeeping: expired idempotency keys, revoked-token rows and case burn requests.
+- housekeeping: expired idempotency keys, revoked-token rows and case burn requests;
+- events of the outbox (``domain_event``), ``SANCTUARY_RETENTION_EVENTS_DAYS`` after they happened.
 
 Each policy runs set-based statements of at most ``purge_batch_size`` rows; rows a running request holds
 locked are skipped and picked up by the next run. A real run writes one audit event per policy and
@@ -29,6 +30,7 @@ from api.models import (
     AccompanimentRequest,
     AuditEvent,
     CaseBurnRequest,
+    DomainEvent,
     IdempotencyKey,
     RapidResponseIncident,
     RevokedToken,
@@ -116,6 +118,14 @@ async def forget_burn_requests(session: AsyncSession, settings: Settings, now: d
     return await _delete(session, settings, "burn_requests", CaseBurnRequest, CaseBurnRequest.id, due, dry_run)
 
 
+async def forget_events(session: AsyncSession, settings: Settings, now: datetime, dry_run: bool) -> Outcome:
+    """Events of the outbox older than the window: consumers can no longer resume from before it."""
+    due = DomainEvent.occurred_at < now - timedelta(days=settings.retention_events_days)
+    outcome = await _delete(session, settings, "events", DomainEvent, DomainEvent.id, due, dry_run)
+    outcome.records = {None: []} if outcome.count else {}  # event ids are not record ids
+    return outcome
+
+
 POLICIES: tuple[Policy, ...] = (
     purge_reporter_contacts,
     coarsen_exact_locations,
@@ -124,6 +134,7 @@ POLICIES: tuple[Policy, ...] = (
     forget_idempotency_keys,
     forget_revoked_tokens,
     forget_burn_requests,
+    forget_events,
 )
 
 

@@ -18,10 +18,10 @@ from api.auth.roles import DISPATCHABLE_ROLES, actively_holds
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, Member, RapidResponseIncident
-from api.models.enums import DispatchRole, IncidentStatus, TimelineKind, TrainingKind
+from api.models.enums import DispatchRole, EventKind, IncidentStatus, TimelineKind, TrainingKind
 from api.services.network import trainings
 from api.services.rapid_response.incidents import load, move, note_event
-from api.services.shared import checks
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import IncidentAction
 from api.services.shared.unique import insert_unique
@@ -63,6 +63,7 @@ async def dispatch(
         TimelineKind.DISPATCH,
         f"Responder dispatched as {role.value}.",
     )
+    await events.record(session, viewer, EventKind.RESPONDER_DISPATCHED, row, region_id=incident.region_id)
     if incident.status is IncidentStatus.OPEN:
         await move(session, sealer, viewer, incident, IncidentAction.ACTIVATE)
     await session.flush()
@@ -79,7 +80,7 @@ async def arrive(
     if row.arrived_at is not None:
         raise UserFacingError("ALREADY_ARRIVED", "The responder's arrival is already recorded.")
     row.arrived_at = datetime.now(UTC)
-    await _dispatch_event(session, sealer, viewer, row, f"{row.role.value} arrived.")
+    await _dispatch_event(session, sealer, viewer, row, f"{row.role.value} arrived.", EventKind.RESPONDER_ARRIVED)
     return row
 
 
@@ -91,7 +92,7 @@ async def release(
     if row.released_at is not None:
         raise UserFacingError("ALREADY_RELEASED", "The responder is already released.")
     row.released_at = datetime.now(UTC)
-    await _dispatch_event(session, sealer, viewer, row, f"{row.role.value} released.")
+    await _dispatch_event(session, sealer, viewer, row, f"{row.role.value} released.", EventKind.RESPONDER_RELEASED)
     return row
 
 
@@ -152,7 +153,11 @@ async def _open_dispatch(session: AsyncSession, incident_id: uuid.UUID, member_i
 
 
 async def _dispatch_event(
-    session: AsyncSession, sealer: Sealer, viewer: Viewer, row: IncidentDispatch, text: str
+    session: AsyncSession, sealer: Sealer, viewer: Viewer, row: IncidentDispatch, text: str, kind: EventKind
 ) -> None:
     # a dispatch is held by its incident's organization: no need to load the incident
     await note_event(session, sealer, viewer, row.organization_id, row.incident_id, TimelineKind.DISPATCH, text)
+    region = await session.scalar(
+        select(RapidResponseIncident.region_id).where(RapidResponseIncident.id == row.incident_id)
+    )
+    await events.record(session, viewer, kind, row, region_id=region)

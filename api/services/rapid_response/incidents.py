@@ -22,9 +22,17 @@ from api.auth.writable import may_report_in
 from api.crypto import Sealer
 from api.models import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident, Region
 from api.models.base import storage_name
-from api.models.enums import DispatchRole, IncidentKind, IncidentStatus, IntakeChannel, TimelineKind, Verification
+from api.models.enums import (
+    DispatchRole,
+    EventKind,
+    IncidentKind,
+    IncidentStatus,
+    IntakeChannel,
+    TimelineKind,
+    Verification,
+)
 from api.services.rapid_response import locations
-from api.services.shared import checks
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import INCIDENT, INCIDENT_VERIFICATION, IncidentAction, VerificationAction
 
@@ -74,7 +82,7 @@ async def report(
         channel=given.intake_channel, reported_at=datetime.now(UTC), area=area,
         exact_location=checks.optional_text(given.exact_location, "exactLocation", max_length=500),
         reporter_contact=checks.optional_text(given.reporter_contact, "reporterContact", max_length=300),
-        **_salute(given),
+        actor=viewer, **_salute(given),
     )  # fmt: skip
 
 
@@ -90,10 +98,12 @@ async def new_incident(
     area: locations.CoarseArea,
     exact_location: str | None,
     reporter_contact: str | None = None,
+    actor: Viewer | None = None,
     **salute: object,
 ) -> RapidResponseIncident:
     """An UNVERIFIED, OPEN incident held by ``holder``, its critical values sealed: how every incident starts
-    (a dispatcher's report, a detention seen by the network). ``salute``: the S.A.L.U.T.E. fields, checked."""
+    (a dispatcher's report, a detention seen by the network). ``salute``: the S.A.L.U.T.E. fields, checked;
+    ``actor``: who reported it (None: the network itself)."""
     incident = RapidResponseIncident(
         id=uuid.uuid4(), organization_id=holder, region_id=region_id, kind=kind, intake_channel=channel,
         verification=Verification.UNVERIFIED, status=IncidentStatus.OPEN, reported_at=reported_at,
@@ -103,6 +113,7 @@ async def new_incident(
     incident.reporter_contact = await sealer.seal(session, holder, incident.id, REPORTER_CONTACT, reporter_contact)
     session.add(incident)
     await session.flush()
+    await events.record(session, actor, EventKind.INCIDENT_REPORTED, incident)
     return incident
 
 
@@ -122,6 +133,7 @@ async def start_verification(
         TimelineKind.VERIFICATION,
         "Verification started.",
     )
+    await events.record(session, viewer, EventKind.INCIDENT_VERIFICATION_CHANGED, incident)
     return incident
 
 
@@ -138,6 +150,7 @@ async def record_verification(
     incident.verification = INCIDENT_VERIFICATION.move(incident.verification, VerificationAction(result.value))
     text = f"Verification result: {incident.verification.value}."
     await note_event(session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.VERIFICATION, text)
+    await events.record(session, viewer, EventKind.INCIDENT_VERIFICATION_CHANGED, incident)
     return incident
 
 
@@ -162,6 +175,7 @@ async def broadcast(
         TimelineKind.BROADCAST,
         "Alert broadcast (coarse area).",
     )
+    await events.record(session, viewer, EventKind.INCIDENT_BROADCAST, incident)
     return incident
 
 
@@ -176,6 +190,7 @@ async def retract(
     await note_event(
         session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.BROADCAST, "Alert retracted."
     )
+    await events.record(session, viewer, EventKind.INCIDENT_RETRACTED, incident)
     return incident
 
 
@@ -196,12 +211,15 @@ async def transition(
 async def move(
     session: AsyncSession, sealer: Sealer, viewer: Viewer, incident: RapidResponseIncident, action: IncidentAction
 ) -> None:
-    """One move of the INCIDENT lifecycle, with its timeline entry."""
+    """One move of the INCIDENT lifecycle, with its timeline entry and its event."""
     incident.status = INCIDENT.move(incident.status, action)
     if incident.status is IncidentStatus.CLOSED:
         incident.closed_at = datetime.now(UTC)
     text = f"Status: {incident.status.value}."
     await note_event(session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.STATUS_CHANGE, text)
+    closed = incident.status is IncidentStatus.CLOSED
+    kind = EventKind.INCIDENT_CLOSED if closed else EventKind.INCIDENT_STATUS_CHANGED
+    await events.record(session, viewer, kind, incident)
 
 
 async def load(

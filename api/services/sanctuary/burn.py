@@ -24,8 +24,8 @@ from api.auth.roles import active_holders
 from api.auth.viewer import Viewer
 from api.models import AuditEvent, CaseBurnRequest, HouseholdLink, Member, Person, SanctuaryCase
 from api.models.base import Base, storage_name
-from api.models.enums import AuditAction, AuditOutcome, Role
-from api.services.shared import checks
+from api.models.enums import AuditAction, AuditOutcome, EventKind, Role
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 
 MUTATION = "sanctuaryCaseBurn"
@@ -61,6 +61,7 @@ async def burn(
             )
         )
         await session.flush()
+        await events.record(session, viewer, EventKind.BURN_REQUESTED, case)
         return BurnResult(case, False)
     _refuse(
         await two_person.may_confirm(
@@ -73,6 +74,7 @@ async def burn(
     record_ids = [case.id, case.person_id, pending.requested_by_id, viewer.member_id]
     session.add(_attestation(viewer, record_ids, fields, request_id))
     await session.flush()
+    await events.record(session, viewer, EventKind.BURN_CONFIRMED, case)
     return BurnResult(case, True)
 
 

@@ -13,9 +13,9 @@ from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.models import CaseSupporter, Congregation, HospitalityShift, Person, SanctuaryCase
 from api.models.base import storage_name
-from api.models.enums import ExitOutcome, SanctuaryCaseStatus, ShiftStatus, SupportRole
+from api.models.enums import EventKind, ExitOutcome, SanctuaryCaseStatus, ShiftStatus, SupportRole
 from api.services.advocacy import actions as advocacy
-from api.services.shared import checks
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import SANCTUARY_CASE, SANCTUARY_CASE_OPEN, SanctuaryCaseAction
 
@@ -66,6 +66,7 @@ async def open_case(session: AsyncSession, viewer: Viewer, sealer: Sealer, openi
     await _seal_details(session, sealer, case, Details(location, summary))
     session.add(case)
     await session.flush()
+    await events.record(session, viewer, EventKind.CASE_OPENED, case)
     return case
 
 
@@ -93,6 +94,7 @@ async def transition(
     elif action in (SanctuaryCaseAction.CLOSE, SanctuaryCaseAction.DECLINE):
         case.closed_at = now
     await session.flush()
+    await events.record(session, viewer, EventKind.CASE_STATUS_CHANGED, case)
     return case
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
 from api.models import CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
-from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus
-from api.services.shared import checks
+from api.models.enums import EventKind, SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus
+from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.lifecycles import HOSPITALITY_SHIFT, SHIFT_SIGNUP, ShiftAction, ShiftSignupAction
 
@@ -62,6 +62,7 @@ async def create(session: AsyncSession, viewer: Viewer, new: NewShift) -> Hospit
     )
     session.add(shift)
     await session.flush()
+    await events.record(session, viewer, EventKind.SHIFT_CREATED, shift)
     return shift
 
 
@@ -85,6 +86,7 @@ async def sign_up(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) ->
     await session.flush()
     if await _signed_up(session, shift.id) >= shift.needed_volunteers:
         shift.status = HOSPITALITY_SHIFT.move(shift.status, ShiftAction.FILL)
+        await events.record(session, viewer, EventKind.SHIFT_FILLED, shift)
     checks.touch(shift)
     await session.flush()
     return shift
@@ -102,6 +104,7 @@ async def withdraw(session: AsyncSession, viewer: Viewer, shift_id: uuid.UUID) -
     await session.flush()
     if shift.status is ShiftStatus.FILLED and await _signed_up(session, shift.id) < shift.needed_volunteers:
         shift.status = HOSPITALITY_SHIFT.move(shift.status, ShiftAction.REOPEN)
+        await events.record(session, viewer, EventKind.SHIFT_NEEDS_VOLUNTEERS, shift)
     checks.touch(shift)
     await session.flush()
     return shift
@@ -118,6 +121,7 @@ async def complete(
     shift.status = status
     await _settle_signups(session, shift.id, ShiftSignupAction.ATTEND)
     await session.flush()
+    await events.record(session, viewer, EventKind.SHIFT_COMPLETED, shift)
     return shift
 
 
@@ -129,6 +133,7 @@ async def miss(
     shift.status = HOSPITALITY_SHIFT.move(shift.status, ShiftAction.MISS)
     await _settle_signups(session, shift.id, ShiftSignupAction.MISS)
     await session.flush()
+    await events.record(session, viewer, EventKind.SHIFT_MISSED, shift)
     return shift
 
 
