@@ -62,16 +62,22 @@ def requested_cost(schema: GraphQLSchema, document: DocumentNode, operation_name
 
 def actual_cost(data: Any) -> int:
     """The objects an answer's ``data`` holds (its root not counted)."""
-    count = -1 if isinstance(data, dict) else 0
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            count += 1
-            stack.extend(v for v in value.values() if isinstance(v, dict | list))
-        elif isinstance(value, list):
-            stack.extend(v for v in value if isinstance(v, dict | list))
-    return max(count, 0)
+    return _objects(data) - 1 if type(data) is dict else 0
+
+
+def _objects(value: Any) -> int:
+    """The dicts in ``value`` (a dict or a list), itself included: recursion as deep as the answer (bounded)."""
+    if type(value) is dict:
+        count = 1
+        for item in value.values():
+            if type(item) is dict or type(item) is list:
+                count += _objects(item)
+        return count
+    count = 0
+    for item in value:
+        if type(item) is dict or type(item) is list:
+            count += _objects(item)
+    return count
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
