@@ -65,7 +65,8 @@ async def test_forged_well_formed_cursor_is_refused(client: httpx.AsyncClient) -
 
 async def test_unknown_but_well_formed_id_is_null(client: httpx.AsyncClient) -> None:
     unknown = base64.urlsafe_b64encode(b"Congregation:00000000-0000-4000-8000-000000000000").decode()
-    assert await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": unknown}) == {"data": {"node": None}}
+    body = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": unknown})
+    assert body == {"data": {"node": None}, "extensions": {"cost": {"requested": 1, "actual": 0}}}
 
 
 async def test_invalid_variable_value_is_not_echoed(client: httpx.AsyncClient) -> None:

@@ -45,7 +45,7 @@ async def test_anonymous_introspection_shows_only_public_entry_points(client: ht
     body = await gql(client, "{ __schema { queryType { fields { name } } types { name } } }")
 
     fields = {f["name"] for f in body["data"]["__schema"]["queryType"]["fields"]}
-    assert fields == {"congregations", "advocacyActions", "broadcastAlerts", "node", "nodes"}
+    assert fields == {"congregations", "advocacyActions", "broadcastAlerts", "node", "nodes", "queryCost"}
     types = {t["name"] for t in body["data"]["__schema"]["types"]}
     assert not types & {"Person", "SanctuaryCase", "AccompanimentRequest", "Member", "AuditEvent"}
 
@@ -107,7 +107,7 @@ async def test_other_organizations_request_is_indistinguishable_from_a_missing_i
     missing = await gql(client, REQUEST, {"id": encode_global_id("AccompanimentRequest", uuid.uuid4())}, token=token)
     listed = await gql(client, "{ accompanimentRequests(first: 100) { nodes { id } } }", token=token)
 
-    assert foreign == missing == {"data": {"node": None}}
+    assert foreign == missing == {"data": {"node": None}, "extensions": {"cost": {"requested": 2, "actual": 0}}}
     assert listed["data"]["accompanimentRequests"]["nodes"] == []
 
 

@@ -16,7 +16,7 @@ NESTED = """{ accompanimentRequests(first: 100) { edges { node {
   id kind place notes
   person { preferredName legalName }
   congregation { publicName organization { name region { name } } }
-  assignments { role member { alias trainings { kind } } }
+  assignments(first: 5) { role member { alias trainings(first: 5) { kind } } }
 } } } }"""
 
 

@@ -15,6 +15,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLScalarType,
+    Undefined,
     get_named_type,
     get_nullable_type,
 )
@@ -120,7 +121,12 @@ async def test_a_nul_in_a_query_argument_is_a_clear_graphql_error(
     await db.commit()
     page = ", first: 1" if "first" in GRAPHQL.query_type.fields[field].args else ""  # type: ignore[union-attr]
     value: Any = [NUL] if type_name.startswith("[") else NUL
-    query = f"query($v: {type_name}) {{ {field}({argument}: $v{page}) {{ __typename }} }}"
+    others = "".join(  # other required strings (queryCost's document) get a harmless value
+        f', {name}: "{{ __typename }}"'
+        for name, arg in GRAPHQL.query_type.fields[field].args.items()  # type: ignore[union-attr]
+        if name != argument and isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+    )
+    query = f"query($v: {type_name}) {{ {field}({argument}: $v{page}{others}) {{ __typename }} }}"
     body = await gql(client, query, {"v": value}, token=everyone.token)
     assert body.get("errors"), body
     assert [e["message"] for e in body["errors"] if e["message"] == MASKED_MESSAGE] == [], body

@@ -99,7 +99,8 @@ async def test_valid_external_token_maps_to_the_member(
 ) -> None:
     email = await _member(db)
     token = jwt.encode({"alg": "RS256", "kid": "idp-1"}, _claims(email.upper()), idp_key)
-    assert await _status(oidc_client, token) == (200, {"data": {"me": {"alias": "Heron"}}})
+    cost = {"cost": {"requested": 1, "actual": 1}}
+    assert await _status(oidc_client, token) == (200, {"data": {"me": {"alias": "Heron"}}, "extensions": cost})
 
 
 async def test_keys_fetched_from_the_issuers_jwks_uri(

@@ -180,7 +180,10 @@ def _serve_once(data_dir: Path, out: IO[bytes], err_path: Path, token: str | Non
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, headers=headers)
         assert response.status_code == 200, response.text
-        assert response.json() == {"data": {"__typename": "Query"}}
+        assert response.json() == {
+            "data": {"__typename": "Query"},
+            "extensions": {"cost": {"requested": 0, "actual": 0}},
+        }
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0, err_path.read_text()
     finally:

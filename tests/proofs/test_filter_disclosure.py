@@ -82,6 +82,7 @@ OPEN_FILTERS = {
 }
 PAGING = {"first", "after", "last", "before", "orderBy", "updatedSince"}  # updatedSince: `updatedAt`, T1 (below)
 NOT_FILTERS = {("node", "id"), ("nodes", "ids")}  # lookups by opaque id, through the row rule
+NOT_FILTERS |= {("queryCost", "document"), ("queryCost", "variables"), ("queryCost", "operationName")}  # reads no row
 
 
 def _field_tier(type_name: str, field_name: str) -> Tier | None:

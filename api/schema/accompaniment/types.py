@@ -24,6 +24,7 @@ from api.models.enums import (
     AssignmentStatus,
     Urgency,
 )
+from api.schema.engine.bounded import LIST_DEFAULT, ListFirstArg, first_children
 from api.schema.engine.context import Info
 from api.schema.engine.fields import plain, tiered
 from api.schema.engine.filters import (
@@ -34,7 +35,7 @@ from api.schema.engine.filters import (
     apply_region,
     apply_updated_since,
 )
-from api.schema.engine.lookup import children, related, to_many, to_one
+from api.schema.engine.lookup import related, to_many, to_one
 from api.schema.engine.relay import (
     AfterArg,
     BeforeArg,
@@ -106,8 +107,10 @@ class AccompanimentRequest(Node):
     @strawberry.field(
         description="Volunteers invited or confirmed, oldest first.", metadata=to_many(AssignmentRow.request_id)
     )
-    def assignments(self, root: strawberry.Parent[RequestRow], info: Info) -> list[AccompanimentAssignment]:
-        return children(info, AssignmentRow.request_id, root.id)
+    def assignments(
+        self, root: strawberry.Parent[RequestRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[AccompanimentAssignment]:
+        return first_children(info, AssignmentRow.request_id, root.id, first)
 
     @strawberry.field(
         description="The rapid-response incident opened when the person was detained.",

@@ -14,10 +14,11 @@ from api.models import Organization as OrganizationRow
 from api.models import SanctuaryCase as CaseRow
 from api.models.base import Tier
 from api.models.enums import AdvocacyKind, AdvocacyLevel, AdvocacyStatus, Visibility
+from api.schema.engine.bounded import LIST_DEFAULT, ListFirstArg, first_children
 from api.schema.engine.context import Info
 from api.schema.engine.fields import plain, tiered
 from api.schema.engine.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since
-from api.schema.engine.lookup import children, related, to_one
+from api.schema.engine.lookup import related, to_one
 from api.schema.engine.relay import (
     AfterArg,
     BeforeArg,
@@ -63,8 +64,10 @@ class AdvocacyAction(Node):
         return related(info, OrganizationRow, root.organization_id)
 
     @strawberry.field(description="Co-organizing organizations (members only).")
-    async def co_organizers(self, root: strawberry.Parent[ActionRow], info: Info) -> list[OrganizationRef]:
-        links = children(info, OrganizerRow.action_id, root.id)
+    async def co_organizers(
+        self, root: strawberry.Parent[ActionRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[OrganizationRef]:
+        links = first_children(info, OrganizerRow.action_id, root.id, first)
         links = links if isinstance(links, list) else await links
         loaded = await info.context.loaders.by_id(OrganizationRow).load_many([link.organization_id for link in links])
         return [org for org in loaded if org is not None]

@@ -43,6 +43,7 @@ class Context:
     attempted_mutation: bool = False
     operation_name: str | None = None
     document_hash: str | None = None
+    requested_cost: int = 0  # the document's cost, counted before it ran (api.schema.engine.cost): rate limits spend it
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:

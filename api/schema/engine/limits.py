@@ -1,7 +1,8 @@
 """What one GraphQL request may cost: every limit in one place (setting ``SANCTUARY_GRAPHQL_LIMITS``).
 
 The body is refused before it is read whole, the document before it is parsed, the variables before
-they are coerced; depth, aliases, directives and errors bound the work and the answer.
+they are coerced; depth, aliases, directives, the cost (:mod:`api.schema.engine.cost`) and errors bound
+the work and the answer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Limits(BaseModel):
     variables_bytes: int = Field(default=100_000, ge=100)  # the variables as JSON
     variables_depth: int = Field(default=10, ge=1)  # nesting of objects and lists in the variables
     variables_values: int = Field(default=2000, ge=1)  # values (items, entries, scalars) in the variables
+    cost: int = Field(default=5000, ge=1)  # objects the answer may hold, counted before it runs (cost.py)
 
 
 DEFAULT_LIMITS = Limits()

@@ -27,11 +27,13 @@ from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
 from api.schema.engine.audience import Audience, schema_for
 from api.schema.engine.context import Context
+from api.schema.engine.cost import actual_cost, requested_cost
 from api.schema.engine.graphiql import page_response
 from api.schema.engine.limits import Limits
 from api.schema.engine.mutation_support import MutationRecord
 from api.schema.engine.request_body import RequestRefused, current, decoded, prepare, read_body
 from api.schema.engine.safe_errors import Sent, safe_error
+from api.schema.schema import schema as full_schema
 from api.services.shared.audit import mutation_event, record_reads
 from api.settings import Settings
 
@@ -55,6 +57,8 @@ class AudienceView(GraphQL[Context, None]):
         context: Context | None = getattr(request.state, "graphql_context", None)
         if context is not None and context.withheld:
             extensions["withheld"] = context.withheld
+        requested = context.requested_cost if context is not None else 0
+        extensions["cost"] = {"requested": requested, "actual": actual_cost(result.data)}
         if extensions:
             data["extensions"] = extensions
         return data
@@ -99,10 +103,13 @@ class SanctuaryGraphQL(AudienceView):
         state = request.app.state
         request_id = _REQUEST_ID.sub("", request.headers.get("x-request-id", ""))[:64] or uuid.uuid4().hex
         request_id_var.set(request_id)
+        limits: Limits = state.settings.graphql_limits
         try:
-            request, read_only = await _prepared(request, state.settings.graphql_limits)
+            request, read_only = await _prepared(request, limits)
+            cost = _checked_cost(limits)
         except RequestRefused as refused:
             return _refused(refused)
+        request.state.requested_cost = cost
         async with state.sessionmaker() as session:
             if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -128,6 +135,7 @@ class SanctuaryGraphQL(AudienceView):
                 request_id=request_id,
                 settings=state.settings,
                 facts=facts,
+                requested_cost=cost,
             )
             request.state.graphql_context = ctx
             response = await self._view(Audience.of(viewer)).run(request, context=ctx)
@@ -152,6 +160,20 @@ async def _prepared(request: Request, limits: Limits) -> tuple[Request, bool]:
     request = await read_body(request, limits.body_bytes)
     is_json = request.method == "POST" and "application/json" in request.headers.get("content-type", "")
     return request, prepare(await request.body(), limits, json=is_json).read_only
+
+
+def _checked_cost(limits: Limits) -> int:
+    """The prepared document's cost (0 without one); RequestRefused over ``limits.cost``, before any SQL."""
+    prepared = current()
+    if prepared is None or prepared.document is None:
+        return 0
+    payload = prepared.payload
+    cost = requested_cost(
+        full_schema._schema, prepared.document, payload.get("operationName"), payload.get("variables")
+    )
+    if cost > limits.cost:
+        raise CostRefused(cost, limits.cost)
+    return cost
 
 
 def _log_request(request: Request, status: object, started: float) -> None:
@@ -209,9 +231,25 @@ async def _finish(session: AsyncSession, ctx: Context) -> None:
     await session.commit()
 
 
+class CostRefused(RequestRefused):
+    """The document would cost more than the limit: says both numbers, never the document."""
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            "COST_LIMIT_EXCEEDED",
+            f"This document could return {cost} objects, over the limit of {limit} per request: ask for smaller "
+            "pages (`first`), fewer aliases or less nesting. `queryCost` tells the cost without running it.",
+        )
+        self.cost, self.limit = cost, limit
+
+
 def _refused(refused: RequestRefused) -> Response:
-    error = {"message": refused.message, "extensions": {"code": refused.code}}
-    return JSONResponse({"data": None, "errors": [error]}, status_code=refused.status)
+    extensions: dict[str, Any] = {"code": refused.code}
+    body: dict[str, Any] = {"data": None, "errors": [{"message": refused.message, "extensions": extensions}]}
+    if isinstance(refused, CostRefused):
+        extensions.update(cost=refused.cost, limit=refused.limit)
+        body["extensions"] = {"cost": {"requested": refused.cost, "actual": 0}}
+    return JSONResponse(body, status_code=refused.status)
 
 
 def _forbidden(message: str) -> Response:

@@ -14,10 +14,11 @@ from api.models import Region as RegionRow
 from api.models import SanctuaryCase as CaseRow
 from api.models.base import Tier
 from api.models.enums import Commitment, OrganizationKind
+from api.schema.engine.bounded import LIST_DEFAULT, ListFirstArg, first_children
 from api.schema.engine.context import Info
 from api.schema.engine.fields import plain, tiered
 from api.schema.engine.filters import RegionArg, UpdatedSinceArg, apply_in, apply_region, apply_updated_since
-from api.schema.engine.lookup import children, related, to_many, to_one
+from api.schema.engine.lookup import related, to_many, to_one
 from api.schema.engine.relay import (
     AfterArg,
     BeforeArg,
@@ -95,18 +96,18 @@ class Congregation(Node):
         metadata=to_many(CaseRow.host_congregation_id),
     )
     def hosted_cases(
-        self, root: strawberry.Parent[CongregationRow], info: Info
+        self, root: strawberry.Parent[CongregationRow], info: Info, first: ListFirstArg = LIST_DEFAULT
     ) -> list[Annotated[SanctuaryCase, strawberry.lazy("api.schema.sanctuary.types")]]:
-        return children(info, CaseRow.host_congregation_id, root.id)
+        return first_children(info, CaseRow.host_congregation_id, root.id, first)
 
     @strawberry.field(
         description="Cases this congregation supports, with its roles in each, that you may read.",
         metadata=to_many(CaseSupporterRow.congregation_id),
     )
     def supporting(
-        self, root: strawberry.Parent[CongregationRow], info: Info
+        self, root: strawberry.Parent[CongregationRow], info: Info, first: ListFirstArg = LIST_DEFAULT
     ) -> list[Annotated[CaseSupporter, strawberry.lazy("api.schema.sanctuary.types")]]:
-        return children(info, CaseSupporterRow.congregation_id, root.id)
+        return first_children(info, CaseSupporterRow.congregation_id, root.id, first)
 
 
 @strawberry.type

@@ -18,11 +18,12 @@ from api.models import Region as RegionRow
 from api.models import Training as TrainingRow
 from api.models.base import Tier
 from api.models.enums import Role, TrainingKind
+from api.schema.engine.bounded import LIST_DEFAULT, ListFirstArg, first_children
 from api.schema.engine.context import Info
 from api.schema.engine.errors import BadRequestError
 from api.schema.engine.fields import plain, tiered
 from api.schema.engine.filters import UpdatedSinceArg, apply_updated_since, restricted
-from api.schema.engine.lookup import children, related, to_many, to_one
+from api.schema.engine.lookup import related, to_many, to_one
 from api.schema.engine.relay import (
     AfterArg,
     BeforeArg,
@@ -73,8 +74,10 @@ class Member(Node):
     @strawberry.field(
         description="Trainings the member completed, oldest first.", metadata=to_many(TrainingRow.member_id)
     )
-    def trainings(self, root: strawberry.Parent[MemberRow], info: Info) -> list[Training]:
-        return children(info, TrainingRow.member_id, root.id)
+    def trainings(
+        self, root: strawberry.Parent[MemberRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[Training]:
+        return first_children(info, TrainingRow.member_id, root.id, first)
 
 
 @node_type(TrainingRow, floor=Tier.T1, description="A training a member completed, and when it expires.")
@@ -110,8 +113,10 @@ class Person(Node):
         description="Household relations of this person that you may read.",
         metadata=to_many(HouseholdLinkRow.person_id),
     )
-    def household(self, root: strawberry.Parent[PersonRow], info: Info) -> list[HouseholdLink]:
-        return children(info, HouseholdLinkRow.person_id, root.id)
+    def household(
+        self, root: strawberry.Parent[PersonRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[HouseholdLink]:
+        return first_children(info, HouseholdLinkRow.person_id, root.id, first)
 
 
 @node_type(HouseholdLinkRow, floor=Tier.T1, description="A household relation between two protected people.")

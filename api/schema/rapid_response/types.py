@@ -17,6 +17,7 @@ from api.models import RapidResponseIncident as IncidentRow
 from api.models import Region as RegionRow
 from api.models.base import Tier
 from api.models.enums import DispatchRole, IncidentKind, IncidentStatus, Verification
+from api.schema.engine.bounded import LIST_DEFAULT, ListFirstArg, first_children
 from api.schema.engine.context import Info
 from api.schema.engine.fields import plain, tiered
 from api.schema.engine.filters import (
@@ -27,7 +28,7 @@ from api.schema.engine.filters import (
     apply_region,
     apply_updated_since,
 )
-from api.schema.engine.lookup import children, related, to_many, to_one
+from api.schema.engine.lookup import related, to_many, to_one
 from api.schema.engine.relay import (
     AfterArg,
     BeforeArg,
@@ -89,15 +90,19 @@ class RapidResponseIncident(Node):
     @strawberry.field(
         description="Responders dispatched, oldest first, that you may read.", metadata=to_many(DispatchRow.incident_id)
     )
-    def dispatches(self, root: strawberry.Parent[IncidentRow], info: Info) -> list[IncidentDispatch]:
-        return children(info, DispatchRow.incident_id, root.id)
+    def dispatches(
+        self, root: strawberry.Parent[IncidentRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[IncidentDispatch]:
+        return first_children(info, DispatchRow.incident_id, root.id, first)
 
     @strawberry.field(
         description="The incident's timeline, oldest first (the holding organization only).",
         metadata=to_many(TimelineRow.incident_id),
     )
-    def timeline(self, root: strawberry.Parent[IncidentRow], info: Info) -> list[IncidentTimelineEvent]:
-        return children(info, TimelineRow.incident_id, root.id)
+    def timeline(
+        self, root: strawberry.Parent[IncidentRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[IncidentTimelineEvent]:
+        return first_children(info, TimelineRow.incident_id, root.id, first)
 
 
 @node_type(DispatchRow, floor=Tier.T1, description="A responder sent to an incident.")

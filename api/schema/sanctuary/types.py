@@ -17,10 +17,11 @@ from api.models import SanctuaryCase as CaseRow
 from api.models import ShiftAssignment as ShiftAssignmentRow
 from api.models.base import Tier
 from api.models.enums import SanctuaryCaseStatus, ShiftAssignmentStatus, ShiftStatus, SupportRole
+from api.schema.engine.bounded import LIST_DEFAULT, ListFirstArg, first_children
 from api.schema.engine.context import Info
 from api.schema.engine.fields import plain, tiered
 from api.schema.engine.filters import UpdatedSinceArg, apply_in, apply_range, apply_updated_since
-from api.schema.engine.lookup import children, related, to_many, to_one
+from api.schema.engine.lookup import related, to_many, to_one
 from api.schema.engine.relay import (
     AfterArg,
     BeforeArg,
@@ -75,12 +76,16 @@ class SanctuaryCase(Node):
     @strawberry.field(
         description="Supporting congregations and their roles.", metadata=to_many(CaseSupporterRow.case_id)
     )
-    def supporters(self, root: strawberry.Parent[CaseRow], info: Info) -> list[CaseSupporter]:
-        return children(info, CaseSupporterRow.case_id, root.id)
+    def supporters(
+        self, root: strawberry.Parent[CaseRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[CaseSupporter]:
+        return first_children(info, CaseSupporterRow.case_id, root.id, first)
 
     @strawberry.field(description="Hospitality shifts of this case, oldest first.", metadata=to_many(ShiftRow.case_id))
-    def shifts(self, root: strawberry.Parent[CaseRow], info: Info) -> list[HospitalityShift]:
-        return children(info, ShiftRow.case_id, root.id)
+    def shifts(
+        self, root: strawberry.Parent[CaseRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[HospitalityShift]:
+        return first_children(info, ShiftRow.case_id, root.id, first)
 
 
 @node_type(CaseSupporterRow, floor=Tier.T1, description="A congregation supporting a sanctuary case.")
@@ -118,8 +123,10 @@ class HospitalityShift(Node):
         return related(info, CongregationRow, root.supporting_congregation_id)
 
     @strawberry.field(description="Volunteers signed up.", metadata=to_many(ShiftAssignmentRow.shift_id))
-    def assignments(self, root: strawberry.Parent[ShiftRow], info: Info) -> list[ShiftAssignment]:
-        return children(info, ShiftAssignmentRow.shift_id, root.id)
+    def assignments(
+        self, root: strawberry.Parent[ShiftRow], info: Info, first: ListFirstArg = LIST_DEFAULT
+    ) -> list[ShiftAssignment]:
+        return first_children(info, ShiftAssignmentRow.shift_id, root.id, first)
 
 
 @node_type(ShiftAssignmentRow, floor=Tier.T1, description="A volunteer's sign-up for a hospitality shift.")
