@@ -34,6 +34,7 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "memberCreate": _ORG_ADMIN,
     "memberUpdate": _ORG_ADMIN,
     "memberDeactivate": _ORG_ADMIN,
+    "memberInvite": _ORG_ADMIN,
     "trainingRecord": _ORG_ADMIN,
     # people the network protects
     "personCreate": frozenset({Role.SANCTUARY_COORDINATOR, Role.LEGAL_ADVOCATE}),

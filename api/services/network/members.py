@@ -26,6 +26,7 @@ from api.services.network import contacts
 from api.services.shared import checks
 from api.services.shared.errors import UserFacingError
 from api.services.shared.unique import insert_unique
+from api.signin.sessions import end_member_sessions
 
 MAX_TRAINING_AGE = timedelta(days=20 * 366)
 MAX_TRAINING_VALIDITY = timedelta(days=10 * 366)
@@ -106,6 +107,7 @@ async def deactivate_member(
     if Role.ORG_ADMIN in member.roles:
         await _keep_an_admin(session, member, "id")
     member.active = False
+    await end_member_sessions(session, member.id)  # its browser sessions end at once
     await session.flush()
     return member
 
