@@ -146,3 +146,24 @@ async def test_forms_without_the_csrf_token_are_refused(client: httpx.AsyncClien
         .limit(1)
     )
     assert denied is None  # nothing was attempted
+
+
+async def test_a_member_renames_and_removes_only_their_own_passkeys(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    admin = await org_admin(db)
+    org = await organization_of(db, admin)
+    other = await factories.member(db, org, Role.HOSPITALITY_VOLUNTEER)
+    assert (await enroll(client, await invite(client, admin, other), SoftAuthenticator(ORIGIN))).status_code == 200
+    theirs = await db.scalar(select(Passkey.id).where(Passkey.member_id == other.id))
+    member = await factories.member(db, org, Role.HOSPITALITY_VOLUNTEER)
+    assert (await enroll(client, await invite(client, admin, member), SoftAuthenticator(ORIGIN))).status_code == 200
+    mine = await db.scalar(select(Passkey.id).where(Passkey.member_id == member.id))
+    token = await csrf(client, "/signin/account?lang=es")
+    assert (await client.get("/signin/account")).text.startswith('<!doctype html><html lang="es">')  # the switch sticks
+    await client.post(f"/signin/passkeys/{mine}/rename", data={"csrf": token, "name": "llave azul"})
+    await client.post(f"/signin/passkeys/{theirs}/remove", data={"csrf": token})
+    assert "llave azul" in (await client.get("/signin/account")).text
+    assert await db.scalar(select(Passkey.id).where(Passkey.id == theirs)) == theirs  # not theirs to remove
+    await client.post(f"/signin/passkeys/{mine}/remove", data={"csrf": token})
+    assert await db.scalar(select(Passkey.id).where(Passkey.id == mine)) is None
