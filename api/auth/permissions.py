@@ -83,10 +83,11 @@ MUTATIONS: dict[str, frozenset[Role]] = {
 
 # What a person does for themselves, or what needs named people: never a partner app acting for its
 # organization (signing up for a shift, answering an invitation, one of the two admins of a burn,
-# creating one's own personal access token).
+# creating one's own personal access token, handing a person a sign-in invitation).
 MEMBERS_ONLY = frozenset(
     {
         "personalAccessTokenCreate",
+        "memberInvite",
         "hospitalityShiftSignUp",
         "hospitalityShiftWithdraw",
         "accompanimentAssignmentAccept",

@@ -103,6 +103,7 @@ PEOPLE_ONLY = frozenset(
         "accompanimentAssignmentDecline",
         "sanctuaryCaseBurn",
         "personalAccessTokenCreate",  # a person's own credential: nobody, no app, mints one for another
+        "memberInvite",  # a sign-in link: an app holding one could enroll its own passkey as the person
     }
 )
 # A kind of organization where each role fits (domain.md: dispatchers on rapid-response teams, sanctuary
