@@ -6,7 +6,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.tokens import hash_token
@@ -31,11 +31,7 @@ async def create_invitation(
     if not member.active:
         raise ValueError("the member is deactivated")
     now = datetime.now(UTC)
-    await session.execute(
-        update(MemberInvitation)
-        .where(MemberInvitation.member_id == member.id, MemberInvitation.used_at.is_(None))
-        .values(expires_at=now)
-    )
+    await expire_invitations(session, member.id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = MemberInvitation(
         id=uuid.uuid4(), member_id=member.id, invited_by_id=invited_by, token_hash=hash_token(token),
@@ -44,6 +40,19 @@ async def create_invitation(
     session.add(row)
     await session.flush()
     return row, token
+
+
+async def expire_invitations(session: AsyncSession, member_id: uuid.UUID) -> None:
+    """The member's unused invitations stop working (a new one replaces them; deactivation ends them)."""
+    await session.execute(
+        update(MemberInvitation)
+        .where(
+            MemberInvitation.member_id == member_id,
+            MemberInvitation.used_at.is_(None),
+            MemberInvitation.expires_at > func.now(),
+        )
+        .values(expires_at=func.now())
+    )
 
 
 async def open_invitation(session: AsyncSession, token: str, *, lock: bool = False) -> MemberInvitation | None:

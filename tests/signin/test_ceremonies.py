@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import AuditEvent, Member, MemberInvitation, Passkey, SigninSession
@@ -119,12 +119,22 @@ async def test_recovery_revokes_old_passkeys_only_when_asked(client: httpx.Async
     assert (await sign_in(client, third)).status_code == 200
 
 
-async def test_deactivating_a_member_ends_their_sessions(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_deactivating_a_member_ends_their_sessions_and_invitations(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     admin = await org_admin(db)
     member = await factories.member(db, await organization_of(db, admin), Role.HOSPITALITY_VOLUNTEER)
     assert (await enroll(client, await invite(client, admin, member), SoftAuthenticator(ORIGIN))).status_code == 200
     assert (await client.get("/signin/account")).status_code == 200
+    pending = await invite(client, admin, member)
     await ok(client, "memberDeactivate", {"id": gid(member)}, admin, "member { active }")
+    assert (await client.get(pending)).status_code == 404
+    live = (
+        MemberInvitation.member_id == member.id,
+        MemberInvitation.used_at.is_(None),
+        MemberInvitation.expires_at > datetime.now(UTC),
+    )
+    assert await db.scalar(select(func.count()).where(*live)) == 0  # gone, even if reactivated one day
     assert (await client.get("/signin/account")).status_code == 303
     assert client.cookies.get(COOKIE)
     assert await db.scalar(select(SigninSession.revoked_at).where(SigninSession.member_id == member.id)) is not None

@@ -26,6 +26,7 @@ from api.services.network import contacts
 from api.services.shared import checks
 from api.services.shared.errors import UserFacingError
 from api.services.shared.unique import insert_unique
+from api.signin.invitations import expire_invitations
 from api.signin.sessions import end_member_sessions
 
 MAX_TRAINING_AGE = timedelta(days=20 * 366)
@@ -108,6 +109,7 @@ async def deactivate_member(
         await _keep_an_admin(session, member, "id")
     member.active = False
     await end_member_sessions(session, member.id)  # its browser sessions end at once
+    await expire_invitations(session, member.id)  # and so do its unused invitations
     await session.flush()
     return member
 
