@@ -24,6 +24,7 @@ from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
 from api.events.hub import EventHub
 from api.settings import Settings, get_settings
+from api.signin import pages as signin_pages
 from api.unavailable import UnavailableMiddleware
 
 
@@ -87,6 +88,7 @@ def create_app(
             Route("/oauth/revoke", oauth.revocation_endpoint, methods=["POST"]),
             Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),
             Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
+            *signin_pages.routes(),
         ],
         middleware=[Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s)],
         lifespan=lifespan,

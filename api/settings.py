@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Statement timeout of the service's read statements (queries); mutations, the periodic jobs and the
     # command line (maintenance) keep db_statement_timeout_ms.
     db_read_statement_timeout_ms: int = Field(default=5_000, gt=0)
+    # Sign-in (api/signin/): how long an invitation link stays valid, and a browser session on the API's pages.
+    # The passkeys' relying-party id is the host of public_url (e.g. `localhost`).
+    invitation_hours: float = Field(default=72, gt=0, le=720)
+    signin_session_hours: float = Field(default=12, gt=0, le=720)
     # The Retry-After of a 503 answered because the database is unavailable.
     unavailable_retry_after_s: int = Field(default=5, ge=1)
 

@@ -34,6 +34,7 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "memberCreate": _ORG_ADMIN,
     "memberUpdate": _ORG_ADMIN,
     "memberDeactivate": _ORG_ADMIN,
+    "memberInvite": _ORG_ADMIN,
     "trainingRecord": _ORG_ADMIN,
     # people the network protects
     "personCreate": frozenset({Role.SANCTUARY_COORDINATOR, Role.LEGAL_ADVOCATE}),
@@ -82,10 +83,11 @@ MUTATIONS: dict[str, frozenset[Role]] = {
 
 # What a person does for themselves, or what needs named people: never a partner app acting for its
 # organization (signing up for a shift, answering an invitation, one of the two admins of a burn,
-# creating one's own personal access token).
+# creating one's own personal access token, handing a person a sign-in invitation).
 MEMBERS_ONLY = frozenset(
     {
         "personalAccessTokenCreate",
+        "memberInvite",
         "hospitalityShiftSignUp",
         "hospitalityShiftWithdraw",
         "accompanimentAssignmentAccept",

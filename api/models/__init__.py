@@ -10,6 +10,7 @@ from api.models.people import HouseholdLink, Member, MemberRoleGrant, Person, Tr
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
 from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
+from api.models.signin import MemberInvitation, Passkey, SigninSession, WebauthnChallenge
 
 __all__ = [
     "AccompanimentAssignment",
@@ -30,9 +31,11 @@ __all__ = [
     "IncidentDispatch",
     "IncidentTimelineEvent",
     "Member",
+    "MemberInvitation",
     "MemberRoleGrant",
     "OAuthClient",
     "Organization",
+    "Passkey",
     "Person",
     "PersonalAccessToken",
     "RapidResponseIncident",
@@ -40,7 +43,9 @@ __all__ = [
     "RevokedToken",
     "SanctuaryCase",
     "ShiftAssignment",
+    "SigninSession",
     "SigningKey",
     "Tier",
     "Training",
+    "WebauthnChallenge",
 ]

@@ -2,7 +2,7 @@
 blocked: it loads from the API alone, runs a query typed into it, keeps a pasted token out of localStorage,
 and the sign-in hook hands GraphiQL a token in memory. A screenshot is written under pytest's tmp dir.
 
-Skips when /usr/bin/chromium is missing, unless SANCTUARY_BROWSER_TESTS=required (set by .ci/run).
+Skips when /usr/bin/chromium is missing, unless SANCTUARY_REQUIRE_BROWSER=1 (set by .ci/run).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def require_chromium() -> None:
     if CHROMIUM.exists():
         return
     reason = f"{CHROMIUM} is missing (apt-get install -y chromium): the browser tests need Debian's chromium"
-    if os.environ.get("SANCTUARY_BROWSER_TESTS") == "required":
+    if os.environ.get("SANCTUARY_REQUIRE_BROWSER") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
 

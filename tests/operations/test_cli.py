@@ -348,3 +348,34 @@ async def test_token_create_by_the_operator_is_audited_without_the_secret(
     assert secret.strip() not in event
     minted_by = await _scalar(url, "SELECT minted_by FROM personal_access_token WHERE member_id = :m", m=member.id)
     assert minted_by == "OPERATOR"
+
+
+async def test_member_invite_by_the_operator_prints_the_link_once_and_is_audited_without_it(
+    migrated: tuple[str, dict[str, str]],
+) -> None:
+    url, env = migrated
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            org = await factories.organization(session, OrganizationKind.CONGREGATION)
+            member = await factories.member(session, org, Role.ORG_ADMIN)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    code, link, err = await _cli("member", "invite", "--member", member.email, "--valid", "2h", env=env)
+    assert code == 0, err
+    assert "/signin/invitation/sninv_" in link
+    assert link.strip() not in err
+    event = await _scalar(
+        url, "SELECT row_to_json(a)::text FROM audit_event a WHERE :member = ANY (a.record_ids)", member=member.id
+    )
+    assert isinstance(event, str)
+    assert '"operation_name":"sanctuary-api member invite"' in event
+    assert link.strip().rsplit("/", 1)[1] not in event
+    hours = await _scalar(
+        url, "SELECT round(extract(epoch FROM expires_at - created_at) / 3600) FROM member_invitation WHERE member_id = :m",
+        m=member.id,
+    )  # fmt: skip
+    assert hours == 2
+    code, _out, err = await _cli("member", "invite", "--member", "nobody@example.test", env=env)
+    assert code == 2

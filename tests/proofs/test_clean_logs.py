@@ -118,6 +118,16 @@ def test_the_access_log_drops_query_strings_and_client_addresses(caplog: pytest.
     assert '"GET /graphql HTTP/1.1" 200' in caplog.messages[0]
 
 
+def test_the_access_log_drops_invitation_tokens(caplog: pytest.LogCaptureFixture) -> None:
+    secret = canary(f"sninv_{uuid.uuid4().hex}") or ""
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "203.0.113.9:5555", "POST", f"/signin/invitation/{secret}/options", "1.1", 200
+        )
+    assert secret not in _formatted(caplog)
+    assert '"POST /signin/invitation/[redacted]/options HTTP/1.1" 200' in caplog.messages[0]
+
+
 @pytest.mark.parametrize(
     "document",
     [

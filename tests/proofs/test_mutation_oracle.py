@@ -38,6 +38,7 @@ MAY_CALL: dict[str, frozenset[Role]] = {
     "memberCreate": frozenset({R.ORG_ADMIN}),
     "memberUpdate": frozenset({R.ORG_ADMIN}),
     "memberDeactivate": frozenset({R.ORG_ADMIN}),
+    "memberInvite": frozenset({R.ORG_ADMIN}),
     "trainingRecord": frozenset({R.ORG_ADMIN}),
     # a burn: "two people who held the role" (two org admins of the host organization)
     "sanctuaryCaseBurn": frozenset({R.ORG_ADMIN}),
@@ -102,6 +103,7 @@ PEOPLE_ONLY = frozenset(
         "accompanimentAssignmentDecline",
         "sanctuaryCaseBurn",
         "personalAccessTokenCreate",  # a person's own credential: nobody, no app, mints one for another
+        "memberInvite",  # a sign-in link: an app holding one could enroll its own passkey as the person
     }
 )
 # A kind of organization where each role fits (domain.md: dispatchers on rapid-response teams, sanctuary
@@ -145,6 +147,7 @@ def _inputs(org: Organization) -> dict[str, dict[str, Any]]:
         "memberCreate": {"email": f"new-{tag}@example.test", "alias": f"Alias {tag}", "roles": ["ORGANIZER"]},
         "memberUpdate": {"id": _id("Member")},
         "memberDeactivate": {"id": _id("Member")},
+        "memberInvite": {"memberId": _id("Member")},
         "trainingRecord": {"memberId": _id("Member"), "kind": "ACCOMPANIMENT", "completedAt": soon},
         "advocacyActionPlan": {
             "title": "Vigil", "kind": "VIGIL", "level": "LOCAL", "startsAt": soon, "visibility": "NETWORK"

@@ -115,6 +115,18 @@ class MemberDeactivateInput:
     expected_version: int | None = expected_version_field()
 
 
+@strawberry.input(description="The member to invite to enroll a passkey (a one-time link).")
+class MemberInviteInput:
+    member_id: strawberry.ID = strawberry.field(description="The member (active, of your organization).")
+    valid_hours: int | None = strawberry.field(
+        default=None, description="How long the link works, in hours (1-720); the server's setting when omitted."
+    )
+    revoke_passkeys: bool = strawberry.field(
+        default=False,
+        description="Recovery: when the link is used, the member's earlier passkeys and sessions end.",
+    )
+
+
 @strawberry.input(description="A training a member of your organization completed.")
 class TrainingRecordInput:
     member_id: strawberry.ID = strawberry.field(description="The member (active, of your organization).")

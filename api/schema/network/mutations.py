@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
@@ -13,12 +14,13 @@ from api.models import Organization as OrganizationRow
 from api.models import Region as RegionRow
 from api.models import Training as TrainingRow
 from api.schema.engine.context import Info
-from api.schema.engine.mutation_support import codes, mutation
+from api.schema.engine.mutation_support import Done, codes, mutation
 from api.schema.engine.relay import parse_id
 from api.schema.network.inputs import (
     CongregationUpdateInput,
     MemberCreateInput,
     MemberDeactivateInput,
+    MemberInviteInput,
     MemberUpdateInput,
     OrganizationCreateInput,
     OrganizationUpdateInput,
@@ -28,6 +30,7 @@ from api.schema.network.inputs import (
 )
 from api.schema.network.organizations import Congregation, Organization, Region
 from api.schema.network.people import Member, Training
+from api.services.network import invitations
 from api.services.network import members as admin_members
 from api.services.network import organizations as admin
 
@@ -178,6 +181,29 @@ class AdminMutations:
         return await admin_members.deactivate_member(
             info.context.session, info.context.viewer, parse_id(input.id, "Member"), input.expected_version
         )
+
+    @mutation(
+        "memberInvite",
+        "Invite a member of your organization to enroll a passkey: `link` is a one-time link (shown this once, "
+        "stored only as a hash) to hand over however you like. A new invitation replaces an unused one.",
+        returns=("member", Member, "The invited member."),
+        errors=codes("NOT_FOUND", "INVALID_INPUT", MEMBER_INACTIVE="The member was deactivated."),
+        extra={
+            "link": (str, "The invitation link (secret; shown once)."),
+            "expires_at": (datetime, "When the link stops working."),
+        },
+    )
+    async def member_invite(
+        self, info: Info, input: Annotated[MemberInviteInput, strawberry.argument(description="The invitation.")]
+    ) -> Done:
+        context = info.context
+        hours = input.valid_hours if input.valid_hours is not None else context.settings.invitation_hours
+        member, invitation, token = await invitations.invite_member(
+            context.session, context.viewer, parse_id(input.member_id, "Member"),
+            valid=timedelta(hours=hours), revoke_passkeys=input.revoke_passkeys,
+        )  # fmt: skip
+        link = invitations.invitation_link(context.settings.public_url, token)
+        return Done(member, {"link": link, "expires_at": invitation.expires_at}, [member.id, invitation.id])
 
     @mutation(
         "trainingRecord",

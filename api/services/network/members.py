@@ -26,6 +26,8 @@ from api.services.network import contacts
 from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.unique import insert_unique
+from api.signin.invitations import expire_invitations
+from api.signin.sessions import end_member_sessions
 
 MAX_TRAINING_AGE = timedelta(days=20 * 366)
 MAX_TRAINING_VALIDITY = timedelta(days=10 * 366)
@@ -106,6 +108,8 @@ async def deactivate_member(
     if Role.ORG_ADMIN in member.roles:
         await _keep_an_admin(session, member, "id")
     member.active = False
+    await end_member_sessions(session, member.id)  # its browser sessions end at once
+    await expire_invitations(session, member.id)  # and so do its unused invitations
     await session.flush()
     await events.record(session, viewer, EventKind.MEMBER_DEACTIVATED, member)
     return member

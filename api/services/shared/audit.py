@@ -86,3 +86,18 @@ def operator_event(organization_id: uuid.UUID, command: str, record_ids: Iterabl
         record_ids=sorted(set(record_ids)),
         fields=[f"operator.{command.replace(' ', '.')}"],
     )
+
+
+def signin_event(
+    organization_id: uuid.UUID | None, member_id: uuid.UUID | None, what: str, outcome: AuditOutcome
+) -> AuditEvent:
+    """A sign-in page's event (``signin.passkey``, ``signin.enroll``, ``signin.signout``...): who, never a credential."""
+    return AuditEvent(
+        organization_id=organization_id,
+        actor_member_id=member_id,
+        action=AuditAction.MUTATION,
+        outcome=outcome,
+        operation_name="signin",
+        record_ids=[member_id] if member_id else [],
+        fields=[f"signin.{what}"],
+    )

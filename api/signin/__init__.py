@@ -1,0 +1,1 @@
+"""Signing people in: invitations, passkeys (WebAuthn), browser sessions and the sign-in pages."""

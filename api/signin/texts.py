@@ -1,0 +1,80 @@
+"""The sign-in pages' words in English and Spanish, and the choice of language (switch, then Accept-Language)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+LANGUAGES = ("en", "es")
+LANGUAGE_COOKIE = "sanctuary_lang"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title_signin": "Sign in",
+        "title_invitation": "Set up your passkey",
+        "title_account": "Your passkeys",
+        "intro_signin": "Sign in with a passkey saved on this device or on a security key.",
+        "intro_invitation": "You were invited to the Sanctuary Network. Create a passkey to sign in from now on.",
+        "signin_button": "Sign in with a passkey",
+        "passkey_name": "Name for this passkey (for example, “my phone”)",
+        "register_button": "Create passkey",
+        "failed": "Sign-in did not work. Try again, or ask your organization's admin for a new invitation.",
+        "enroll_failed": "The passkey could not be created. Try again.",
+        "invalid_link": "This link is not valid any more. Ask your organization's admin for a new invitation.",
+        "signed_in_as": "Signed in as",
+        "rename": "Rename",
+        "remove": "Remove",
+        "created": "Added",
+        "last_used": "Last used",
+        "never": "never",
+        "signout": "Sign out",
+        "signed_out": "You are signed out.",
+        "language": "Language",
+        "needs_js": "Passkeys need JavaScript from this server (no other site is contacted).",
+        "working": "Waiting for your passkey…",
+    },
+    "es": {
+        "title_signin": "Iniciar sesión",
+        "title_invitation": "Configura tu llave de acceso",
+        "title_account": "Tus llaves de acceso",
+        "intro_signin": "Inicia sesión con una llave de acceso guardada en este dispositivo o en una llave de seguridad.",
+        "intro_invitation": "Te invitaron a la Red Santuario. Crea una llave de acceso para iniciar sesión desde ahora.",
+        "signin_button": "Iniciar sesión con una llave de acceso",
+        "passkey_name": "Nombre para esta llave de acceso (por ejemplo, «mi teléfono»)",
+        "register_button": "Crear llave de acceso",
+        "failed": "No se pudo iniciar sesión. Inténtalo de nuevo o pide una nueva invitación a quien administra tu organización.",
+        "enroll_failed": "No se pudo crear la llave de acceso. Inténtalo de nuevo.",
+        "invalid_link": "Este enlace ya no es válido. Pide una nueva invitación a quien administra tu organización.",
+        "signed_in_as": "Sesión iniciada como",
+        "rename": "Cambiar nombre",
+        "remove": "Quitar",
+        "created": "Agregada",
+        "last_used": "Último uso",
+        "never": "nunca",
+        "signout": "Cerrar sesión",
+        "signed_out": "Cerraste la sesión.",
+        "language": "Idioma",
+        "needs_js": "Las llaves de acceso necesitan JavaScript de este servidor (no se contacta ningún otro sitio).",
+        "working": "Esperando tu llave de acceso…",
+    },
+}
+
+
+def language(request: Request) -> str:
+    """``?lang=`` (the switch), then the language cookie, then the best of Accept-Language; English by default."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    ranked: list[tuple[float, str]] = []
+    for part in request.headers.get("accept-language", "")[:500].split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((quality, tag.split("-")[0].lower()))
+    for _quality, tag in sorted(ranked, key=lambda item: -item[0]):
+        if tag in LANGUAGES:
+            return tag
+    return "en"
