@@ -7,6 +7,7 @@ from api.models.base import Base, Entity, Tier
 from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, MemberRoleGrant, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
+from api.models.ratelimit import RateLimitBucket
 from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
 
@@ -34,6 +35,7 @@ __all__ = [
     "Person",
     "PersonalAccessToken",
     "RapidResponseIncident",
+    "RateLimitBucket",
     "Region",
     "RevokedToken",
     "SanctuaryCase",
