@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.ratelimit.policy import Policy
 
@@ -104,3 +105,11 @@ class PostgresBuckets:
         """Dispose of the engine when it is the limiter's own."""
         if self.owned:
             await self.engine.dispose()
+
+
+async def forget_idle(session: AsyncSession, now: datetime, idle: timedelta) -> int:
+    """Delete buckets untouched for ``idle`` (longer than any window: they are full, as a new one is)."""
+    from api.models import RateLimitBucket  # (the models import the settings, which import the policies)
+
+    result = await session.execute(delete(RateLimitBucket).where(RateLimitBucket.updated_at < now - idle))
+    return int(getattr(result, "rowcount", 0) or 0)
