@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from api.models.ratelimit import RateLimitBucket
 from api.ratelimit.policy import Policy
 
 
@@ -109,7 +110,5 @@ class PostgresBuckets:
 
 async def forget_idle(session: AsyncSession, now: datetime, idle: timedelta) -> int:
     """Delete buckets untouched for ``idle`` (longer than any window: they are full, as a new one is)."""
-    from api.models import RateLimitBucket  # (the models import the settings, which import the policies)
-
     result = await session.execute(delete(RateLimitBucket).where(RateLimitBucket.updated_at < now - idle))
     return int(getattr(result, "rowcount", 0) or 0)

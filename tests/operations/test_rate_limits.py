@@ -9,17 +9,22 @@ import re
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from api import scheduler
 from api.app import configure_state, create_app
 from api.auth.clients import create_client
 from api.crypto import Sealer
+from api.models import RateLimitBucket
 from api.models.enums import OrganizationKind
+from api.ratelimit.buckets import digest
 from api.ratelimit.policy import Policy, RateLimits
 from api.settings import Settings
 from tests import factories as f
@@ -250,3 +255,18 @@ async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(apps: Apps)
     for _ in range(2):
         caller = {"x-forwarded-for": f"{_address()}, {proxy}"}  # each a new caller behind the proxy
         assert (await behind.post("/graphql", json={"query": READ}, headers=caller)).status_code == 200
+
+
+async def test_idle_buckets_are_forgotten_by_the_periodic_jobs(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    now = datetime.now(UTC)
+    idle, busy = digest("anonymous", _address()), digest("anonymous", _address())
+    db.add(RateLimitBucket(key=idle, tokens=1.0, granted=True, updated_at=now - timedelta(days=30)))
+    db.add(RateLimitBucket(key=busy, tokens=1.0, granted=True, updated_at=now))
+    await db.commit()
+    results = await scheduler.run_once(sessionmaker, settings)
+    assert results is not None
+    assert results["ratelimit.forget_idle_buckets"] >= 1  # type: ignore[operator]
+    kept = set(await db.scalars(select(RateLimitBucket.key).where(RateLimitBucket.key.in_([idle, busy]))))
+    assert kept == {busy}
