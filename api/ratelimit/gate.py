@@ -9,6 +9,7 @@ their address's. /oauth/token goes through :meth:`RateGate.token_endpoint`.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,7 @@ from api.ratelimit.inflight import InFlight
 from api.ratelimit.policy import RateLimits
 from api.schema.engine.request_body import current
 
+logger = logging.getLogger("api.ratelimit")
 CODE = "RATE_LIMITED"
 SPENT_MESSAGE = "Too many requests: this caller's rate limit is spent. Retry after the Retry-After seconds."
 BUSY_MESSAGE = "Too many requests in flight from this caller. Retry after the Retry-After seconds."
@@ -53,7 +55,9 @@ class RateGate:
         policy = getattr(self.limits, name)
         floor = 0.0 if _reserved(self.limits.reserved_operations) else self.limits.reserve * policy.points
         # TODO(h-cost): add the request's pre-execution cost (api/schema/engine/cost.py, on the context) here.
-        spent = await spend(self.buckets, name, identity, 1, policy, floor)
+        spent = await self._spend(name, identity, 1, floor)
+        if spent is None:
+            return None
         request.state.rate_limit = spent
         return None if spent.granted else _graphql_refusal(SPENT_MESSAGE, spent.retry_after_s, headers(spent))
 
@@ -68,9 +72,11 @@ class RateGate:
         if not self.limits.enabled:
             return await endpoint(request)
         address = client_address(request, self.limits.trusted_proxies)
-        spent = await spend(self.buckets, "token_address", address, 1, self.limits.token_address, 0)
-        if spent.granted and (client_id := await requested_client_id(request)):
-            spent = await spend(self.buckets, "token_client", client_id, 1, self.limits.token_client, 0)
+        spent = await self._spend("token_address", address, 1, 0)
+        if (spent is None or spent.granted) and (client_id := await requested_client_id(request)):
+            spent = await self._spend("token_client", client_id, 1, 0)
+        if spent is None:
+            return await endpoint(request)
         if not spent.granted:
             body = {"error": "rate_limited", "error_description": SPENT_MESSAGE}
             limit_headers = headers(spent) | {"Retry-After": str(spent.retry_after_s), "Cache-Control": "no-store"}
@@ -78,6 +84,15 @@ class RateGate:
         response = await endpoint(request)
         response.headers.update(headers(spent))
         return response
+
+    async def _spend(self, name: str, identity: str, points: float, floor: float) -> Spent | None:
+        """Spend from the caller's bucket of policy ``name``; None (let the request through) when the store
+        fails: an unreachable Redis or bucket table must not refuse a raid report."""
+        try:
+            return await spend(self.buckets, name, identity, points, getattr(self.limits, name), floor)
+        except Exception as error:
+            logger.warning("rate-limit store failed: %s; the request is let through", type(error).__name__)
+            return None
 
     def _identity(self, request: Request, viewer: Viewer | None) -> tuple[str, str]:
         if viewer is not None and viewer.member_id is not None and (viewer.own_credential or not viewer.client_id):

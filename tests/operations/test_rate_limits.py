@@ -270,3 +270,14 @@ async def test_idle_buckets_are_forgotten_by_the_periodic_jobs(
     assert results["ratelimit.forget_idle_buckets"] >= 1  # type: ignore[operator]
     kept = set(await db.scalars(select(RateLimitBucket.key).where(RateLimitBucket.key.in_([idle, busy]))))
     assert kept == {busy}
+
+
+async def test_an_unreachable_bucket_store_lets_requests_through(apps: Apps) -> None:
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    client = apps.client(apps.app(_limits(anonymous=Policy(points=1, window_s=3600)), f"redis://127.0.0.1:{port}/0"))
+    for _ in range(2):
+        response = await _post(client, READ)
+        assert response.status_code == 200
+        assert "ratelimit" not in response.headers
