@@ -188,10 +188,11 @@ async def test_members_apps_and_addresses_have_separate_buckets(apps: Apps, db: 
     _assert_refused(await _post(other, READ, app_token), "app")  # the app's bucket, from any address
 
 
-async def test_two_instances_share_the_buckets(apps: Apps) -> None:
+@pytest.mark.parametrize("redis_url", BACKENDS)
+async def test_two_instances_share_the_buckets(apps: Apps, redis_url: str | None) -> None:
     limits = _limits(anonymous=Policy(points=4, window_s=3600))
     address = _address()
-    first, second = apps.client(apps.app(limits), address), apps.client(apps.app(limits), address)
+    first, second = (apps.client(apps.app(limits, redis_url), address) for _ in range(2))
     statuses = [(await _post(client, READ)).status_code for client in (first, second) * 3]
     assert statuses == [200, 200, 200, 200, 429, 429]
 
