@@ -23,6 +23,8 @@ from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
 from api.events.hub import EventHub
+from api.ratelimit.gate import RateGate
+from api.ratelimit.store import buckets_from_settings
 from api.settings import Settings, get_settings
 from api.signin import pages as signin_pages
 from api.unavailable import UnavailableMiddleware
@@ -57,6 +59,7 @@ def create_app(
             sessionmaker=session_factory(app.state.engine),
             sealer=sealer or sealer_from_settings(settings.master_key, settings.resolved_key_file),
             settings=settings,
+            own_rate_limit_pool=own_engine,
         )
         periodic = scheduler.start(app.state.sessionmaker, settings)  # retention and housekeeping
         # always listening (one connection per instance): a subscriber gets events from the first one on
@@ -68,6 +71,7 @@ def create_app(
         finally:
             await app.state.events.stop()
             await scheduler.stop(periodic)
+            await app.state.rate_gate.buckets.close()
             if own_engine:
                 await app.state.engine.dispose()
 
@@ -84,7 +88,7 @@ def create_app(
                 if settings.graphiql
                 else []
             ),
-            Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
+            Route("/oauth/token", token_endpoint, methods=["POST"]),
             Route("/oauth/revoke", oauth.revocation_endpoint, methods=["POST"]),
             Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),
             Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
@@ -102,8 +106,10 @@ def configure_state(
     sessionmaker: async_sessionmaker[AsyncSession],
     sealer: Sealer,
     settings: Settings,
+    own_rate_limit_pool: bool = False,
 ) -> None:
     """Attach the shared resources every request uses (called by the lifespan, or by tests)."""
+    app.state.rate_gate = RateGate(settings.rate_limits, buckets_from_settings(settings, engine, own_rate_limit_pool))
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.sealer = sealer
@@ -111,6 +117,12 @@ def configure_state(
     app.state.signing_keys = SigningKeys(sealer)
     app.state.oauth_server = OAuthServer(settings)
     app.state.external_issuers = ExternalIssuers(parse_issuers(settings.oidc_issuers))
+
+
+async def token_endpoint(request: Request) -> Response:
+    """/oauth/token behind its own, stricter rate limits."""
+    gate: RateGate = request.app.state.rate_gate
+    return await gate.token_endpoint(request, oauth.token_endpoint)
 
 
 async def healthz(request: Request) -> Response:

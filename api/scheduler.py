@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import allow_maintenance_statements
+from api.ratelimit import buckets
 from api.services.accompaniment import requests as accompaniment
 from api.services.protection import retention
 from api.settings import Settings
@@ -37,6 +38,14 @@ async def _expire_unfilled(session: AsyncSession, settings: Settings, now: datet
     return await accompaniment.expire_unfilled(session, now)
 
 
+async def _forget_idle_buckets(session: AsyncSession, settings: Settings, now: datetime) -> object:
+    limits = settings.rate_limits
+    longest = max(
+        p.window_s for p in (limits.member, limits.app, limits.anonymous, limits.token_address, limits.token_client)
+    )
+    return await buckets.forget_idle(session, now, timedelta(seconds=longest + 3600))
+
+
 RETENTION = "retention"
 
 # The periodic jobs, in order: (name for the logs and run_once's results, job). Each runs in its own savepoint. Requests whose
@@ -44,6 +53,7 @@ RETENTION = "retention"
 JOBS: tuple[tuple[str, Job], ...] = (
     ("accompaniment.expire_unfilled", _expire_unfilled),
     (RETENTION, _retention),
+    ("ratelimit.forget_idle_buckets", _forget_idle_buckets),
 )
 
 

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from api.ratelimit.policy import RateLimits
 from api.schema.engine.limits import Limits
 
 DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
     signin_session_hours: float = Field(default=12, gt=0, le=720)
     # The Retry-After of a 503 answered because the database is unavailable.
     unavailable_retry_after_s: int = Field(default=5, ge=1)
+    # Rate limits (api/ratelimit/policy.py), as JSON overriding some of them; the buckets live in PostgreSQL
+    # (on a pool of their own, rate_limit_pool_size connections), or in Redis when redis_url is set.
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    rate_limit_pool_size: int = Field(default=2, ge=1)
+    redis_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

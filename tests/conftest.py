@@ -15,6 +15,7 @@ from api.app import configure_state, create_app
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine
 from api.logs import JsonFormatter, configure_logging
+from api.ratelimit.policy import Policy, RateLimits
 from api.settings import Settings
 from tests.canaries import CANARIES
 from tests.database import fresh_database, test_server_url
@@ -75,7 +76,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
     """Settings for the test session; the key-encryption key is generated at run time."""
     data_dir = tmp_path_factory.mktemp("data")
-    return Settings(database_url=database_url, data_dir=data_dir, environment="test")
+    unlimited = Policy(points=10_000_000)  # tests of the rate limits (tests/operations) set low ones
+    limits = RateLimits(
+        member=unlimited, app=unlimited, anonymous=unlimited, token_address=unlimited, token_client=unlimited,
+        in_flight=10_000,
+    )  # fmt: skip
+    return Settings(database_url=database_url, data_dir=data_dir, environment="test", rate_limits=limits)
 
 
 @pytest.fixture(scope="session")

@@ -166,6 +166,15 @@ async def _serve(request: Request, endpoint: Endpoint) -> Response:
     return response
 
 
+async def requested_client_id(request: Request) -> str | None:
+    """The client id a token request names (form or Basic credentials), unverified; None if malformed."""
+    try:
+        form = await _form(request)
+    except FormError:
+        return None
+    return form.get("client_id") or extract_basic_authorization(request.headers)[0]
+
+
 class FormError(Exception):
     """The request body is not a small application/x-www-form-urlencoded form."""
 

@@ -8,6 +8,7 @@ from api.models.events import DomainEvent
 from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, MemberRoleGrant, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
+from api.models.ratelimit import RateLimitBucket
 from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
 from api.models.signin import MemberInvitation, Passkey, SigninSession, WebauthnChallenge
@@ -39,6 +40,7 @@ __all__ = [
     "Person",
     "PersonalAccessToken",
     "RapidResponseIncident",
+    "RateLimitBucket",
     "Region",
     "RevokedToken",
     "SanctuaryCase",

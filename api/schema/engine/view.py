@@ -89,13 +89,16 @@ class SanctuaryGraphQL(AudienceView):
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         started = time.perf_counter()
+        gate = request.app.state.rate_gate  # api/ratelimit: the in-flight cap, the buckets, their headers
         try:
-            response = await self._handle(request)
+            async with gate.admit(request) as busy:
+                response = busy or await self._handle(request)
         except ClientDisconnect:  # the client went away mid-request; its transaction was rolled back
             return Response(status_code=499)
         except HTTPException as error:  # malformed request: strawberry answers it in plain text
             _log_request(request, error.status_code, started)
             raise HTTPException(error.status_code, _safe_reason(error)) from None
+        gate.decorate(request, response)
         _log_request(request, getattr(response, "status_code", "-"), started)
         return response
 
@@ -123,8 +126,10 @@ class SanctuaryGraphQL(AudienceView):
                     settings=state.settings,
                     external=state.external_issuers,
                 )
-            except AuthenticationError as error:
-                return _unauthorized(error.description)
+            except AuthenticationError as error:  # a failing token pays from its address's bucket
+                return await state.rate_gate.charge(request, None) or _unauthorized(error.description)
+            if limited := await state.rate_gate.charge(request, viewer):
+                return limited
             if "read" not in viewer.scopes:
                 return _forbidden("This token was not granted the `read` scope.")
             facts = await load_facts(session, viewer)
