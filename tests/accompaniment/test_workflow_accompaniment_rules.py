@@ -287,3 +287,17 @@ async def test_confirming_needs_an_accepted_volunteer(
     assert (error["code"], error["field"]) == ("NO_ACCEPTED_VOLUNTEER", None)
     stored = await fresh(db, row)
     assert (stored.status, stored.version) == (AccompanimentStatus.MATCHING, 1)
+
+
+async def test_a_legal_advocate_who_also_coordinates_triages_only_as_a_coordinator(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    net = await network(db, sealer)
+    row = await request(db, sealer, net)  # submitted by the legal aid group, routed to the team's congregation
+    both = await actor(db, net.legal_aid, Role.LEGAL_ADVOCATE, Role.ACCOMPANIMENT_COORDINATOR)
+
+    error = await user_error(client, "accompanimentRequestTriage", {"id": gid(row)}, both, REQUEST)
+
+    assert (error["code"], error["field"]) == ("NOT_FOUND", "id")  # its organization submitted it: no tie to triage
+    stored = await fresh(db, row)
+    assert (stored.status, stored.version) == (AccompanimentStatus.SUBMITTED, 1)

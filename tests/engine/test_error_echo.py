@@ -6,11 +6,14 @@ import hashlib
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models.enums import OrganizationKind, Role
 from api.schema.engine.errors import MASKED_MESSAGE
+from api.schema.engine.limits import DEFAULT_LIMITS
+from api.schema.engine.request_body import prepare
 from api.schema.engine.safe_errors import Sent, safe_message
 from tests import factories as f
 from tests.workflow import actor
@@ -174,3 +177,11 @@ def test_a_message_of_an_unknown_shape_that_echoes_the_request_is_replaced() -> 
     free_text = Sent(["Immigration Court, Room 4"], frozenset())
     kept = "The mutation operation is not supported by the schema."
     assert safe_message(kept, free_text) == kept
+
+
+def test_string_literals_and_the_variables_keys_and_values_of_a_request_are_never_echoed() -> None:
+    literal, key, value = "Calle Canario 1234", "canaryVariableKey", "Valor Canario 5678"
+    query = f'query Q($input: NodeInput) {{ node(id: "{literal}") {{ id }} }}'
+    sent = Sent.of(prepare(orjson.dumps({"query": query, "variables": {"input": {key: value}}}), DEFAULT_LIMITS))
+    for echoed in (literal, key, value):
+        assert safe_message(f"Something new: {echoed}!", sent) == "The request is invalid at this location."

@@ -230,3 +230,10 @@ def test_instances_sharing_the_key_encryption_key_read_each_others_cursors_and_n
         decode_cursor(Sealer([other]).cursor_keys, "persons:CREATED_AT", cursor)
     with pytest.raises(BadRequestError, match="another connection or ordering"):
         decode_cursor(Sealer([kek]).cursor_keys, "persons:UPDATED_AT", cursor)
+
+
+def test_an_instance_rotating_its_key_encryption_key_seals_cursors_the_new_key_alone_reads() -> None:
+    new, old = Kek.from_text(generate_master_key()), Kek.from_text(generate_master_key())
+    when, record_id = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), uuid.uuid4()
+    cursor = encode_cursor(Sealer([new, old]).cursor_keys, "persons:CREATED_AT", when, record_id)
+    assert decode_cursor(Sealer([new]).cursor_keys, "persons:CREATED_AT", cursor) == (when, record_id)

@@ -133,9 +133,11 @@ async def test_partner_app_with_the_role_but_without_write_scope_is_forbidden(
     token = (await client.post("/oauth/token", data={"grant_type": "client_credentials"},
                                auth=(app.client_id, secret))).json()["access_token"]  # fmt: skip
 
-    body = await gql(client, CREATE, _input(world.records["member_A"]), token=token)
+    pat = world.records["PAT_A"]  # a mutation an org admin app may call (personal tokens are members' own)
+    body = await gql(client, REVOKE, {"input": {"id": encode_global_id("PersonalAccessToken", pat.id)}}, token=token)
 
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await db.scalar(select(PersonalAccessToken.revoked_at).where(PersonalAccessToken.id == pat.id)) is None
     [event] = await _mutation_events(db, world, "A")
     assert (event.outcome, event.actor_client_id) == (AuditOutcome.DENIED, app.client_id)
 
@@ -155,6 +157,21 @@ async def test_revoked_token_stops_working_on_the_next_request(
         "/graphql", json={"query": "{ me { alias } }"}, headers={"Authorization": f"Bearer {secret}"}
     )
     assert response.status_code == 401
+
+
+async def test_an_admin_cannot_revoke_a_token_of_another_organization(
+    client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer
+) -> None:
+    world = await build_world(db, sealer)
+    created = await gql(client, CREATE, _input(), token=world.tokens["org_admin@A"])
+    token_id = created["data"]["personalAccessTokenCreate"]["personalAccessToken"]["id"]
+    secret = created["data"]["personalAccessTokenCreate"]["token"]
+
+    other = await gql(client, REVOKE, {"input": {"id": token_id}}, token=world.tokens["org_admin@L1"])
+
+    refused = other["data"]["personalAccessTokenRevoke"]
+    assert (refused["personalAccessToken"], refused["userErrors"]) == (None, [{"code": "TOKEN_NOT_FOUND"}])
+    assert (await _me(client, secret))["alias"]  # still works
 
 
 async def test_failure_after_the_first_write_leaves_nothing_but_the_audit_event(

@@ -109,6 +109,21 @@ async def test_lowering_the_ceiling_applies_to_tokens_already_issued(
     assert body["errors"][0]["message"] == "Cannot query field 'accompanimentRequests' on type 'Query'."
 
 
+async def test_narrowing_an_apps_scopes_applies_to_tokens_already_issued(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    row, secret = await _client(db, ["LEGAL_ADVOCATE"], scopes=["read", "write"])
+    token = (await _token(client, row.client_id, secret, scope="read write")).json()["access_token"]
+    assert (await _query(client, token)).json()["data"] is not None
+    await db.execute(update(OAuthClient).where(OAuthClient.id == row.id).values(scopes=["write"]))
+    await db.commit()
+
+    body = (await _query(client, token)).json()
+
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"] is None
+
+
 async def test_token_without_read_scope_is_forbidden(client: httpx.AsyncClient, db: AsyncSession) -> None:
     row, secret = await _client(db, ["LEGAL_ADVOCATE"], scopes=["read", "write"])
     token = (await _token(client, row.client_id, secret, scope="write")).json()["access_token"]

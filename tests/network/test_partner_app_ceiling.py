@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,6 +120,8 @@ async def test_a_legacy_congregation_app_with_a_dispatcher_ceiling_loses_the_rol
 
     assert issued.status_code == 200, issued.text
     token = issued.json()["access_token"]
+    payload = token.split(".")[1]
+    assert orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["roles"] == ["ORGANIZER"]
     await _cannot_reach(client, db, row, token, exact)
     introspected = await client.post("/oauth/introspect", data={"token": token}, auth=(client_id, secret))
     assert introspected.json()["roles"] == ["ORGANIZER"]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.permissions import MUTATIONS
-from api.models import Congregation, Organization, Region
+from api.models import Congregation, Organization, Region, Training
 from api.models.enums import AuditOutcome, OrganizationKind, Role
 from api.schema.engine.ids import encode_global_id
 from tests import factories
@@ -294,3 +294,16 @@ async def test_concurrent_regions_with_one_code_one_wins_the_other_is_told(
     ]  # fmt: skip
     async with live_sessions() as session:
         assert await _count(session, Region, Region.code == code) == 1
+
+
+async def test_org_admin_records_no_training_for_a_member_of_another_organization(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    admin = await actor(db, await factories.organization(db), Role.ORG_ADMIN)
+    stranger = await factories.member(db, await factories.organization(db))
+    training = {"memberId": gid(stranger), "kind": "HOSPITALITY", "completedAt": "2025-01-01T00:00:00Z"}
+
+    error = await user_error(client, "trainingRecord", training, admin, "training { id }")
+
+    assert (error["code"], error["field"]) == ("NOT_FOUND", "memberId")
+    assert await db.scalar(select(func.count()).where(Training.member_id == stranger.id)) == 0

@@ -21,12 +21,13 @@ import pytest
 import uvicorn
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import migrate, scheduler
 from api.app import configure_state, create_app
 from api.crypto import Sealer
-from api.db import engine_from_settings, session_factory
+from api.db import engine_from_settings, is_unavailable, session_factory
 from api.models import AuditEvent
 from api.models.enums import AuditAction, AuditOutcome, Role
 from api.settings import Settings
@@ -330,3 +331,8 @@ async def test_too_many_connections_is_a_503(
             await connection.commit()
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_a_connection_the_driver_invalidated_is_unavailable_and_a_plain_database_error_is_not() -> None:
+    assert is_unavailable(DBAPIError("SELECT 1", None, Exception("connection lost"), connection_invalidated=True))
+    assert not is_unavailable(DBAPIError("SELECT 1", None, Exception("a bug")))

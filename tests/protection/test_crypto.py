@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.crypto import DecryptionError, Sealer
-from api.models import Organization, Region
+from api.crypto import DecryptionError, Kek, Sealer, generate_master_key
+from api.models import DataKey, Organization, Region
 from api.models.enums import OrganizationKind
 
 
@@ -56,3 +57,15 @@ async def test_blind_index_matches_normalised_a_numbers_only(db: AsyncSession, s
     a = await sealer.blind_index(db, "A-123-456-789")
     assert a == await sealer.blind_index(db, "a123456789")
     assert a != await sealer.blind_index(db, "A-123-456-780")
+
+
+async def test_a_new_data_key_is_wrapped_by_the_newest_key_encryption_key(db: AsyncSession) -> None:
+    new, old = Kek.from_text(generate_master_key()), Kek.from_text(generate_master_key())
+    org = await _org(db)
+    rotating = Sealer([new, old])  # newest first, while the operator rotates the key-encryption key
+    sealed = await rotating.seal(db, org.id, uuid.uuid4(), "person.legal_name", "Canary Quetzal-Ruiz")
+    assert sealed is not None
+    key = await db.scalar(select(DataKey).where(DataKey.organization_id == org.id, DataKey.active))
+    assert key is not None
+    assert key.kek_id == new.kek_id
+    new.unwrap(key.wrapped_key, key.id)  # the new key alone opens it

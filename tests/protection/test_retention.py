@@ -95,6 +95,15 @@ async def _seed(db: AsyncSession, sealer: Sealer) -> Seeded:
     seeded.due["sanctuary_case_details"] = [
         await _case(db, sealer, host, guest, status=SanctuaryCaseStatus.CLOSED, closed_at=NOW - CLOSED - EPSILON),
         await _case(db, sealer, host, guest, status=SanctuaryCaseStatus.DECLINED, updated_at=NOW - CLOSED - EPSILON),
+        await _case(
+            db,
+            sealer,
+            host,
+            guest,
+            status=SanctuaryCaseStatus.CLOSED,
+            closed_at=NOW - CLOSED - EPSILON,
+            location_detail=None,
+        ),  # its summary goes, although it never had a location detail
     ]
     seeded.kept["sanctuary_case_details"] = [
         await _case(db, sealer, host, guest, status=SanctuaryCaseStatus.CLOSED, closed_at=NOW - CLOSED + EPSILON),
@@ -159,11 +168,11 @@ KEYS: dict[type[Any], Any] = {
 
 
 async def _holds(db: AsyncSession, policy: str, row: Any) -> bool:
-    """Whether the row still holds its values (data policies) or still exists (housekeeping)."""
+    """Whether the row still holds any of its values (data policies) or still exists (housekeeping)."""
     if policy in FIELDS:
         model, columns = FIELDS[policy]
         values = (await db.execute(select(*(getattr(model, c) for c in columns)).where(model.id == row.id))).one()
-        return all(value is not None for value in values)
+        return any(value is not None for value in values)
     key = KEYS[type(row)]
     return await db.scalar(select(key).where(key == getattr(row, key.key))) is not None
 

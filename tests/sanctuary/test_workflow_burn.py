@@ -38,7 +38,8 @@ class Guest:
     org: Organization
     case: SanctuaryCase
     person: Person
-    link: HouseholdLink
+    link: HouseholdLink  # the guest's link to a relative
+    back: HouseholdLink  # a relative's link to the guest
 
     @property
     def input(self) -> dict[str, Any]:
@@ -55,9 +56,11 @@ async def _guest(db: AsyncSession, sealer: Sealer) -> Guest:
     case.legal_status_summary = await sealer.seal(db, org.id, case.id, "sanctuary_case.legal_status_summary", summary)
     link = HouseholdLink(id=uuid.uuid4(), organization_id=org.id, person_id=person.id, related_person_id=child.id)
     link.relation = await sealer.seal(db, org.id, link.id, "household_link.relation", canary("daughter, age 7"))
-    db.add(link)
+    back = HouseholdLink(id=uuid.uuid4(), organization_id=org.id, person_id=child.id, related_person_id=person.id)
+    back.relation = await sealer.seal(db, org.id, back.id, "household_link.relation", canary("mother"))
+    db.add_all([link, back])
     await db.flush()
-    return Guest(org, case, person, link)
+    return Guest(org, case, person, link, back)
 
 
 async def _critical(db: AsyncSession, guest: Guest) -> list[Any]:
@@ -74,8 +77,9 @@ async def _critical(db: AsyncSession, guest: Guest) -> list[Any]:
             select(Person.legal_name, Person.a_number, Person.a_number_index).where(Person.id == guest.person.id)
         )
     ).one()
-    relation = await db.scalar(select(HouseholdLink.relation).where(HouseholdLink.id == guest.link.id))
-    return [*case, *person, relation]
+    relations = [await db.scalar(select(HouseholdLink.relation).where(HouseholdLink.id == link.id))
+                 for link in (guest.link, guest.back)]  # fmt: skip
+    return [*case, *person, *relations]
 
 
 async def _admins(db: AsyncSession, org: Organization) -> tuple[Actor, Actor]:
@@ -97,7 +101,7 @@ async def test_two_org_admins_burn_a_case_and_the_audit_log_attests_it(
     burned = await ok(client, BURN, guest.input, second, SELECT)
     assert burned["burnStatus"] == "BURNED"
     assert burned["sanctuaryCase"]["id"] == guest.input["id"]
-    assert await _critical(db, guest) == [None] * 6
+    assert await _critical(db, guest) == [None] * 7
     assert await db.scalar(select(CaseBurnRequest.id).where(CaseBurnRequest.case_id == guest.case.id)) is None
 
     [attestation] = (
@@ -207,7 +211,7 @@ async def test_one_admin_cannot_burn_alone_through_an_admin_they_create_or_promo
     assert all(value is not None for value in await _critical(db, guest))
 
     assert (await ok(client, BURN, guest.input, veteran, SELECT))["burnStatus"] == "BURNED"
-    assert await _critical(db, guest) == [None] * 6
+    assert await _critical(db, guest) == [None] * 7
 
 
 async def test_an_admin_demoted_or_deactivated_and_restored_after_the_request_cannot_confirm(
