@@ -32,7 +32,7 @@ CEILING = ("tests/network/test_partner_app_ceiling.py", "tests/network/test_oaut
 BURN = ("tests/sanctuary/test_workflow_burn.py",)
 CREDENTIALS = ("tests/network/test_mutations_credentials.py",)
 HISTORY = (
-    "tests/test_access_edges.py",
+    "tests/proofs/test_access_edges.py",
     "tests/proofs/test_access_history.py",
     "tests/rapid_response/test_released_responder.py",
     "tests/rapid_response/test_detention_routing.py",

@@ -43,10 +43,12 @@ EQUIVALENT: dict[str, str] = {
 
 
 def _apply(mutant: Mutant) -> tuple[Path, str]:
-    """The file and its original text, after checking the snippet occurs exactly once."""
+    """The file and its original text, after checking the snippet occurs exactly once and the tests exist."""
     path = ROOT / mutant.path
     original = path.read_text()
     assert original.count(mutant.before) == 1, f"{mutant.name}: the snippet is not found exactly once"
+    missing = [test for test in mutant.tests if not (ROOT / test).is_file()]
+    assert not missing, f"{mutant.name}: no test file {missing}"
     return path, original
 
 
