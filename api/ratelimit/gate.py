@@ -73,21 +73,25 @@ class RateGate:
             response.headers.update(headers(spent))
 
     async def token_endpoint(self, request: Request, endpoint: Callable[[Request], Awaitable[Response]]) -> Response:
-        """/oauth/token behind its own buckets: the client address's, then the named client id's."""
+        """/oauth/token behind its own buckets: the client address's, then the named client id's. The client's
+        bucket is only looked at before the endpoint and spent after it issued a token, so a caller who merely
+        names a client id (without its secret) cannot spend that app's bucket."""
         if not self.limits.enabled:
             return await endpoint(request)
         address = client_address(request, self.limits.trusted_proxies)
         spent = await self._spend("token_address", address, 1, 0)
-        if (spent is None or spent.granted) and (client_id := await requested_client_id(request)):
-            spent = await self._spend("token_client", client_id, 1, 0)
-        if spent is None:
-            return await endpoint(request)
-        if not spent.granted:
+        client_id = await requested_client_id(request) if spent is None or spent.granted else None
+        if client_id:  # 0 points above a floor of 1: whether a point is left, taking none
+            spent = await self._spend("token_client", client_id, 0, 1) or spent
+        if spent is not None and not spent.granted:
             body = {"error": "rate_limited", "error_description": SPENT_MESSAGE}
             limit_headers = headers(spent) | {"Retry-After": str(spent.retry_after_s), "Cache-Control": "no-store"}
             return JSONResponse(body, status_code=429, headers=limit_headers)
         response = await endpoint(request)
-        response.headers.update(headers(spent))
+        if client_id and response.status_code == 200:  # a token was issued: its client pays
+            spent = await self._spend("token_client", client_id, 1, 0) or spent
+        if spent is not None:
+            response.headers.update(headers(spent))
         return response
 
     async def _spend(self, name: str, identity: str, points: float, floor: float) -> Spent | None:

@@ -85,6 +85,15 @@ async def signin_form(request: Request) -> Response:
     return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice))
 
 
+async def _credential_body(request: Request) -> dict[str, Any] | Response:
+    """The JSON body of a ceremony's last step, or its refusal: 400 for a body that is not JSON, 403 without a
+    valid CSRF token or a credential object."""
+    body = await json_body(request)
+    if await csrf_ok(request) and body is not None and isinstance(body.get("credential"), dict):
+        return body
+    return refused(request, 403 if body is not None else 400)
+
+
 async def signin_options(request: Request) -> Response:
     """POST /signin/options: WebAuthn request options (no allow-list: nothing says who exists)."""
     if not await csrf_ok(request):
@@ -97,9 +106,9 @@ async def signin_options(request: Request) -> Response:
 
 async def signin_finish(request: Request) -> Response:
     """POST /signin: verify the assertion; a session and its cookie on success; one answer for any refusal."""
-    body = await json_body(request)
-    if not await csrf_ok(request) or body is None or not isinstance(body.get("credential"), dict):
-        return refused(request, 403 if body is not None else 400)
+    body = await _credential_body(request)
+    if isinstance(body, Response):
+        return body
     async with database(request) as session:
         try:
             _passkey, member = await ceremonies.authenticate(
@@ -144,9 +153,9 @@ async def invitation_options(request: Request) -> Response:
 
 async def invitation_finish(request: Request) -> Response:
     """POST /signin/invitation/<token>: verify the new credential, spend the invitation, sign the member in."""
-    body = await json_body(request)
-    if not await csrf_ok(request) or body is None or not isinstance(body.get("credential"), dict):
-        return refused(request, 403 if body is not None else 400)
+    body = await _credential_body(request)
+    if isinstance(body, Response):
+        return body
     async with database(request) as session:
         invitation = await invitations.open_invitation(session, request.path_params["token"], lock=True)
         if invitation is None:

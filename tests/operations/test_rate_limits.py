@@ -258,6 +258,20 @@ async def test_oauth_token_has_stricter_buckets_per_address_and_per_client(apps:
     assert refused.headers["ratelimit"].startswith('"token_client";r=0;')
 
 
+async def test_naming_a_client_id_without_its_secret_spends_nothing_of_its_bucket(apps: Apps, db: AsyncSession) -> None:
+    org = await f.organization(db, OrganizationKind.LEGAL_AID)
+    row, secret = await create_client(db, org, name="Partner app", scopes=["read"], max_roles=["LEGAL_ADVOCATE"])
+    await db.commit()
+    app = apps.app(_limits(token_client=Policy(points=2, window_s=600)))
+    form = {"grant_type": "client_credentials"}
+    for _ in range(5):  # someone who knows the app's public id, from ever new addresses
+        forged = await apps.client(app).post("/oauth/token", data=form, auth=(row.client_id, "not-its-secret"))
+        assert forged.status_code == 401
+    statuses = [(await apps.client(app).post("/oauth/token", data=form, auth=(row.client_id, secret))).status_code
+                for _ in range(3)]  # fmt: skip
+    assert statuses == [200, 200, 429]  # the app's own two tokens, then its bucket is spent
+
+
 async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(apps: Apps) -> None:
     limits = _limits(anonymous=Policy(points=1, window_s=3600))
     proxy = _address()
