@@ -11,7 +11,14 @@ from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, R
 from api.models.ratelimit import RateLimitBucket
 from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShift, SanctuaryCase, ShiftAssignment
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
-from api.models.signin import MemberInvitation, Passkey, SigninSession, WebauthnChallenge
+from api.models.signin import (
+    MemberInvitation,
+    OAuthConsent,
+    OAuthSession,
+    Passkey,
+    SigninSession,
+    WebauthnChallenge,
+)
 
 __all__ = [
     "AccompanimentAssignment",
@@ -35,6 +42,8 @@ __all__ = [
     "MemberInvitation",
     "MemberRoleGrant",
     "OAuthClient",
+    "OAuthConsent",
+    "OAuthSession",
     "Organization",
     "Passkey",
     "Person",

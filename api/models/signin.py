@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, DateTime, Integer, LargeBinary, String
+from sqlalchemy import ARRAY, Boolean, DateTime, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped
 
 from api.models.base import Entity, Tier, field, uuid_fk
@@ -61,3 +61,34 @@ class WebauthnChallenge(Entity):
     challenge: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False)
     invitation_id: Mapped[uuid.UUID | None] = uuid_fk("member_invitation.id", nullable=True, ondelete="CASCADE")
     expires_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
+
+
+class OAuthSession(Entity):
+    """A partner app's session for a member (one authorization code or device grant and its refresh chain).
+
+    Access tokens issued in it carry its id (``sid``); ending it (sign-out, ``mySessions`` end, an admin,
+    deactivation) refuses them and its refresh tokens on the next request.
+    """
+
+    __tablename__ = "oauth_session"
+
+    member_id: Mapped[uuid.UUID] = uuid_fk("member.id", ondelete="CASCADE")
+    client_id: Mapped[uuid.UUID] = uuid_fk("oauth_client.id", ondelete="CASCADE")
+    grant_type: Mapped[str] = field(Tier.T2, String(32), nullable=False)
+    scopes: Mapped[list[str]] = field(Tier.T2, ARRAY(String(32)), nullable=False, default=list)
+    device_name: Mapped[str] = field(Tier.T2, String(200), nullable=False, default="")
+    last_used_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = field(Tier.T2, String(32))
+
+
+class OAuthConsent(Entity):
+    """A member's consent to a partner app and the scopes it named; remembered until revoked."""
+
+    __tablename__ = "oauth_consent"
+    __table_args__ = (UniqueConstraint("member_id", "client_id"),)
+
+    member_id: Mapped[uuid.UUID] = uuid_fk("member.id", ondelete="CASCADE")
+    client_id: Mapped[uuid.UUID] = uuid_fk("oauth_client.id", ondelete="CASCADE")
+    scopes: Mapped[list[str]] = field(Tier.T2, ARRAY(String(32)), nullable=False, default=list)
+    revoked_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
