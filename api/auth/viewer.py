@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from api.models.enums import OrganizationKind, Role
 
@@ -21,6 +22,11 @@ class Viewer:
     scopes: frozenset[str] = frozenset({"read", "write"})
     # the credential is the member's own: their sign-in, or a personal token they (or the operator) minted
     own_credential: bool = False
+    # when the person last proved who they are (passkey or external issuer), for acts that need a recent
+    # sign-in (minting a personal access token); None for tokens that carry no sign-in (PATs, client credentials)
+    auth_time: datetime | None = None
+    # the partner app's session this credential belongs to (``oauth_session``), when it acts for a person
+    session_id: uuid.UUID | None = None
 
     @property
     def is_anonymous(self) -> bool:
