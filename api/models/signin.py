@@ -73,7 +73,8 @@ class OAuthSession(Entity):
     __tablename__ = "oauth_session"
 
     member_id: Mapped[uuid.UUID] = uuid_fk("member.id", ondelete="CASCADE")
-    client_id: Mapped[uuid.UUID] = uuid_fk("oauth_client.id", ondelete="CASCADE")
+    # None: the API's own first-party GraphiQL (public client ``graphiql``, no consent screen)
+    client_id: Mapped[uuid.UUID | None] = uuid_fk("oauth_client.id", nullable=True, ondelete="CASCADE")
     grant_type: Mapped[str] = field(Tier.T2, String(32), nullable=False)
     scopes: Mapped[list[str]] = field(Tier.T2, ARRAY(String(32)), nullable=False, default=list)
     device_name: Mapped[str] = field(Tier.T2, String(200), nullable=False, default="")

@@ -1,6 +1,7 @@
 """oauth_session and oauth_consent: partner apps acting for a signed-in member
 
-A session is one authorization code or device grant and its refresh chain (access tokens carry its id);
+A session is one authorization code or device grant and its refresh chain (access tokens carry its id;
+a NULL client is the API's own GraphiQL);
 a consent is remembered per member and app until revoked.
 
 Revision ID: 0014
@@ -47,7 +48,7 @@ def upgrade() -> None:
     op.create_table(
         "oauth_session",
         sa.Column("member_id", sa.UUID(), nullable=False),
-        sa.Column("client_id", sa.UUID(), nullable=False),
+        sa.Column("client_id", sa.UUID(), nullable=True),  # NULL: the API's own GraphiQL
         sa.Column("grant_type", sa.String(length=32), nullable=False),
         sa.Column("scopes", sa.ARRAY(sa.String(length=32)), nullable=False),
         sa.Column("device_name", sa.String(length=200), nullable=False),
