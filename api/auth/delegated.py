@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.auth.clients import GRAPHIQL_CLIENT_ID
 from api.auth.roles import app_ceiling, fitting
@@ -55,7 +56,7 @@ def claims_for(grantee: Grantee) -> dict[str, Any]:
     return {"org": str(grantee.organization_id), "roles": sorted(grantee.roles), "sid": str(grantee.session_id)}
 
 
-_APP_KIND = select(Organization.kind).where(Organization.id == OAuthClient.organization_id).scalar_subquery()
+_APP_ORG = aliased(Organization)
 
 # One statement object for every request (values are bound at execution): member, organization, session, app
 # and the token's revocation in one round trip.
@@ -64,13 +65,14 @@ _DELEGATED = (
         Member.organization_id, Member.roles, Member.region_id, Organization.kind, Organization.region_id.label("org_region"),
         OAuthSession.client_id.label("app_row"), OAuthSession.scopes.label("session_scopes"),
         OAuthClient.client_id.label("app_client_id"), OAuthClient.max_roles, OAuthClient.scopes.label("app_scopes"),
-        OAuthClient.disabled_at, _APP_KIND.label("app_kind"),
+        OAuthClient.disabled_at, _APP_ORG.kind.label("app_kind"),
         exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
     )
     .select_from(OAuthSession)
     .join(Member, Member.id == OAuthSession.member_id)
     .join(Organization, Organization.id == Member.organization_id)
     .outerjoin(OAuthClient, OAuthClient.id == OAuthSession.client_id)
+    .outerjoin(_APP_ORG, _APP_ORG.id == OAuthClient.organization_id)
     .where(
         OAuthSession.id == bindparam("sid"), OAuthSession.member_id == bindparam("sub"),
         OAuthSession.revoked_at.is_(None), Member.active,
