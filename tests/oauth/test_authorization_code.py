@@ -10,6 +10,7 @@ import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from api.auth.access_tokens import viewer_for_access_token
 from api.models import AuditEvent, Member, OAuthAuthorizationCode, OAuthRefreshToken, OAuthSession
@@ -75,12 +76,12 @@ async def test_a_partner_spa_signs_a_person_in_with_authlib_and_refreshes(
         assert "legal advocate" in screen.text
         assert "accompanier" in screen.text
         assert "form-action 'self' http://127.0.0.1:5173" in screen.headers["content-security-policy"]
-        answer = await person.post("/signin/consent", data=hidden_fields(screen) | {"csrf": csrf_of(screen),
+        allowed = await person.post("/signin/consent", data=hidden_fields(screen) | {"csrf": csrf_of(screen),
                                                                                   "decision": "allow"})  # fmt: skip
-        assert answer.status_code == 303
-        assert answer.headers["location"].startswith(SPA + "?code=")
+        assert allowed.status_code == 303
+        assert allowed.headers["location"].startswith(SPA + "?code=")
         token = await spa.fetch_token(
-            meta["token_endpoint"], authorization_response=answer.headers["location"], state=state,
+            meta["token_endpoint"], authorization_response=allowed.headers["location"], state=state,
             code_verifier=verifier,
         )  # fmt: skip
         canary(token["access_token"])
@@ -112,18 +113,15 @@ async def test_a_partner_spa_signs_a_person_in_with_authlib_and_refreshes(
     assert sorted(f[0] for f in events) == ["oauth.code_exchange", "oauth.consent"]
 
 
-async def test_the_delegated_token_acts_for_the_person_within_the_apps_ceiling(app: object, db: AsyncSession) -> None:
+async def test_the_delegated_token_acts_for_the_person_within_the_apps_ceiling(
+    app: Starlette, db: AsyncSession
+) -> None:
     org = await factories.organization(db, OrganizationKind.LEGAL_AID)
     member = await factories.member(db, org, Role.LEGAL_ADVOCATE, Role.ORG_ADMIN)
     narrow, _ = await partner_app(db, org, ["LEGAL_ADVOCATE"])
     async with browser(app) as person:
         token = await tokens_for(db, person, member, narrow.client_id)
-    viewer = await viewer_for_access_token(
-        db,
-        app.state.signing_keys,
-        app.state.settings,
-        token["access_token"],  # type: ignore[attr-defined]
-    )
+    viewer = await viewer_for_access_token(db, app.state.signing_keys, app.state.settings, token["access_token"])
     assert viewer is not None
     assert viewer.member_id == member.id
     assert viewer.roles == {Role.LEGAL_ADVOCATE}
