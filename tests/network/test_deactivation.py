@@ -38,7 +38,9 @@ async def _app_session(db: AsyncSession, member: Member) -> OAuthSession:
     return row
 
 
-async def _member_with_everything(client: httpx.AsyncClient, db: AsyncSession, admin: Actor) -> tuple[Actor, ...]:
+async def _member_with_everything(
+    client: httpx.AsyncClient, db: AsyncSession, admin: Actor
+) -> tuple[Actor, SoftAuthenticator, OAuthSession]:
     """A member with a personal token, a passkey and a browser session (the client's cookie), an app session."""
     member = await actor(db, await organization_of(db, admin), Role.HOSPITALITY_VOLUNTEER)
     key = SoftAuthenticator(ORIGIN)
@@ -47,7 +49,7 @@ async def _member_with_everything(client: httpx.AsyncClient, db: AsyncSession, a
     await db.commit()
     assert await _works(client, member.token)
     assert (await client.get("/signin/account")).status_code == 200
-    return member, key, app_session  # type: ignore[return-value]
+    return member, key, app_session
 
 
 async def _nothing_works(client: httpx.AsyncClient, db: AsyncSession, member: Actor, app_session: OAuthSession) -> None:
