@@ -379,3 +379,9 @@ async def test_member_invite_by_the_operator_prints_the_link_once_and_is_audited
     assert hours == 2
     code, _out, err = await _cli("member", "invite", "--member", "nobody@example.test", env=env)
     assert code == 2
+
+
+async def test_serve_demo_is_refused_in_production_before_anything_starts() -> None:
+    code, _out, err = await _cli("serve", "--demo", "--port", "0", env=_env(SANCTUARY_ENVIRONMENT="production"))
+    assert code == 2
+    assert err.strip() == "sanctuary-api: error: the demo's one-click sign-in cannot be turned on in production"
