@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import configure_state, create_app
 from api.crypto import Sealer
-from api.models import AuditEvent, PersonalAccessToken, SigninSession
+from api.models import AuditEvent, Member, PersonalAccessToken, SigninSession
 from api.models.enums import Role
 from api.settings import Settings
 from api.signin.demo import DEMO_EMAILS
@@ -27,7 +27,7 @@ from tests.signin.ceremony import ORIGIN, csrf, enroll, invite
 SECRET = re.compile(r'id="token" readonly size="60" value="(snt_pat_[^"]+)"')
 
 
-async def _signed_in(client: httpx.AsyncClient, db: AsyncSession) -> factories.Member:
+async def _signed_in(client: httpx.AsyncClient, db: AsyncSession) -> Member:
     admin = await org_admin(db)
     member = await factories.member(db, await organization_of(db, admin), Role.ORGANIZER)
     assert (await enroll(client, await invite(client, admin, member), SoftAuthenticator(ORIGIN))).status_code == 200
@@ -102,7 +102,7 @@ async def app_client(
         await client.aclose()
 
 
-async def _demo_members(db: AsyncSession) -> list[factories.Member]:
+async def _demo_members(db: AsyncSession) -> list[Member]:
     org = await factories.organization(db)
     members = [await factories.member(db, org, Role.ORGANIZER, email=email, alias=f"Demo {n}")
                for n, email in enumerate(DEMO_EMAILS[:2])]  # fmt: skip
