@@ -73,6 +73,11 @@ async def _new_challenge(
     return row.id
 
 
+async def new_challenge(session: AsyncSession, purpose: str, value: bytes) -> uuid.UUID:
+    """Keep ``value`` for one later step of a ceremony (a few minutes, spent once); its id names it."""
+    return await _new_challenge(session, purpose, value)
+
+
 async def spend_challenge(
     session: AsyncSession, challenge_id: str, purpose: str, invitation_id: uuid.UUID | None = None
 ) -> bytes:

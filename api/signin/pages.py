@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from api.models import Member, Passkey
 from api.models.enums import AuditOutcome
 from api.services.shared.audit import signin_event
-from api.signin import account_tokens, ceremonies, demo, html, invitations, sessions
+from api.signin import account_tokens, ceremonies, demo, html, invitations, issuers, sessions
 from api.signin.account_tokens import recent_signin
 from api.signin.texts import language
 from api.signin.throttle import account_key, throttled
@@ -70,8 +70,8 @@ async def signin_form(request: Request) -> Response:
     if current is not None:
         return finish(request, RedirectResponse("/signin/account", status_code=303))
     notice = "signed_out" if request.query_params.get("out") == "1" else None
-    members = await demo.demo_members(request)
-    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice, demo=members))
+    members, links = await demo.demo_members(request), issuers.issuer_links(request)
+    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice, issuers=links, demo=members))
 
 
 async def _credential_body(request: Request) -> dict[str, Any] | Response:
@@ -263,4 +263,6 @@ def routes() -> list[BaseRoute]:
         Route("/signin/invitation/{token}/options", invitation_options, methods=["POST"]),
         Route("/signin/tokens", account_tokens.create_token, methods=["POST"]),
         Route("/signin/demo", demo.demo_signin, methods=["POST"]),
+        Route(issuers.CALLBACK, issuers.callback, methods=["GET"]),
+        Route("/signin/oidc/{key}", issuers.start, methods=["GET"]),
     ]
