@@ -17,7 +17,7 @@ from api.models import Member
 from api.models.enums import AuditOutcome
 from api.seed.fiction import DEMO_DOMAIN, ROLE_MEMBERS
 from api.services.shared.audit import signin_event
-from api.signin.throttle import throttled
+from api.signin.throttle import account_key, throttled
 from api.signin.web import csrf_ok, database, finish, form_value, settings_of, signed_in
 
 DEMO_EMAILS = [f"{spec.local_part}@{DEMO_DOMAIN}" for spec in ROLE_MEMBERS.values()]
@@ -42,10 +42,11 @@ async def demo_signin(request: Request) -> Response:
         return Response(status_code=404)
     if not await csrf_ok(request):
         return finish(request, Response(status_code=403))
-    if limited := await throttled(request, None, page=True):
+    chosen = (await form_value(request, "member") or "")[:100]
+    if limited := await throttled(request, account_key("member", chosen), page=True):
         return limited
     try:
-        member_id = uuid.UUID(await form_value(request, "member") or "")
+        member_id = uuid.UUID(chosen)
     except ValueError:
         return finish(request, Response(status_code=404))
     async with database(request) as session:

@@ -4,6 +4,7 @@ reads the same whether or not the passkey or invitation exists."""
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,11 +38,12 @@ async def limited(
     made: list[httpx.AsyncClient] = []
     apps: list[Starlette] = []
 
-    def client(address: str | None = None, **policies: int) -> httpx.AsyncClient:
+    def client(address: str | None = None, *, demo: bool = False, **policies: int) -> httpx.AsyncClient:
         limits = settings.rate_limits.model_copy(
             update={name: Policy(points=points, window_s=600) for name, points in policies.items()}
         )
         app_settings = settings.model_copy(update={"rate_limits": RateLimits.model_validate(limits.model_dump())})
+        app_settings = app_settings.with_demo() if demo else app_settings
         app = create_app(app_settings, engine=engine, sealer=sealer)
         configure_state(app, engine=engine, sessionmaker=sessionmaker, sealer=sealer, settings=app_settings)
         apps.append(app)
@@ -116,3 +118,15 @@ async def test_invitation_links_are_throttled_and_read_the_same_whether_they_exi
     by_address = [await limited(address, signin_address=2).get(f"{fake}{n}") for n in range(3)]
     assert [r.status_code for r in by_address] == [404, 404, 429]
     assert (await limited(signin_address=2).get(real)).status_code == 200  # another address
+
+
+async def test_demo_sign_ins_are_throttled_per_member_whether_or_not_it_is_one(limited: Clients) -> None:
+    answers = {}
+    for name, member in (("unknown", str(uuid.uuid4())), ("malformed", "not-an-id")):
+        statuses = []
+        for _ in range(3):
+            browser = limited(demo=True, signin_account=2)
+            statuses.append((await browser.post("/signin/demo", data={"csrf": await csrf(browser, "/signin"),
+                                                                     "member": member})).status_code)  # fmt: skip
+        answers[name] = statuses
+    assert answers == {"unknown": [404, 404, 429], "malformed": [404, 404, 429]}
