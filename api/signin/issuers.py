@@ -68,8 +68,9 @@ async def start(request: Request) -> Response:
     """GET /signin/oidc/<issuer>: off to the issuer's authorization endpoint."""
     if limited := await throttled(request, None, page=True):
         return limited
-    issuer = next((i for i in _issuers(request).issuers if i.signs_in and i.key == request.path_params["key"]), None)
-    if issuer is None:
+    try:
+        issuer = _issuer(request, request.path_params["key"])
+    except IssuerSigninError:
         return finish(request, Response(status_code=404))
     try:
         authorize, _token = await _issuers(request).endpoints(issuer)
@@ -100,9 +101,9 @@ async def callback(request: Request) -> Response:
     async with database(request) as session:
         try:
             pending = await _pending(session, request, binding)
-            issuer = next(i for i in _issuers(request).issuers if i.signs_in and i.key == pending["issuer"])
+            issuer = _issuer(request, pending["issuer"])
             member = await _member(session, request, issuer, pending["nonce"], binding)
-        except (IssuerSigninError, ceremonies.CeremonyError, StopIteration) as error:
+        except (IssuerSigninError, ceremonies.CeremonyError) as error:
             who = getattr(error, "member", None)
             session.add(signin_event(who and who.organization_id, who and who.id, "oidc", AuditOutcome.DENIED))
             await session.commit()
@@ -114,6 +115,14 @@ async def callback(request: Request) -> Response:
         await session.commit()
     response.delete_cookie(BINDING_COOKIE, path="/signin/oidc", httponly=True, samesite="lax", secure=secure(request))
     return finish(request, response)
+
+
+def _issuer(request: Request, key: str) -> IssuerConfig:
+    """The configured issuer a pending sign-in went to (it may have been removed since)."""
+    found = next((i for i in _issuers(request).issuers if i.signs_in and i.key == key), None)
+    if found is None:
+        raise IssuerSigninError()
+    return found
 
 
 async def _pending(session: Any, request: Request, binding: str) -> dict[str, str]:
