@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from api.models import Passkey
+from api.services.network.sessions import SessionView
 from api.signin.texts import LANGUAGES, TEXTS
 
 NAMES = {"en": "English", "es": "Español"}
@@ -94,8 +95,9 @@ def message_page(lang: str, key: str, title_key: str = "title_signin") -> str:
 
 
 def account_page(
-    lang: str, csrf: str, alias: str, passkeys: list[Passkey], *, fresh: bool = False, notice: str | None = None
-) -> str:
+    lang: str, csrf: str, alias: str, passkeys: list[Passkey], *, fresh: bool = False, notice: str | None = None,
+    sessions: Sequence[SessionView] = (), this: object = None,
+) -> str:  # fmt: skip
     """The signed-in member's page: their passkeys (rename, remove), a new personal token (only while the sign-in
     is ``fresh``), and sign-out."""
     t = TEXTS[lang]
@@ -104,11 +106,32 @@ def account_page(
         (f'<p role="alert">{escape(t[notice])}</p>' if notice else "")
         + f"<p>{escape(t['signed_in_as'])} <strong>{escape(alias)}</strong></p>"
         + f'<ul class="passkeys">{items}</ul>'
+        + _sessions_section(t, csrf, sessions, this)
         + _tokens_section(t, csrf, fresh)
         + f'<form method="post" action="/signin/signout">{csrf_field(csrf)}'
         + f'<button type="submit" id="signout">{escape(t["signout"])}</button></form>'
     )
     return layout(lang, "title_account", body, "/signin/account")
+
+
+def _sessions_section(t: dict[str, str], csrf: str, sessions: Sequence[SessionView], this: object) -> str:
+    """The member's live sessions; each but this browser's can be ended."""
+    if not sessions:
+        return ""
+    items = []
+    for view in sessions:
+        name = view.app_name or t["browser"]
+        used = (view.last_used_at or view.created_at).date().isoformat()
+        text = f"{escape(name)} · {escape(view.device_name[:80])} · {escape(t['last_used'])}: {used}"
+        if view.id == this:
+            items.append(f"<li>{text} ({escape(t['this_browser'])})</li>")
+            continue
+        items.append(
+            f'<li>{text}<form method="post" action="/signin/sessions/{view.kind.value.lower()}/{view.id}/end">'
+            f'{csrf_field(csrf)}<button type="submit">{escape(t["end_session"])}</button></form></li>'
+        )
+    return f'<section aria-labelledby="sessions"><h2 id="sessions">{escape(t["sessions"])}</h2>' \
+        f'<ul class="sessions">{"".join(items)}</ul></section>'  # fmt: skip
 
 
 def _tokens_section(t: dict[str, str], csrf: str, fresh: bool) -> str:

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from api.models import Member, Passkey
 from api.models.enums import AuditOutcome
 from api.services.shared.audit import signin_event
-from api.signin import account_tokens, ceremonies, demo, html, invitations, issuers, sessions
+from api.signin import account_sessions, account_tokens, ceremonies, demo, html, invitations, issuers, sessions
 from api.signin.account_tokens import recent_signin
 from api.signin.texts import language
 from api.signin.throttle import account_key, throttled
@@ -190,8 +190,11 @@ async def account(request: Request) -> Response:
         keys = list(
             await session.scalars(select(Passkey).where(Passkey.member_id == member.id).order_by(Passkey.created_at))
         )
+        live = await account_sessions.listed(session, member)
         await session.commit()
-    return page(request, lambda lang, csrf: html.account_page(lang, csrf, member.alias, keys, fresh=fresh))
+    this = current[0].id
+    return page(request, lambda lang, csrf: html.account_page(
+        lang, csrf, member.alias, keys, fresh=fresh, sessions=live, this=this))  # fmt: skip
 
 
 async def passkey_change(request: Request) -> Response:
@@ -262,6 +265,7 @@ def routes() -> list[BaseRoute]:
         Route("/signin/invitation/{token}", invitation_finish, methods=["POST"]),
         Route("/signin/invitation/{token}/options", invitation_options, methods=["POST"]),
         Route("/signin/tokens", account_tokens.create_token, methods=["POST"]),
+        Route("/signin/sessions/{kind}/{id}/end", account_sessions.end_session, methods=["POST"]),
         Route("/signin/demo", demo.demo_signin, methods=["POST"]),
         Route(issuers.CALLBACK, issuers.callback, methods=["GET"]),
         Route("/signin/oidc/{key}", issuers.start, methods=["GET"]),

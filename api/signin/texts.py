@@ -47,6 +47,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "demo_intro": "This is a demonstration network with invented people. Sign in as one of its members:",
         "demo_button": "Sign in as",
         "signin_with": "Sign in with",
+        "sessions": "Where you are signed in",
+        "this_browser": "this browser",
+        "browser": "Browser",
+        "end_session": "Sign out there",
         "issuer_failed": "Sign-in with your organization's account did not work. Try again, or use a passkey.",
     },
     "es": {
@@ -88,6 +92,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "demo_intro": "Esta es una red de demostración con personas inventadas. Inicia sesión como uno de sus miembros:",
         "demo_button": "Iniciar sesión como",
         "signin_with": "Iniciar sesión con",
+        "sessions": "Dónde tienes la sesión iniciada",
+        "this_browser": "este navegador",
+        "browser": "Navegador",
+        "end_session": "Cerrar la sesión allí",
         "issuer_failed": "No se pudo iniciar sesión con la cuenta de tu organización. Inténtalo de nuevo o usa una llave de acceso.",
     },
 }

@@ -18,7 +18,7 @@ from api.models import AuditEvent, Member, PersonalAccessToken, SigninSession
 from api.models.enums import Role
 from api.settings import Settings
 from api.signin.demo import DEMO_EMAILS
-from api.signin.sessions import COOKIE
+from api.signin.sessions import COOKIE, start_session
 from tests import factories
 from tests.network.factories import org_admin, organization_of
 from tests.signin.authenticator import SoftAuthenticator
@@ -157,3 +157,31 @@ def test_the_demo_flag_is_refused_in_production_and_never_read_from_the_environm
     for name in ("SANCTUARY_DEMO", "SANCTUARY__DEMO", "SANCTUARY_DEMO_SIGNIN"):
         monkeypatch.setenv(name, "true")
     assert Settings().demo is False
+
+
+async def test_the_account_page_lists_ones_sessions_and_ends_another_browsers(
+    client: httpx.AsyncClient, app: object, db: AsyncSession
+) -> None:
+    member = await _signed_in(client, db)
+    other_browser = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")  # type: ignore[arg-type]
+    async with other_browser:
+        row, cookie = await start_session(db, member, device_name="Phone browser", lifetime=timedelta(hours=1))
+        await db.commit()
+        other_browser.cookies.set(COOKIE, cookie)
+        assert (await other_browser.get("/signin/account")).status_code == 200
+        page = (await client.get("/signin/account")).text
+        assert "Phone browser" in page
+        assert "(this browser)" in page
+        token = await csrf(client, "/signin/account")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as third:  # type: ignore[arg-type]
+            stranger = await _signed_in(third, db)
+        theirs = await db.scalar(select(SigninSession.id).where(SigninSession.member_id == stranger.id))
+        refused = await client.post(f"/signin/sessions/browser/{theirs}/end", data={"csrf": token})
+        assert refused.status_code == 404
+
+        ended = await client.post(f"/signin/sessions/browser/{row.id}/end", data={"csrf": token})
+
+        assert (ended.status_code, ended.headers["location"]) == (303, "/signin/account")
+        assert (await other_browser.get("/signin/account")).status_code == 303
+        assert (await client.get("/signin/account")).status_code == 200
+        assert await db.scalar(select(SigninSession.revoked_at).where(SigninSession.id == theirs)) is None
