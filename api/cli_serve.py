@@ -32,6 +32,11 @@ from api.settings import Settings
 def serve_command(args: argparse.Namespace) -> int:
     """Serve the API until Ctrl-C (or SIGTERM), then stop uvicorn and the embedded database cleanly."""
     settings = load_settings(args)
+    if args.demo:  # the only way to turn on the demo's one-click sign-in
+        try:
+            settings = settings.with_demo()
+        except ValueError as error:
+            raise CliError(str(error), code=2) from None
     sealer = load_sealer(settings)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # at most this long after its last use) and how long a device-flow user code stays valid.
     refresh_token_days: float = Field(default=30, gt=0, le=366)
     device_code_minutes: float = Field(default=10, gt=0, le=60)
+    # Minting a personal access token needs a sign-in at most this many minutes old (GraphiQL or the account page).
+    recent_signin_minutes: float = Field(default=10, gt=0, le=1440)
     # The Retry-After of a 503 answered because the database is unavailable.
     unavailable_retry_after_s: int = Field(default=5, ge=1)
     # Rate limits (api/ratelimit/policy.py), as JSON overriding some of them; the buckets live in PostgreSQL
@@ -83,6 +85,9 @@ class Settings(BaseSettings):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     rate_limit_pool_size: int = Field(default=2, ge=1)
     redis_url: str | None = None
+    # One-click sign-in as each demo member: set only by `serve --demo` (:meth:`with_demo`), never from the
+    # environment, and refused when environment is production.
+    _demo: bool = PrivateAttr(default=False)
 
     @field_validator("database_url")
     @classmethod
@@ -98,6 +103,19 @@ class Settings(BaseSettings):
         if scheme not in DATABASE_SCHEMES:
             raise ValueError(f"not a PostgreSQL URL: expected {expected}")
         return url
+
+    @property
+    def demo(self) -> bool:
+        """True only for the demo (`serve --demo`): the sign-in page offers one-click sign-in as demo members."""
+        return self._demo and self.environment != "production"
+
+    def with_demo(self) -> Settings:
+        """These settings with the demo's one-click sign-in on; refused in production."""
+        if self.environment == "production":
+            raise ValueError("the demo's one-click sign-in cannot be turned on in production")
+        copy = self.model_copy()
+        copy._demo = True
+        return copy
 
     @property
     def issuer(self) -> str:

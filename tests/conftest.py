@@ -80,6 +80,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Set
     limits = RateLimits(
         member=unlimited, app=unlimited, anonymous=unlimited, token_address=unlimited, token_client=unlimited,
         in_flight=10_000,
+        signin_address=unlimited, signin_account=unlimited,
     )  # fmt: skip
     return Settings(database_url=database_url, data_dir=data_dir, environment="test", rate_limits=limits)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Select, false, or_, select, true
+from sqlalchemy import Select, false, func, or_, select, true
 
 from api.auth import ties
 from api.auth.viewer import Viewer
@@ -32,6 +32,7 @@ from api.models import (
     IncidentTimelineEvent,
     Member,
     OAuthClient,
+    OAuthSession,
     Organization,
     Person,
     PersonalAccessToken,
@@ -39,6 +40,7 @@ from api.models import (
     Region,
     SanctuaryCase,
     ShiftAssignment,
+    SigninSession,
     Training,
 )
 from api.models.enums import (
@@ -260,6 +262,20 @@ def personal_access_tokens(viewer: Viewer) -> Select[Any]:
 def partner_apps(viewer: Viewer) -> Select[Any]:
     """Partner apps: their organization's admins."""
     return select(OAuthClient).where(ties.role_in_own(viewer, OAuthClient.organization_id, Role.ORG_ADMIN))
+
+
+def own_browser_sessions(viewer: Viewer) -> Select[Any]:
+    """A member's live sign-in sessions on the API's pages: their own only (an admin ends them, never lists them)."""
+    return select(SigninSession).where(
+        ties.itself(viewer, SigninSession.member_id),
+        SigninSession.revoked_at.is_(None),
+        SigninSession.expires_at > func.now(),
+    )
+
+
+def own_app_sessions(viewer: Viewer) -> Select[Any]:
+    """A member's live app sessions (GraphiQL, partner apps, scripts): their own only."""
+    return select(OAuthSession).where(ties.itself(viewer, OAuthSession.member_id), OAuthSession.revoked_at.is_(None))
 
 
 READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {

@@ -1,14 +1,18 @@
 """Tokens from external OpenID Connect issuers, mapped to members by a configured claim.
 
 Each issuer is configured with its ``issuer``, the ``audience`` tokens must carry, its keys
-(inline ``jwks`` or a ``jwks_uri`` fetched and cached), the pinned ``algorithms`` (never
-``none``, never symmetric) and the ``claim`` whose value is a member's email. A key is never
-taken from the token itself.
+(inline ``jwks``, a ``jwks_uri`` fetched and cached, or the ``jwks_uri`` of its discovery document),
+the pinned ``algorithms`` (never ``none``, never symmetric) and the ``claim`` whose value is a
+member's email. A key is never taken from the token itself. An issuer with a ``client_id`` also
+signs people in on the sign-in page (:mod:`api.signin.issuers`): its ID tokens must name that
+client as their audience and carry the sign-in's nonce.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +44,24 @@ class IssuerConfig(BaseModel):
     algorithms: list[str] = ["RS256"]
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
+    # Browser sign-in ("Sign in with <display_name>" on /signin): this API as the issuer's OpenID client.
+    client_id: str | None = None
+    client_secret: str | None = None  # none: a public client (PKCE alone)
+    display_name: str | None = None
+    discovery: bool = False  # endpoints (and jwks_uri) from <issuer>/.well-known/openid-configuration
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    organization_id: uuid.UUID | None = None  # when set, only that organization's members sign in through it
+
+    @property
+    def key(self) -> str:
+        """A short, stable name of the issuer in the sign-in pages' paths."""
+        return hashlib.sha256(self.issuer.encode()).hexdigest()[:16]
+
+    @property
+    def signs_in(self) -> bool:
+        """True when people sign in with this issuer on the sign-in page."""
+        return self.client_id is not None
 
     @field_validator("algorithms")
     @classmethod
@@ -53,8 +75,13 @@ def parse_issuers(raw: str) -> list[IssuerConfig]:
     """Parse ``SANCTUARY_OIDC_ISSUERS`` (a JSON list); each issuer needs keys inline or by URI."""
     issuers = [IssuerConfig.model_validate(item) for item in orjson.loads(raw or "[]")]
     for issuer in issuers:
-        if (issuer.jwks is None) == (issuer.jwks_uri is None):
-            raise ValueError(f"issuer {issuer.issuer}: give exactly one of jwks or jwks_uri")
+        if issuer.jwks is not None and issuer.jwks_uri is not None:
+            raise ValueError(f"issuer {issuer.issuer}: give jwks or jwks_uri, not both")
+        if issuer.jwks is None and issuer.jwks_uri is None and not issuer.discovery:
+            raise ValueError(f"issuer {issuer.issuer}: give jwks, jwks_uri or discovery")
+        endpoints = issuer.authorization_endpoint is not None and issuer.token_endpoint is not None
+        if issuer.signs_in and not (endpoints or issuer.discovery):
+            raise ValueError(f"issuer {issuer.issuer}: a client_id needs discovery or both endpoints")
     return issuers
 
 
@@ -70,6 +97,7 @@ class ExternalIssuers:
 
     issuers: list[IssuerConfig]
     _cache: dict[str, _CachedKeys] = field(default_factory=dict)
+    _metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def issuer_of(self, token: str) -> IssuerConfig | None:
         """The configured issuer a token claims to come from (unverified routing only)."""
@@ -82,16 +110,7 @@ class ExternalIssuers:
         if issuer is None:
             return None
         claims = await self._verified_claims(issuer, token)
-        value = claims.get(issuer.claim) if claims else None
-        if not isinstance(value, str) or not value:
-            return None
-        row = (
-            await session.execute(
-                select(Member, Organization.kind, Organization.region_id)
-                .join(Organization, Organization.id == Member.organization_id)
-                .where(func.lower(Member.email) == value.lower(), Member.active)
-            )
-        ).one_or_none()
+        row = await member_for_claims(session, issuer, claims, organization_wide=True) if claims else None
         if row is None:
             return None
         member, kind, org_region = row
@@ -104,16 +123,42 @@ class ExternalIssuers:
             own_credential=True,  # the person signed in with their organization's issuer
         )
 
-    async def _verified_claims(self, issuer: IssuerConfig, token: str) -> dict[str, Any] | None:
+    async def id_token_claims(self, issuer: IssuerConfig, token: str, nonce: str) -> dict[str, Any] | None:
+        """The claims of an ID token of a browser sign-in: signed by the issuer (pinned algorithms), for this
+        API's client, with the sign-in's nonce, not expired; None otherwise."""
+        expected = {"aud": {"essential": True, "value": issuer.client_id}, "nonce": {"essential": True, "value": nonce}}
+        return await self._verified_claims(issuer, token, expected)
+
+    async def endpoints(self, issuer: IssuerConfig) -> tuple[str, str]:
+        """The issuer's authorization and token endpoints (configured, or from its discovery document)."""
+        if issuer.authorization_endpoint and issuer.token_endpoint:
+            return issuer.authorization_endpoint, issuer.token_endpoint
+        metadata = await self._discover(issuer)
+        return str(metadata["authorization_endpoint"]), str(metadata["token_endpoint"])
+
+    async def _discover(self, issuer: IssuerConfig) -> dict[str, Any]:
+        """The issuer's discovery document, fetched once per process; its ``issuer`` must be the configured one."""
+        if issuer.issuer not in self._metadata:
+            url = issuer.issuer.rstrip("/") + "/.well-known/openid-configuration"
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                response = await client.get(url)
+                response.raise_for_status()
+            metadata = response.json()
+            if not isinstance(metadata, dict) or metadata.get("issuer") != issuer.issuer:
+                raise ValueError("the discovery document names another issuer")
+            self._metadata[issuer.issuer] = metadata
+        return self._metadata[issuer.issuer]
+
+    async def _verified_claims(
+        self, issuer: IssuerConfig, token: str, expected: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        checks = expected or {"aud": {"essential": True, "value": issuer.audience}}
         for attempt in range(2):
             keys = await self._keys(issuer, refresh=attempt == 1)
             try:
                 decoded = jwt.decode(token, keys, algorithms=issuer.algorithms)
                 jwt.JWTClaimsRegistry(
-                    leeway=30,
-                    iss={"essential": True, "value": issuer.issuer},
-                    aud={"essential": True, "value": issuer.audience},
-                    exp={"essential": True},
+                    leeway=30, iss={"essential": True, "value": issuer.issuer}, exp={"essential": True}, **checks
                 ).validate(decoded.claims)
                 return decoded.claims
             except (JoseError, ValueError, KeyError):
@@ -132,14 +177,32 @@ class ExternalIssuers:
         cached = self._cache.get(issuer.issuer)
         age = time.monotonic() - cached.fetched_at if cached else float("inf")
         if cached is None or age > JWKS_TTL_SECONDS or (refresh and age > JWKS_MIN_REFRESH_SECONDS):
-            assert issuer.jwks_uri is not None
             try:
+                uri = issuer.jwks_uri or str((await self._discover(issuer))["jwks_uri"])
                 async with httpx.AsyncClient(timeout=5.0) as client:
-                    response = await client.get(issuer.jwks_uri)
+                    response = await client.get(uri)
                     response.raise_for_status()
                 cached = _CachedKeys(KeySet.import_key_set(response.json()), time.monotonic())
                 self._cache[issuer.issuer] = cached
-            except (httpx.HTTPError, ValueError, JoseError):
+            except (httpx.HTTPError, ValueError, KeyError, JoseError):
                 if cached is None:
                     return KeySet([])
         return cached.keys
+
+
+async def member_for_claims(
+    session: AsyncSession, issuer: IssuerConfig, claims: dict[str, Any], *, organization_wide: bool = False
+) -> Any:
+    """(member, organization kind, organization region) of the active member the claims name, or None. Unless
+    ``organization_wide``, an issuer tied to an organization names only that organization's members."""
+    value = claims.get(issuer.claim)
+    if not isinstance(value, str) or not value:
+        return None
+    statement = (
+        select(Member, Organization.kind, Organization.region_id)
+        .join(Organization, Organization.id == Member.organization_id)
+        .where(func.lower(Member.email) == value.lower(), Member.active)
+    )
+    if issuer.organization_id is not None and not organization_wide:
+        statement = statement.where(Member.organization_id == issuer.organization_id)
+    return (await session.execute(statement)).one_or_none()

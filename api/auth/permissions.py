@@ -18,10 +18,11 @@ _ACCOMPANIER = frozenset({Role.ACCOMPANIER})
 _DISPATCH = frozenset({Role.RR_DISPATCHER})
 _RESPONDERS = frozenset({Role.RR_DISPATCHER, Role.RR_RESPONDER})
 _ORGANIZER = frozenset({Role.ORGANIZER})
+_EVERY_MEMBER = frozenset(Role)  # what a person does for themselves, whatever their roles
 
 MUTATIONS: dict[str, frozenset[Role]] = {
     # credentials of an organization
-    "personalAccessTokenCreate": _ORG_ADMIN,
+    "personalAccessTokenCreate": _EVERY_MEMBER,  # one's own only, after a recent sign-in (the service checks)
     "personalAccessTokenRevoke": _ORG_ADMIN,
     "partnerAppCreate": _ORG_ADMIN,
     "partnerAppDisable": _ORG_ADMIN,
@@ -36,6 +37,11 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "memberCreate": _ORG_ADMIN,
     "memberUpdate": _ORG_ADMIN,
     "memberDeactivate": _ORG_ADMIN,
+    "memberReactivate": _ORG_ADMIN,
+    "memberSessionsEnd": _ORG_ADMIN,
+    # one's own sessions
+    "mySessionEnd": _EVERY_MEMBER,
+    "mySessionsEnd": _EVERY_MEMBER,
     "memberInvite": _ORG_ADMIN,
     "trainingRecord": _ORG_ADMIN,
     # people the network protects
@@ -91,6 +97,8 @@ MEMBERS_ONLY = frozenset(
         "personalAccessTokenCreate",
         "appConsentRevoke",
         "memberInvite",
+        "mySessionEnd",
+        "mySessionsEnd",
         "hospitalityShiftSignUp",
         "hospitalityShiftWithdraw",
         "accompanimentAssignmentAccept",

@@ -50,6 +50,7 @@ class SigninSession(Entity):
     expires_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
     last_used_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = field(Tier.T2, String(32))
 
 
 class WebauthnChallenge(Entity):

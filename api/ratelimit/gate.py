@@ -98,6 +98,17 @@ class RateGate:
             response.headers.update(headers(spent))
         return response
 
+    async def signin_attempt(self, request: Request, account: str | None) -> Spent | None:
+        """Spend one sign-in attempt (a passkey ceremony, an invitation, a demo or issuer sign-in) from the client
+        address's bucket, then from the named account's (a credential id, an invitation, a member), before anything
+        is looked up: the answer is the same whether the account exists or not. The refusal, or None."""
+        if not self.limits.enabled:
+            return None
+        spent = await self._spend("signin_address", client_address(request, self.limits.trusted_proxies), 1, 0)
+        if account is not None and (spent is None or spent.granted):
+            spent = await self._spend("signin_account", account, 1, 0) or spent
+        return spent if spent is not None and not spent.granted else None
+
     async def _spend(self, name: str, identity: str, points: float, floor: float) -> Spent | None:
         """Spend from the caller's bucket of policy ``name``; None (let the request through) when the store
         fails: an unreachable Redis or bucket table must not refuse a raid report."""

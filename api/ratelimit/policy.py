@@ -39,6 +39,10 @@ class RateLimits(BaseModel):
     anonymous: Policy = Policy(points=300)  # per client address, and for any token that fails
     token_address: Policy = Policy(points=30)  # /oauth/token per client address
     token_client: Policy = Policy(points=60)  # /oauth/token per client id
+    # Sign-in attempts (passkey ceremonies, invitation redemptions, demo sign-ins) per client address, and per
+    # account named (a passkey's credential id, an invitation): spent before anything is looked up.
+    signin_address: Policy = Policy(points=30, window_s=300)
+    signin_account: Policy = Policy(points=10, window_s=300)
     # The share of every bucket that only the reserved operations may spend (reads stop above it).
     reserve: float = Field(default=0.2, ge=0, lt=1)
     reserved_operations: frozenset[str] = frozenset({"incidentReport"})  # root mutation fields

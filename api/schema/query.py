@@ -20,8 +20,10 @@ from api.schema.engine.registry import MODELS
 from api.schema.engine.relay import MAX_PAGE_SIZE, Node
 from api.schema.network.audit import AuditQueries
 from api.schema.network.consents import ConsentQueries
+from api.schema.network.credentials import CredentialQueries
 from api.schema.network.organizations import NetworkQueries
 from api.schema.network.people import Member, PeopleQueries
+from api.schema.network.sessions import SessionQueries
 from api.schema.rapid_response.types import RapidResponseQueries
 from api.schema.sanctuary.types import SanctuaryQueries
 
@@ -52,6 +54,8 @@ class Query(
     AdvocacyQueries,
     AuditQueries,
     ConsentQueries,
+    CredentialQueries,
+    SessionQueries,
 ):
     @strawberry.field(description="Any object by its opaque id; null when it does not exist or you may not see it.")
     async def node(

@@ -28,6 +28,7 @@ from api.schema.engine.request_body import PreparedDocument
 from api.schema.network.consents import ConsentMutations
 from api.schema.network.credentials import CredentialMutations
 from api.schema.network.mutations import AdminMutations
+from api.schema.network.sessions import SessionMutations
 from api.schema.query import Query
 from api.schema.rapid_response.mutations import RapidResponseMutations
 from api.schema.sanctuary.burn_mutations import BurnMutations
@@ -46,6 +47,7 @@ class Mutation(
     RapidResponseMutations,
     BurnMutations,
     ConsentMutations,
+    SessionMutations,
 ):
     pass
 

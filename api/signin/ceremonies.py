@@ -22,6 +22,7 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
+from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
@@ -71,6 +72,11 @@ async def _new_challenge(
     session.add(row)
     await session.flush()
     return row.id
+
+
+async def new_challenge(session: AsyncSession, purpose: str, value: bytes) -> uuid.UUID:
+    """Keep ``value`` for one later step of a ceremony (a few minutes, spent once); its id names it."""
+    return await _new_challenge(session, purpose, value)
 
 
 async def spend_challenge(
@@ -157,22 +163,46 @@ async def authenticate(
     """The passkey and active member the assertion proves, sign count updated; CeremonyError otherwise."""
     challenge = await spend_challenge(session, challenge_id, "authenticate")
     passkey = await _passkey_named(session, credential)
-    if passkey is None:
+    if passkey is None:  # the same verification against a key nobody holds: about as long as a known passkey's
+        _verify(rp, challenge, credential, _DECOY, 0)
         raise CeremonyError("unknown credential")
     member = await session.get_one(Member, passkey.member_id)
-    try:
-        verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origin,
-            credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count,
-        )  # fmt: skip
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
-        raise CeremonyError("assertion", member) from None
+    verified = _verify(rp, challenge, credential, passkey.public_key, passkey.sign_count)
+    if verified is None:
+        raise CeremonyError("assertion", member)
     if not member.active:
         raise CeremonyError("inactive", member)
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = datetime.now(UTC)
     await session.flush()
     return passkey, member
+
+
+def _decoy_key() -> bytes:
+    """A COSE P-256 public key of a private key thrown away at once."""
+    import cbor2
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    return bytes(
+        cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+    )
+
+
+_DECOY = _decoy_key()
+
+
+def _verify(
+    rp: RelyingParty, challenge: bytes, credential: dict[str, Any], public_key: bytes, sign_count: int
+) -> VerifiedAuthentication | None:
+    """The verified assertion, or None."""
+    try:
+        return verify_authentication_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origin,
+            credential_public_key=public_key, credential_current_sign_count=sign_count,
+        )  # fmt: skip
+    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+        return None
 
 
 async def _passkey_named(session: AsyncSession, credential: dict[str, Any]) -> Passkey | None:

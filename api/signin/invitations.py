@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.tokens import hash_token
 from api.models import Member, MemberInvitation, Passkey
-from api.signin.sessions import end_member_sessions
+from api.signin.sessions import end_all_sessions
 
 TOKEN_PREFIX = "sninv_"  # noqa: S105 (a prefix, not a secret)
 MAX_VALIDITY = timedelta(days=30)
@@ -80,5 +80,5 @@ async def redeem(session: AsyncSession, invitation: MemberInvitation) -> None:
     invitation.used_at = now
     if invitation.revoke_passkeys:
         await session.execute(delete(Passkey).where(Passkey.member_id == invitation.member_id))
-        await end_member_sessions(session, invitation.member_id)
+        await end_all_sessions(session, invitation.member_id, "RECOVERY")
     await session.flush()

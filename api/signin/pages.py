@@ -7,14 +7,12 @@ audited with who (when known) and the outcome, never a credential, token or link
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -22,19 +20,20 @@ from starlette.routing import BaseRoute, Route
 from api.models import Member, Passkey
 from api.models.enums import AuditOutcome
 from api.services.shared.audit import signin_event
-from api.signin import ceremonies, html, invitations, sessions
+from api.signin import account_sessions, account_tokens, ceremonies, demo, html, invitations, issuers, sessions
+from api.signin.account_tokens import recent_signin
 from api.signin.texts import language
+from api.signin.throttle import account_key, throttled
 from api.signin.web import (
     csrf_ok,
     csrf_token,
     database,
-    device_name,
     finish,
     form_value,
     relying_party,
     safe_next,
     secure,
-    settings_of,
+    signed_in,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -65,17 +64,6 @@ async def json_body(request: Request) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-async def signed_in(request: Request, session: AsyncSession, response: Response, member: Member) -> Response:
-    """Start a session for ``member`` and set its cookie on ``response``."""
-    lifetime = timedelta(hours=settings_of(request).signin_session_hours)
-    _row, token = await sessions.start_session(session, member, device_name=device_name(request), lifetime=lifetime)
-    response.set_cookie(
-        sessions.COOKIE, token, max_age=int(lifetime.total_seconds()), httponly=True, samesite="lax",
-        secure=secure(request), path="/",
-    )  # fmt: skip
-    return response
-
-
 async def signin_form(request: Request) -> Response:
     """GET /signin: the sign-in page (or the account page when already signed in)."""
     async with database(request) as session:
@@ -86,7 +74,8 @@ async def signin_form(request: Request) -> Response:
         return finish(request, RedirectResponse(back or "/signin/account", status_code=303))
     notice = "signed_out" if request.query_params.get("out") == "1" else None
     end = "/signin" + (f"?{urlencode({'next': back})}" if back else "")
-    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice, end))
+    members, links = await demo.demo_members(request), issuers.issuer_links(request)
+    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice, end, issuers=links, demo=members))
 
 
 async def _credential_body(request: Request) -> dict[str, Any] | Response:
@@ -102,6 +91,8 @@ async def signin_options(request: Request) -> Response:
     """POST /signin/options: WebAuthn request options (no allow-list: nothing says who exists)."""
     if not await csrf_ok(request):
         return refused(request, 403)
+    if limited := await throttled(request, None):
+        return limited
     async with database(request) as session:
         options = await ceremonies.authentication_options(session, relying_party(request))
         await session.commit()
@@ -113,6 +104,9 @@ async def signin_finish(request: Request) -> Response:
     body = await _credential_body(request)
     if isinstance(body, Response):
         return body
+    named = body["credential"].get("rawId") or body["credential"].get("id")
+    if limited := await throttled(request, account_key("passkey", str(named))):
+        return limited
     async with database(request) as session:
         try:
             _passkey, member = await ceremonies.authenticate(
@@ -135,6 +129,8 @@ async def signin_finish(request: Request) -> Response:
 async def invitation_form(request: Request) -> Response:
     """GET /signin/invitation/<token>: the enrollment page, or one message for any invalid link."""
     token = request.path_params["token"]
+    if limited := await throttled(request, account_key("invitation", token), page=True):
+        return limited
     async with database(request) as session:
         invitation = await invitations.open_invitation(session, token)
     if invitation is None:
@@ -161,6 +157,8 @@ async def invitation_finish(request: Request) -> Response:
     body = await _credential_body(request)
     if isinstance(body, Response):
         return body
+    if limited := await throttled(request, account_key("invitation", request.path_params["token"])):
+        return limited
     async with database(request) as session:
         invitation = await invitations.open_invitation(session, request.path_params["token"], lock=True)
         if invitation is None:
@@ -193,12 +191,15 @@ async def account(request: Request) -> Response:
         current = await sessions.current_session(session, request.cookies.get(sessions.COOKIE))
         if current is None:
             return finish(request, RedirectResponse("/signin", status_code=303))
-        member = current[1]
+        member, fresh = current[1], recent_signin(request, current[0])
         keys = list(
             await session.scalars(select(Passkey).where(Passkey.member_id == member.id).order_by(Passkey.created_at))
         )
+        live = await account_sessions.listed(session, member)
         await session.commit()
-    return page(request, lambda lang, csrf: html.account_page(lang, csrf, member.alias, keys))
+    this = current[0].id
+    return page(request, lambda lang, csrf: html.account_page(
+        lang, csrf, member.alias, keys, fresh=fresh, sessions=live, this=this))  # fmt: skip
 
 
 async def passkey_change(request: Request) -> Response:
@@ -268,4 +269,9 @@ def routes() -> list[BaseRoute]:
         Route("/signin/invitation/{token}", invitation_form, methods=["GET"]),
         Route("/signin/invitation/{token}", invitation_finish, methods=["POST"]),
         Route("/signin/invitation/{token}/options", invitation_options, methods=["POST"]),
+        Route("/signin/tokens", account_tokens.create_token, methods=["POST"]),
+        Route("/signin/sessions/{kind}/{id}/end", account_sessions.end_session, methods=["POST"]),
+        Route("/signin/demo", demo.demo_signin, methods=["POST"]),
+        Route(issuers.CALLBACK, issuers.callback, methods=["GET"]),
+        Route("/signin/oidc/{key}", issuers.start, methods=["GET"]),
     ]

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.tokens import hash_token
-from api.models import Member, SigninSession
+from api.models import Member, OAuthSession, SigninSession
 
 COOKIE = "sanctuary_session"
 TOKEN_PREFIX = "snses_"  # noqa: S105 (a prefix, not a secret)
@@ -56,16 +56,34 @@ async def current_session(session: AsyncSession, token: str | None) -> tuple[Sig
     return row, member
 
 
-async def end_session(session: AsyncSession, row: SigninSession) -> None:
+async def end_session(session: AsyncSession, row: SigninSession, reason: str = "SIGNED_OUT") -> None:
     """End one session (sign-out)."""
     row.revoked_at = datetime.now(UTC)
+    row.revoked_reason = reason
     await session.flush()
 
 
-async def end_member_sessions(session: AsyncSession, member_id: uuid.UUID) -> None:
-    """End every live session of a member (deactivation, recovery)."""
-    await session.execute(
+async def end_member_sessions(session: AsyncSession, member_id: uuid.UUID, reason: str = "RECOVERY") -> int:
+    """End every live browser session of a member (deactivation, recovery, an admin); how many ended."""
+    result = await session.execute(
         update(SigninSession)
         .where(SigninSession.member_id == member_id, SigninSession.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
+        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def end_app_sessions(session: AsyncSession, member_id: uuid.UUID, reason: str) -> int:
+    """End every live app session (``oauth_session``) of a member: its access and refresh tokens are refused
+    from the next request on; how many ended."""
+    result = await session.execute(
+        update(OAuthSession)
+        .where(OAuthSession.member_id == member_id, OAuthSession.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def end_all_sessions(session: AsyncSession, member_id: uuid.UUID, reason: str) -> int:
+    """End every browser and app session of a member; how many ended."""
+    return await end_member_sessions(session, member_id, reason) + await end_app_sessions(session, member_id, reason)

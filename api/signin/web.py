@@ -5,13 +5,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.models import Member
 from api.settings import Settings
+from api.signin import sessions
 from api.signin.ceremonies import RelyingParty
 from api.signin.texts import LANGUAGE_COOKIE, LANGUAGES
 
@@ -107,3 +110,18 @@ def safe_next(value: str | None) -> str | None:
 def device_name(request: Request) -> str:
     """A short description of the browser, for the member's list of sessions."""
     return request.headers.get("user-agent", "")[:200]
+
+
+async def signed_in(
+    request: Request, session: AsyncSession, response: Response, member: Member, method: str = "PASSKEY"
+) -> Response:
+    """Start a session for ``member`` (signed in by ``method``) and set its cookie on ``response``."""
+    lifetime = timedelta(hours=settings_of(request).signin_session_hours)
+    _row, token = await sessions.start_session(
+        session, member, device_name=device_name(request), lifetime=lifetime, method=method
+    )
+    response.set_cookie(
+        sessions.COOKIE, token, max_age=int(lifetime.total_seconds()), httponly=True, samesite="lax",
+        secure=secure(request), path="/",
+    )  # fmt: skip
+    return response

@@ -406,3 +406,9 @@ async def test_client_create_registers_a_public_app_with_redirect_uris_and_grant
     ):
         code, out, err = await _cli(*base, *wrong, env=env)
         assert (code, out, err.count("\n")) == (2, "", 1), wrong
+
+
+async def test_serve_demo_is_refused_in_production_before_anything_starts() -> None:
+    code, _out, err = await _cli("serve", "--demo", "--port", "0", env=_env(SANCTUARY_ENVIRONMENT="production"))
+    assert code == 2
+    assert err.strip() == "sanctuary-api: error: the demo's one-click sign-in cannot be turned on in production"

@@ -195,7 +195,7 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
         v="org_admin@hub", w="org_admin@A org_admin@L1 org_admin@RR")),
     ("TR1", "Training", ("kind", "completedAt", "expiresAt")): ("*", expect(v=MEMBERS_ALL)),
     # credentials: a member's own token, its organization's admins; partner apps: their organization's admins
-    ("PAT_A", "PersonalAccessToken", ("name", "createdAt", "expiresAt", "revokedAt")): ("*", expect(
+    ("PAT_A", "PersonalAccessToken", ("name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt")): ("*", expect(
         v="org_admin@A accompanier@A", a=" ".join(m for m in MEMBERS if m not in {"org_admin@A", "accompanier@A"}))),
     ("APP_A", "PartnerApp", ("name", "clientId", "scopes", "maxRoles", "disabledAt", "redirectUris", "public",
                              "grants")): ("*", expect(

@@ -31,13 +31,19 @@ R = Role
 # domain.md, "Roles": who may do what. One line per mutation; the comment quotes the role's "may do" column.
 MAY_CALL: dict[str, frozenset[Role]] = {
     # org_admin: "manage members, tokens, partner apps of its org"
-    "personalAccessTokenCreate": frozenset({R.ORG_ADMIN}),  # for oneself only (the service refuses others)
+    # a person's own: "a member mints them for themselves only", after a recent sign-in (the service checks)
+    "personalAccessTokenCreate": frozenset(Role),
     "personalAccessTokenRevoke": frozenset({R.ORG_ADMIN}),
     "partnerAppCreate": frozenset({R.ORG_ADMIN}),
     "partnerAppDisable": frozenset({R.ORG_ADMIN}),
     "memberCreate": frozenset({R.ORG_ADMIN}),
     "memberUpdate": frozenset({R.ORG_ADMIN}),
     "memberDeactivate": frozenset({R.ORG_ADMIN}),
+    "memberReactivate": frozenset({R.ORG_ADMIN}),
+    "memberSessionsEnd": frozenset({R.ORG_ADMIN}),  # "an org admin ends all of a member's sessions at once"
+    # anyone: "see and end their sessions"
+    "mySessionEnd": frozenset(Role),
+    "mySessionsEnd": frozenset(Role),
     "memberInvite": frozenset({R.ORG_ADMIN}),
     "trainingRecord": frozenset({R.ORG_ADMIN}),
     # every person: "a consent to an app is remembered until revoked" (their own choice, whatever their roles)
@@ -107,6 +113,8 @@ PEOPLE_ONLY = frozenset(
         "personalAccessTokenCreate",  # a person's own credential: nobody, no app, mints one for another
         "memberInvite",  # a sign-in link: an app holding one could enroll its own passkey as the person
         "appConsentRevoke",  # a person's own consent: an app acting for its organization holds none
+        "mySessionEnd",  # one's own sessions: an app acting for its organization has none
+        "mySessionsEnd",
     }
 )
 # A kind of organization where each role fits (domain.md: dispatchers on rapid-response teams, sanctuary
@@ -150,6 +158,10 @@ def _inputs(org: Organization) -> dict[str, dict[str, Any]]:
         "memberCreate": {"email": f"new-{tag}@example.test", "alias": f"Alias {tag}", "roles": ["ORGANIZER"]},
         "memberUpdate": {"id": _id("Member")},
         "memberDeactivate": {"id": _id("Member")},
+        "memberReactivate": {"id": _id("Member")},
+        "memberSessionsEnd": {"memberId": _id("Member")},
+        "mySessionEnd": {"id": _id("AppSession")},
+        "mySessionsEnd": {"exceptCurrent": True},
         "memberInvite": {"memberId": _id("Member")},
         "appConsentRevoke": {"id": _id("AppConsent")},
         "trainingRecord": {"memberId": _id("Member"), "kind": "ACCOMPANIMENT", "completedAt": soon},

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.auth.access import readable
 from api.models import Member as MemberRow
 from api.models import OAuthClient as AppRow
 from api.models import PersonalAccessToken as TokenRow
@@ -17,7 +18,19 @@ from api.schema.engine.context import Info
 from api.schema.engine.fields import plain
 from api.schema.engine.lookup import related, to_one
 from api.schema.engine.mutation_support import Done, codes, mutation
-from api.schema.engine.relay import Node, node_type, parse_id
+from api.schema.engine.relay import (
+    AfterArg,
+    BeforeArg,
+    Connection,
+    ConnectionOrder,
+    FirstArg,
+    LastArg,
+    Node,
+    OrderArg,
+    node_type,
+    paginate,
+    parse_id,
+)
 from api.services.network import credentials
 from api.services.shared.errors import UserFacingError
 
@@ -31,6 +44,7 @@ class PersonalAccessToken(Node):
     created_at: datetime = plain(TokenRow.created_at, "When it was created.")
     expires_at: datetime = plain(TokenRow.expires_at, "When it stops working.")
     revoked_at: datetime | None = plain(TokenRow.revoked_at, "When it was revoked, if it was.")
+    last_used_at: datetime | None = plain(TokenRow.last_used_at, "When it was last used, if known.")
 
     @strawberry.field(description="The member the token acts as.", metadata=to_one(MemberRow, "member_id"))
     def member(
@@ -115,6 +129,32 @@ class PartnerAppDisableInput:
     id: strawberry.ID = strawberry.field(description="The app (its id).")
 
 
+@strawberry.type
+class CredentialQueries:
+    @strawberry.field(
+        description="Personal access tokens: your own, and (org admins) those of your organization's members. "
+        "Never a secret."
+    )
+    async def personal_access_tokens(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+    ) -> Connection[PersonalAccessToken]:  # fmt: skip
+        return await paginate(
+            info, readable(info.context.viewer, TokenRow), TokenRow, name="personalAccessTokens", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="Your organization's partner apps (org admins). Never a secret.")
+    async def partner_apps(
+        self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
+        before: BeforeArg = None, order_by: OrderArg = ConnectionOrder.CREATED_AT,
+    ) -> Connection[PartnerApp]:  # fmt: skip
+        return await paginate(
+            info, readable(info.context.viewer, AppRow), AppRow, name="partnerApps", order=order_by,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+
 _TOKEN = ("personal_access_token", PersonalAccessToken, "The token's record.")
 _APP = ("partner_app", PartnerApp, "The app's record.")
 
@@ -123,12 +163,15 @@ _APP = ("partner_app", PartnerApp, "The app's record.")
 class CredentialMutations:
     @mutation(
         "personalAccessTokenCreate",
-        "Create a personal access token for yourself (org admins; never for another member, never by a partner "
-        "app). `token` is the secret: shown this once, stored only as a hash.",
+        "Create a personal access token for yourself, within minutes of signing in (GraphiQL, or the sign-in "
+        "pages' account page); never for another member, never with a token, never by a partner app. `token` is "
+        "the secret: shown this once, stored only as a hash.",
         returns=_TOKEN,
         errors=codes(
             NOT_YOUR_OWN="The member id is not yours: a token is created only by its own member.",
             OWN_CREDENTIAL_REQUIRED="The token you used was not created by you (nor by the operator for you).",
+            RECENT_SIGNIN_REQUIRED="You did not sign in recently (`SANCTUARY_RECENT_SIGNIN_MINUTES`) through "
+            "GraphiQL or the sign-in pages: a personal access token or a partner app cannot create a token.",
             INVALID_LIFETIME="Lifetime outside 1-366 days.",
             INVALID_NAME="Name empty or longer than 120 characters.",
         ),
@@ -140,8 +183,9 @@ class CredentialMutations:
         context = info.context
         member_id = parse_id(input.member_id, "Member") if input.member_id is not None else None
         row, secret = await credentials.create_own_token(
-            context.session, context.viewer, member_id, name=input.name, days=input.expires_in_days
-        )
+            context.session, context.viewer, member_id, name=input.name, days=input.expires_in_days,
+            recent=timedelta(minutes=context.settings.recent_signin_minutes),
+        )  # fmt: skip
         return Done(row, {"token": secret}, [row.id, row.member_id])
 
     @mutation(

@@ -15,11 +15,22 @@ from api.auth.viewer import Viewer
 from api.models import Member, OAuthClient, Organization, PersonalAccessToken
 from api.services.shared.errors import UserFacingError
 
+FIRST_PARTY_CLIENTS = frozenset({None, "graphiql"})  # no app, or the API's own GraphiQL acting for the person
+
+
+def signed_in_recently(viewer: Viewer, recent: timedelta) -> bool:
+    """The person proved who they are within ``recent`` (a passkey or their issuer), through GraphiQL or the
+    API's own pages: not a personal access token (no sign-in), not a partner app acting for them."""
+    if viewer.auth_time is None or viewer.client_id not in FIRST_PARTY_CLIENTS:
+        return False
+    return datetime.now(UTC) - recent <= viewer.auth_time <= datetime.now(UTC) + timedelta(minutes=1)
+
 
 async def create_own_token(
-    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID | None, *, name: str, days: int
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID | None, *, name: str, days: int, recent: timedelta
 ) -> tuple[PersonalAccessToken, str]:
-    """A new personal token for the calling member themselves (secret returned once); nobody mints one for another."""
+    """A new personal token for the calling member themselves, right after a sign-in (secret returned once);
+    nobody mints one for another, and neither a token nor a partner app mints one."""
     if viewer.member_id is None or member_id not in (None, viewer.member_id):
         raise UserFacingError(
             "NOT_YOUR_OWN", "A personal access token can only be created by its own member.", "memberId"
@@ -27,6 +38,13 @@ async def create_own_token(
     if not viewer.own_credential:  # a token someone else may have minted does not mint the person's own
         raise UserFacingError(
             "OWN_CREDENTIAL_REQUIRED", "Sign in, or use a token you created, to create a token.", "memberId"
+        )
+    if not signed_in_recently(viewer, recent):
+        raise UserFacingError(
+            "RECENT_SIGNIN_REQUIRED",
+            f"Sign in again (within {int(recent.total_seconds() // 60)} minutes) to create a token: a personal "
+            "access token or a partner app cannot create one.",
+            None,
         )
     if not 1 <= days <= MAX_LIFETIME.days:
         raise UserFacingError(

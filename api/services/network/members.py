@@ -15,19 +15,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.roles import active_holders, actively_holds, grantable
 from api.auth.viewer import Viewer
-from api.models import Member, Organization, Region, Training
+from api.models import Member, Organization, Passkey, Region, Training
 from api.models.enums import EventKind, Role, TrainingKind
 from api.services.network import contacts
+from api.services.network.sessions import EndReason, end_everything
 from api.services.shared import checks, events
 from api.services.shared.errors import UserFacingError
 from api.services.shared.unique import insert_unique
 from api.signin.invitations import expire_invitations
-from api.signin.sessions import end_member_sessions
 
 MAX_TRAINING_AGE = timedelta(days=20 * 366)
 MAX_TRAINING_VALIDITY = timedelta(days=10 * 366)
@@ -97,7 +97,8 @@ async def update_member(
 async def deactivate_member(
     session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int | None
 ) -> Member:
-    """Deactivate a member: their tokens stop working on their next request."""
+    """Deactivate a member: every session (so every refresh token) and personal access token ends, effective on
+    their next request; nothing of it comes back on reactivation."""
     member = await checks.load_for_change(
         session, viewer, Member, "memberDeactivate", member_id, expected_version=expected_version
     )
@@ -108,10 +109,28 @@ async def deactivate_member(
     if Role.ORG_ADMIN in member.roles:
         await _keep_an_admin(session, member, "id")
     member.active = False
-    await end_member_sessions(session, member.id)  # its browser sessions end at once
-    await expire_invitations(session, member.id)  # and so do its unused invitations
+    await end_everything(session, member.id, EndReason.DEACTIVATED)  # sessions, app sessions, personal tokens
+    await expire_invitations(session, member.id)  # and its unused invitations
     await session.flush()
     await events.record(session, viewer, EventKind.MEMBER_DEACTIVATED, member)
+    return member
+
+
+async def reactivate_member(
+    session: AsyncSession, viewer: Viewer, member_id: uuid.UUID, expected_version: int | None
+) -> Member:
+    """Reactivate a member with nothing given back: no session, no token, no passkey (a new invitation is
+    needed to sign in again); their roles count anew from now (``member_role_grant``)."""
+    member = await checks.load_for_change(
+        session, viewer, Member, "memberReactivate", member_id, expected_version=expected_version
+    )
+    if member.active:
+        raise UserFacingError("MEMBER_ACTIVE", "The member is active: only a deactivated member is reactivated.", "id")
+    member.active = True
+    await end_everything(session, member.id, EndReason.REACTIVATED)  # in case anything outlived the deactivation
+    await expire_invitations(session, member.id)
+    await session.execute(delete(Passkey).where(Passkey.member_id == member.id))
+    await session.flush()
     return member
 
 

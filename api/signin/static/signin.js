@@ -51,6 +51,7 @@ async function post(url, csrf, body) {
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
     body: JSON.stringify(body),
   });
+  if (response.status === 429) throw new Error("throttled");
   if (!response.ok) throw new Error("refused");
   return response.json();
 }
@@ -80,12 +81,15 @@ document.addEventListener("DOMContentLoaded", () => {
       const working = document.getElementById("working");
       const failed = document.getElementById("failed");
       failed.hidden = true;
+      const throttled = document.getElementById("throttled");
+      if (throttled) throttled.hidden = true;
       working.hidden = false;
       try {
         await ceremony(form);
       } catch (error) {
         working.hidden = true;
-        failed.hidden = false;
+        const shown = error.message === "throttled" ? document.getElementById("throttled") : null;
+        (shown || failed).hidden = false;
       }
     });
   }
