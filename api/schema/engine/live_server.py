@@ -20,12 +20,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from api.auth.authenticate import AuthenticationError, authenticate
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.events.event import Event
 from api.events.horizon import Horizon
 from api.events.hub import EventHub, SubscriberDropped
-from api.schema.engine.live import AppState, LiveOperation, render
+from api.schema.engine.live import AppState, LiveOperation, concerns, render_in
 
 if TYPE_CHECKING:
     from api.schema.engine.live_socket import LiveConnection
@@ -39,13 +41,13 @@ EXPIRED, REVOKED = 4401, 4403  # close codes: credential expired or invalid / re
 class LiveServer:
     """Open connections and subscriptions of this instance, and the task feeding them from the hub."""
 
-    def __init__(self, state: AppState, hub: EventHub, *, concurrency: int = 8) -> None:
+    def __init__(self, state: AppState, hub: EventHub, *, concurrency: int | None = None) -> None:
         self.state, self.hub = state, hub
         self.connections: set[LiveConnection] = set()
         self.subscriptions: set[LiveSubscription] = set()
         self.closing = False
         self.horizon = Horizon(0)  # the cursor after the last event fed (where a new subscription starts)
-        self._renders = asyncio.Semaphore(concurrency)
+        self._renders = asyncio.Semaphore(concurrency or state.settings.db_pool_size)
         self._shared: collections.OrderedDict[object, dict[object, asyncio.Future[Any]]] = collections.OrderedDict()
         self._task: asyncio.Task[None] | None = None
 
@@ -88,34 +90,47 @@ class LiveServer:
                     subscription.resync()
 
     async def viewer(self, authorization: str | None, moment: object) -> Viewer | int:
-        """The viewer ``authorization`` stands for now (once per ``moment``: an event, or a re-check period), or the
-        close code when it no longer stands for anyone."""
+        """The viewer ``authorization`` stands for now (once per ``moment``, a re-check period, for all connections
+        holding it), or the close code when it no longer stands for anyone."""
         if authorization is None:
             return ANONYMOUS
-        key = ("viewer", hashlib.sha256(authorization.encode()).hexdigest())
+        key = ("viewer", _digest(authorization))
         viewer: Viewer | int = await self._once(moment, key, lambda: self._authenticate(authorization))
         return viewer
 
     async def _authenticate(self, authorization: str) -> Viewer | int:
+        async with self._renders, self.state.sessionmaker() as session:
+            return await self._authenticated(session, authorization)
+
+    async def _authenticated(self, session: AsyncSession, authorization: str | None) -> Viewer | int:
+        if authorization is None:
+            return ANONYMOUS
         state: Any = self.state
-        async with self._renders, state.sessionmaker() as session:
-            try:
-                return await authenticate(
-                    session, authorization, keys=state.signing_keys, settings=state.settings,
-                    external=state.external_issuers,
-                )  # fmt: skip
-            except AuthenticationError:
-                return REVOKED
+        try:
+            return await authenticate(
+                session, authorization, keys=state.signing_keys, settings=state.settings,
+                external=state.external_issuers,
+            )  # fmt: skip
+        except AuthenticationError:
+            return REVOKED
 
-    async def rendered(self, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str) -> Any:
-        """The body ``operation`` delivers for ``event`` to ``viewer`` (None: not for it), rendered once for all
-        subscriptions sharing the viewer, document, variables and cursor."""
-        key = ("render", viewer, operation.key, cursor)
-        return await self._once(event.id, key, lambda: self._render(viewer, operation, event, cursor))
+    async def delivered(
+        self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
+    ) -> tuple[Viewer | int, Any]:
+        """The viewer ``authorization`` stands for now (or the close code) and the body ``operation`` delivers it for
+        ``event`` (None: not for it): one session, run once for every subscription sharing the credential, the
+        document, its variables and the cursor."""
+        key = ("deliver", authorization and _digest(authorization), operation.key, cursor)
+        return await self._once(event.id, key, lambda: self._deliver(authorization, operation, event, cursor))
 
-    async def _render(self, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str) -> Any:
-        async with self._renders:
-            return await render(self.state, viewer, operation, event, cursor)
+    async def _deliver(
+        self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
+    ) -> tuple[Viewer | int, Any]:
+        async with self._renders, self.state.sessionmaker() as session:
+            viewer = await self._authenticated(session, authorization)
+            if isinstance(viewer, int) or not concerns(viewer, operation, event):
+                return viewer, None
+            return viewer, await render_in(session, self.state, viewer, operation, event, cursor)
 
     async def _once(self, moment: object, key: object, make: Callable[[], Awaitable[Any]]) -> Any:
         shared = self._shared.get(moment)
@@ -127,6 +142,10 @@ class LiveServer:
         if future is None:
             future = shared[key] = asyncio.ensure_future(make())
         return await asyncio.shield(future)
+
+
+def _digest(authorization: str) -> str:
+    return hashlib.sha256(authorization.encode()).hexdigest()
 
 
 def expired(expires_at: datetime | None) -> bool:

@@ -192,20 +192,23 @@ class LiveConnection:
     async def current_viewer(self, moment: object) -> Viewer | None:
         """The viewer as it is now (re-read once per ``moment`` for all connections holding the credential); None
         after closing the connection when it is no longer valid or its roles changed."""
-        if self.authorization is None:
-            return ANONYMOUS
         viewer = await self.server.viewer(self.authorization, moment)
+        return viewer if await self.still(viewer) and isinstance(viewer, Viewer) else None
+
+    async def still(self, viewer: Viewer | int) -> bool:
+        """Whether the connection goes on with ``viewer`` (the credential re-read); if not, it is closed: 4401 when
+        the credential expired, 4403 when it was revoked (or its member deactivated) or the roles changed."""
         if isinstance(viewer, int):
             code = EXPIRED if expired(self.expires_at) else viewer
             await self.close(
                 code, "Unauthorized: the token expired" if code == EXPIRED else "Forbidden: access revoked"
             )
-            return None
+            return False
         if Audience.of(viewer) != Audience.of(self.viewer):
             await self.close(REVOKED, "Forbidden: your roles changed; reconnect")
-            return None
+            return False
         self.viewer = viewer
-        return viewer
+        return not self.closed
 
     async def _recheck(self) -> None:
         period = self.settings.live_recheck_s

@@ -102,13 +102,13 @@ class LiveSubscription:
         self._seen = self.position = horizon
 
     async def _deliver(self, event: Event, cursor: str) -> None:
-        viewer = await self.connection.current_viewer(event.id)
-        if viewer is None:
+        """Authorize (the credential and the viewer's ties as they are now) and render; send unless not for it."""
+        connection = self.connection
+        viewer, body = await self.server.delivered(connection.authorization, self.operation, event, cursor)
+        if not await connection.still(viewer) or body is None:
             return
-        body = await self.server.rendered(viewer, self.operation, event, cursor)
-        if body is not None:
-            with contextlib.suppress(Exception):
-                await self.connection.send({"id": self.op_id, "type": "next", "payload": body})
+        with contextlib.suppress(Exception):
+            await connection.send({"id": self.op_id, "type": "next", "payload": body})
 
 
 _COLUMNS = (
