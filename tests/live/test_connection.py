@@ -142,8 +142,8 @@ async def test_a_dispatcher_whose_region_changes_stops_receiving_it_at_the_next_
 async def test_subscriptions_are_not_served_over_http(served: Served) -> None:
     async with httpx.AsyncClient(base_url=served.http) as client:
         response = await client.post("/graphql", json={"query": "subscription { broadcastAlerts { kind } }"})
-    assert "data" not in response.json() or response.json().get("data") is None
-    assert response.json()["errors"]
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_OVER_HTTP"
 
 
 @pytest.fixture
