@@ -16,6 +16,7 @@ import collections
 import contextlib
 import hashlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from api.auth.viewer import ANONYMOUS, Viewer
 from api.events.event import Event
 from api.events.horizon import Horizon
 from api.events.hub import EventHub, SubscriberDropped
+from api.models.enums import EventKind
 from api.schema.engine.live import AppState, LiveOperation, concerns, render_in
 
 if TYPE_CHECKING:
@@ -84,10 +86,16 @@ class LiveServer:
                     cursor = horizon.cursor()
                     for subscription in list(self.subscriptions):
                         subscription.offer(event, horizon, cursor)
+                    if event.kind is EventKind.MEMBER_DEACTIVATED:  # no need to wait for the next re-check
+                        await self._disconnect(event.record_id)
             except SubscriberDropped:  # this task fell behind: every subscription catches up from the table
                 logger.warning("live feed fell behind the hub; subscriptions catch up from the table")
                 for subscription in list(self.subscriptions):
                     subscription.resync()
+
+    async def _disconnect(self, member_id: uuid.UUID) -> None:
+        gone = [c for c in self.connections if c.viewer.member_id == member_id]
+        await asyncio.gather(*(c.close(REVOKED, "Forbidden: member deactivated") for c in gone))
 
     async def viewer(self, authorization: str | None, moment: object) -> Viewer | int:
         """The viewer ``authorization`` stands for now (once per ``moment``, a re-check period, for all connections
