@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.authenticate import AuthenticationError, authenticate
+from api.auth.authenticate import AuthenticationError, authenticate, authenticate_many
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.events.event import Event
 from api.events.horizon import Horizon
@@ -52,19 +52,22 @@ class LiveServer:
         self._renders = asyncio.Semaphore(concurrency or state.settings.db_pool_size)
         self._shared: collections.OrderedDict[object, dict[object, asyncio.Future[Any]]] = collections.OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self._rechecks: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start feeding subscriptions from the hub."""
+        """Start feeding subscriptions from the hub, and re-checking the connections' credentials."""
         self._task = asyncio.create_task(self._feed(), name="live-feed")
+        self._rechecks = asyncio.create_task(self._recheck_periodically(), name="live-recheck")
 
     async def stop(self, code: int = 1012, reason: str = "The service is restarting: reconnect.") -> None:
         """Close every connection (1012: clients reconnect and resume) and stop feeding."""
         self.closing = True
         await asyncio.gather(*(c.close(code, reason) for c in list(self.connections)), return_exceptions=True)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._rechecks):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def admits(self, viewer: Viewer) -> bool:
         """Whether one more connection of this viewer's member and app stays within this instance's limits."""
@@ -93,22 +96,33 @@ class LiveServer:
                 for subscription in list(self.subscriptions):
                     subscription.resync()
 
+    async def _recheck_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.state.settings.live_recheck_s)
+            try:
+                await self.recheck()
+            except Exception as error:  # the next period tries again; deliveries check anyway
+                logger.warning("live re-check failed: %s", type(error).__name__)
+
+    async def recheck(self) -> None:
+        """Authenticate every open connection's credential again (personal tokens in one statement) and close
+        those that no longer stand for anyone (4401 expired, 4403 revoked) or whose roles changed (4403)."""
+        held = [c for c in self.connections if c.authorization is not None and not c.closed]
+        if not held:
+            return
+        state: Any = self.state
+        async with self._renders, state.sessionmaker() as session:
+            viewers = await authenticate_many(
+                session, {c.authorization for c in held if c.authorization}, keys=state.signing_keys,
+                settings=state.settings, external=state.external_issuers,
+            )  # fmt: skip
+        for connection in held:
+            viewer = viewers.get(connection.authorization or "")
+            await connection.still(REVOKED if viewer is None else viewer)
+
     async def _disconnect(self, member_id: uuid.UUID) -> None:
         gone = [c for c in self.connections if c.viewer.member_id == member_id]
         await asyncio.gather(*(c.close(REVOKED, "Forbidden: member deactivated") for c in gone))
-
-    async def viewer(self, authorization: str | None, moment: object) -> Viewer | int:
-        """The viewer ``authorization`` stands for now (once per ``moment``, a re-check period, for all connections
-        holding it), or the close code when it no longer stands for anyone."""
-        if authorization is None:
-            return ANONYMOUS
-        key = ("viewer", _digest(authorization))
-        viewer: Viewer | int = await self._once(moment, key, lambda: self._authenticate(authorization))
-        return viewer
-
-    async def _authenticate(self, authorization: str) -> Viewer | int:
-        async with self._renders, self.state.sessionmaker() as session:
-            return await self._authenticated(session, authorization)
 
     async def _authenticated(self, session: AsyncSession, authorization: str | None) -> Viewer | int:
         if authorization is None:

@@ -3,7 +3,8 @@
 A subscription with ``after`` first reads the events after that cursor from the table (registered for live
 events before it reads, so nothing falls between), then delivers the live events it has not seen. The
 same path resumes a subscription whose queue overflowed. Every event is authorized for the viewer as it is
-at delivery (:meth:`LiveConnection.current_viewer`, then :func:`api.schema.engine.live.render`).
+at delivery (:meth:`LiveServer.delivered`: the credential authenticated again, then
+:func:`api.schema.engine.live.render_in`).
 """
 
 from __future__ import annotations
