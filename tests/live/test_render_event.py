@@ -3,6 +3,7 @@ and the resume cursor's arithmetic."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from api.crypto import Sealer
 from api.events.event import Event, from_row
 from api.events.horizon import WINDOW, Horizon, InvalidCursor
 from api.models.enums import EventKind, OrganizationKind, Role
-from api.schema.engine.live import LiveRefused, render_event
+from api.schema.engine.limits import Limits
+from api.schema.engine.live import LiveRefused, prepare_operation, render_event
 from api.services.shared import events
 from tests import factories as f
 
@@ -67,3 +69,12 @@ def test_a_horizon_remembers_what_it_has_not_seen_below_its_last_id() -> None:
 def test_a_cursor_not_issued_here_is_refused(cursor: str) -> None:
     with pytest.raises(InvalidCursor):
         Horizon.parse(cursor)
+
+
+def test_a_subscription_over_the_cost_limit_is_refused_before_it_runs(settings: Any) -> None:
+    dispatcher = Viewer(member_id=uuid.uuid4(), organization_id=uuid.uuid4(), roles=frozenset({Role.RR_DISPATCHER}))
+    narrow = settings.model_copy(update={"graphql_limits": Limits(cost=50)})
+    document = "subscription { incidentEvents { incident { dispatches(first: 100) { role } } } }"
+    with pytest.raises(LiveRefused) as refused:
+        prepare_operation(dispatcher, {"query": document}, narrow)
+    assert refused.value.errors[0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"

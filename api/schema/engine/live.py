@@ -54,6 +54,7 @@ from api.events.event import Event
 from api.events.horizon import Horizon, InvalidCursor
 from api.schema.engine.audience import Audience, schema_for
 from api.schema.engine.context import Context
+from api.schema.engine.cost import requested_cost
 from api.schema.engine.errors import MASKED_MESSAGE, BadRequestError
 from api.schema.engine.limits import Limits
 from api.schema.engine.live_types import LiveBase, LiveSpec
@@ -120,6 +121,11 @@ def _prepared_operation(audience: Audience, body: bytes, limits: Limits) -> Live
     errors = validate(schema._schema, prepared.document, rules)
     if errors:
         raise LiveRefused([safe_error(dict(e.formatted), e, sent) for e in errors[: limits.errors]])
+    payload = prepared.payload
+    cost = requested_cost(schema._schema, prepared.document, payload.get("operationName"), payload.get("variables"))
+    if cost > limits.cost:  # each delivery is one such answer
+        message = f"This document could return {cost} objects per event, over the limit of {limits.cost}."
+        raise LiveRefused([{"message": message, "extensions": {"code": "COST_LIMIT_EXCEEDED", "cost": cost}}])
     try:
         return _operation(schema, prepared, sent)
     except GraphQLError as error:
