@@ -44,7 +44,7 @@ from graphql import (
     validate,
 )
 from sqlalchemy import bindparam
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.facts import load_facts
 from api.auth.live import may_subscribe
@@ -206,7 +206,16 @@ async def render(
     if not concerns(viewer, operation, event):
         return None
     async with state.sessionmaker() as session:
+        await reading(session)
         return await render_in(session, state, viewer, operation, event, cursor)
+
+
+async def reading(session: AsyncSession) -> None:
+    """No transaction around a delivery's statements, like a query over HTTP (under READ COMMITTED each statement
+    has its own snapshot anyway): BEGIN and COMMIT are two round trips saved per render; the audit row a render
+    may write is one statement, committed by itself."""
+    if isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def concerns(viewer: Viewer, operation: LiveOperation, event: Event) -> bool:

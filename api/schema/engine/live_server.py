@@ -29,7 +29,7 @@ from api.events.event import Event
 from api.events.horizon import Horizon
 from api.events.hub import EventHub, SubscriberDropped
 from api.models.enums import EventKind
-from api.schema.engine.live import AppState, LiveOperation, concerns, render_in
+from api.schema.engine.live import AppState, LiveOperation, concerns, reading, render_in
 
 if TYPE_CHECKING:
     from api.schema.engine.live_socket import LiveConnection
@@ -149,6 +149,7 @@ class LiveServer:
         self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
     ) -> tuple[Viewer | int, Any]:
         async with self._renders, self.state.sessionmaker() as session:
+            await reading(session)
             viewer = await self._authenticated(session, authorization)
             if isinstance(viewer, int) or not concerns(viewer, operation, event):
                 return viewer, None
