@@ -1,12 +1,13 @@
-"""The instance's live subscriptions: fed from the event hub, re-authorized and rendered once per viewer.
+"""The instance's live subscriptions: fed from the event hub, re-authorized and rendered once per group.
 
 One task reads the hub (:class:`api.events.hub.EventHub`) and offers each event, with its cursor, to every
-open subscription interested in its kind. Each subscription delivers in order from its own queue
-(:mod:`api.schema.engine.live_socket`). What is the same for several subscribers of one event is done once:
-a credential is authenticated again once per event (all connections holding it share the answer), and a
-document is rendered once per (viewer as re-read, document, variables) and event; renders run at most
-``concurrency`` at a time (each holds a pooled connection). The counts of connections per member and per
-app are this instance's (see README, "Subscriptions").
+open subscription. Each subscription delivers in order from its own queue (:mod:`api.schema.engine.live_stream`).
+What is the same for several subscribers of one event is done once: one session per (credential, document
+and variables, cursor) authenticates the credential again and renders the document for the viewer it stands
+for now; every connection holding that credential and document shares the answer. Renders run at most
+``SANCTUARY_DB_POOL_SIZE`` at a time (each holds a pooled connection). Another task re-checks the credentials
+of all open connections every ``live_recheck_s`` (personal tokens in one statement). The counts of connections
+per member and per app are this instance's (see README, "Subscriptions").
 """
 
 from __future__ import annotations
