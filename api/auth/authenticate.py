@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.access_tokens import viewer_for_access_token
+from api.auth.jose import peek
 from api.auth.oidc import ExternalIssuers
 from api.auth.signing import SigningKeys
-from api.auth.tokens import PAT_PREFIX, viewer_for_personal_token
+from api.auth.tokens import PAT_PREFIX, hash_token, viewer_for_personal_token, viewers_for_personal_tokens
 from api.auth.viewer import ANONYMOUS, Viewer
+from api.models import PersonalAccessToken
 from api.settings import Settings
 
 
@@ -45,3 +50,38 @@ async def authenticate(
     if viewer is not None:
         return viewer
     raise AuthenticationError("The access token is invalid, expired or revoked.")
+
+
+async def credential_expiry(session: AsyncSession, authorization: str | None) -> datetime | None:
+    """When an accepted credential expires (None: unknown or never): a credential refused later is then told
+    apart as expired (the client must get a new one) or revoked (its member or app lost the right)."""
+    token = (authorization or "").strip().partition(" ")[2].strip()
+    if token.startswith(PAT_PREFIX):
+        expires = await session.scalar(
+            select(PersonalAccessToken.expires_at).where(PersonalAccessToken.token_hash == hash_token(token))
+        )
+        return expires
+    exp = peek(token)[1].get("exp") if token.count(".") == 2 else None
+    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+
+
+async def authenticate_many(
+    session: AsyncSession,
+    authorizations: set[str],
+    *,
+    keys: SigningKeys,
+    settings: Settings,
+    external: ExternalIssuers | None = None,
+) -> dict[str, Viewer | None]:
+    """:func:`authenticate` for many Authorization values at once (None for each refused one): personal tokens in
+    one statement, the others one by one."""
+    tokens = {value: value.strip().partition(" ")[2].strip() for value in authorizations}
+    personal = {v: t for v, t in tokens.items() if v.strip().lower().startswith("bearer ") and t.startswith(PAT_PREFIX)}
+    found = await viewers_for_personal_tokens(session, list(personal.values()))
+    answers: dict[str, Viewer | None] = {value: found.get(token) for value, token in personal.items()}
+    for value in authorizations - personal.keys():
+        try:
+            answers[value] = await authenticate(session, value, keys=keys, settings=settings, external=external)
+        except AuthenticationError:
+            answers[value] = None
+    return answers
