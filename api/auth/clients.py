@@ -43,8 +43,12 @@ async def create_client(
     scopes: list[str],
     max_roles: list[str],
     grantable: frozenset[Role] | None = None,
+    trusted_documents_only: bool = False,
 ) -> tuple[OAuthClient, str]:
     """Register a partner app; returns the row and its secret (shown once, stored hashed).
+
+    ``trusted_documents_only``: its tokens send only its registered documents (partnerAppCreate and
+    `client create` ask for it unless told otherwise).
 
     Its ceiling holds only roles a member of the organization may hold and, when ``grantable``
     is given (an admin registering it), only roles among those.
@@ -70,6 +74,7 @@ async def create_client(
         secret_hash=hash_token(secret),
         scopes=sorted(set(scopes)),
         max_roles=roles,
+        trusted_documents_only=trusted_documents_only,
     )
     session.add(row)
     await session.flush()

@@ -25,6 +25,9 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "personalAccessTokenRevoke": _ORG_ADMIN,
     "partnerAppCreate": _ORG_ADMIN,
     "partnerAppDisable": _ORG_ADMIN,
+    "partnerAppDocumentsAdd": _ORG_ADMIN,
+    "partnerAppDocumentsRemove": _ORG_ADMIN,
+    "partnerAppTrustedDocumentsOnlySet": _ORG_ADMIN,
     # administration
     "regionCreate": _HUB,
     "regionUpdate": _HUB,
@@ -97,9 +100,18 @@ MEMBERS_ONLY = frozenset(
 )
 
 
+# What decides which documents an app may send: a person, directly, never through a partner app (not even one
+# acting for them), or an app could widen what it may send itself.
+NOT_THROUGH_APPS = frozenset(
+    {"partnerAppDocumentsAdd", "partnerAppDocumentsRemove", "partnerAppTrustedDocumentsOnlySet"}
+)
+
+
 def may_call(viewer: Viewer, mutation: str) -> bool:
     """Whether the viewer's roles and scopes (and, for some, being a member) allow calling ``mutation``."""
     if mutation in MEMBERS_ONLY and viewer.member_id is None:
+        return False
+    if mutation in NOT_THROUGH_APPS and viewer.client_id is not None:
         return False
     return "write" in viewer.scopes and bool(MUTATIONS[mutation] & viewer.roles)
 

@@ -19,6 +19,7 @@ from api.models.signin import (
     SigninSession,
     WebauthnChallenge,
 )
+from api.models.trusted_documents import TrustedDocument
 
 __all__ = [
     "AccompanimentAssignment",
@@ -58,5 +59,6 @@ __all__ = [
     "SigningKey",
     "Tier",
     "Training",
+    "TrustedDocument",
     "WebauthnChallenge",
 ]

@@ -64,6 +64,8 @@ class OAuthClient(Entity):
     scopes: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
     max_roles: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
     disabled_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
+    # only its registered documents (trusted_document) may be sent with its tokens; apps before 0017: false
+    trusted_documents_only: Mapped[bool] = field(Tier.T1, Boolean, nullable=False, server_default=text("false"))
 
 
 class SigningKey(Entity):

@@ -44,6 +44,9 @@ class PartnerApp(Node):
     client_id: str = plain(AppRow.client_id, "The app's OAuth 2.0 client id.")
     scopes: list[str] = plain(AppRow.scopes, "Scopes the app may request (`read`, `write`).")
     disabled_at: datetime | None = plain(AppRow.disabled_at, "When the app was disabled, if it was.")
+    trusted_documents_only: bool = plain(
+        AppRow.trusted_documents_only, "True when its tokens send only its registered documents (by `documentId`)."
+    )
 
     @strawberry.field(description="The roles the app may act with at most (its ceiling). Network (T1).")
     def max_roles(self, root: strawberry.Parent[AppRow]) -> list[Role]:
@@ -73,6 +76,11 @@ class PartnerAppCreateInput:
     max_roles: list[Role] = strawberry.field(
         description="The roles it may act with at most: only roles a member of your organization may hold "
         "(as for `memberUpdate`), otherwise `ROLE_NOT_ALLOWED`."
+    )
+    trusted_documents_only: bool = strawberry.field(
+        default=True,
+        description="Its tokens send only the documents registered for it (`partnerAppDocumentsAdd`); false lets "
+        "them send any document (only a person, not through an app, may register such an app).",
     )
 
 
@@ -130,7 +138,7 @@ class CredentialMutations:
         returns=_APP,
         errors=codes(
             INVALID_NAME="Name empty or longer than 120 characters.",
-            INVALID_GRANT="Scopes that cannot be granted, or an empty ceiling.",
+            INVALID_GRANT="Scopes that cannot be granted, an empty ceiling, or (through an app) an app sending any document.",
             ROLE_NOT_ALLOWED="A role of the ceiling is not one a member of your organization may hold.",
         ),
         extra={"client_secret": (str, "The client secret for the token endpoint.")},
@@ -143,7 +151,7 @@ class CredentialMutations:
             raise UserFacingError("INVALID_GRANT", "Too many scopes or roles.", "scopes")
         row, secret = await credentials.register_partner_app(
             context.session, context.viewer, name=input.name, scopes=input.scopes,
-            max_roles=[role.value for role in input.max_roles],
+            max_roles=[role.value for role in input.max_roles], trusted_documents_only=input.trusted_documents_only,
         )  # fmt: skip
         return Done(row, {"client_secret": secret})
 

@@ -56,16 +56,26 @@ async def revoke_member_token(session: AsyncSession, viewer: Viewer, token_id: u
 
 
 async def register_partner_app(
-    session: AsyncSession, viewer: Viewer, *, name: str, scopes: list[str], max_roles: list[str]
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    name: str,
+    scopes: list[str],
+    max_roles: list[str],
+    trusted_documents_only: bool = True,
 ) -> tuple[OAuthClient, str]:
     """Register a partner app of the viewer's organization (secret returned once)."""
     if not 1 <= len(name.strip()) <= 120:
         raise UserFacingError("INVALID_NAME", "Give the app a name of 1 to 120 characters.", "name")
+    if not trusted_documents_only and viewer.client_id is not None:  # an app never registers one freer than itself
+        raise UserFacingError(
+            "INVALID_GRANT", "Only a person may register an app that sends any document.", "trustedDocumentsOnly"
+        )
     organization = await session.get_one(Organization, viewer.organization_id)
     try:
         return await create_client(
             session, organization, name=name.strip(), scopes=scopes, max_roles=max_roles,
-            grantable=grantable(viewer, organization.kind),
+            grantable=grantable(viewer, organization.kind), trusted_documents_only=trusted_documents_only,
         )  # fmt: skip
     except CeilingError:
         raise UserFacingError(
