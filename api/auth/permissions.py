@@ -86,7 +86,8 @@ MUTATIONS: dict[str, frozenset[Role]] = {
 
 # What a person does for themselves, or what needs named people: never a partner app acting for its
 # organization (signing up for a shift, answering an invitation, one of the two admins of a burn,
-# creating one's own personal access token, handing a person a sign-in invitation).
+# creating one's own personal access token, handing a person a sign-in invitation, deciding which documents
+# an app may send).
 MEMBERS_ONLY = frozenset(
     {
         "personalAccessTokenCreate",
@@ -96,6 +97,9 @@ MEMBERS_ONLY = frozenset(
         "accompanimentAssignmentAccept",
         "accompanimentAssignmentDecline",
         "sanctuaryCaseBurn",
+        "partnerAppDocumentsAdd",
+        "partnerAppDocumentsRemove",
+        "partnerAppTrustedDocumentsOnlySet",
     }
 )
 

@@ -38,6 +38,7 @@ ADD = """mutation Add($input: PartnerAppDocumentsAddInput!) { partnerAppDocument
   documentIds partnerApp { id } userErrors { code field message } } }"""
 ONLY = """mutation Only($input: PartnerAppTrustedDocumentsOnlySetInput!) {
   partnerAppTrustedDocumentsOnlySet(input: $input) { partnerApp { trustedDocumentsOnly } userErrors { code } } }"""
+ALIASES = "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }"
 INTROSPECTION = "{ __schema { queryType { name } types { name } } }"
 MUTATION = 'mutation { memberInvite(input: {memberId: "x"}) { userErrors { code } } }'
 
@@ -132,6 +133,7 @@ async def test_a_manifest_is_stored_whole_or_refused_with_a_user_error_per_docum
         md5: ORGS,
         did("{ nope"): "{ nope",
         "not an id": ORGS,
+        did(ALIASES): ALIASES,
     }
     added = await _add(client, app, manifest)
 
@@ -143,6 +145,7 @@ async def test_a_manifest_is_stored_whole_or_refused_with_a_user_error_per_docum
         ("INVALID_DOCUMENT_ID", "manifest.#4"),
         ("INVALID_DOCUMENT", f"manifest.{key('{ nope')}"),
         ("INVALID_DOCUMENT_ID", "manifest.#6"),
+        ("OVER_LIMIT", f"manifest.{key(ALIASES)}"),
     ]
     assert added["documentIds"] is None
     assert await _stored(db, app) == []  # not even the good one

@@ -39,7 +39,7 @@ from api.schema.engine.limits import Limits
 from api.schema.engine.request_body import RequestRefused, current, directive_count, document_key, remember
 
 MAX_DOCUMENTS = 200  # documents in one manifest (one call)
-_PARSED_SIZE, _VALIDATED_SIZE = 1024, 4096
+_PARSED_SIZE, _VALIDATED_SIZE = 512, 4096  # parses (each at most `document_chars`), validations
 STATS: Counter[str] = Counter()  # parses and validations of trusted documents (tests count them)
 _PARSED: OrderedDict[str, tuple[str, DocumentNode]] = OrderedDict()
 _VALIDATED: OrderedDict[Hashable, None] = OrderedDict()
@@ -114,7 +114,11 @@ def check(schema: strawberry.Schema, key: object, text: object, limits: Limits) 
         raise DocumentRefused(
             "DOCUMENT_TOO_LARGE", f"A document is a text of at most {limits.document_chars} characters."
         )
-    if hashlib.sha256(text.encode()).hexdigest() != hexadecimal:
+    try:
+        digest = hashlib.sha256(text.encode()).hexdigest()
+    except UnicodeEncodeError:  # a lone surrogate: not a text PostgreSQL or a parser takes
+        raise DocumentRefused("INVALID_DOCUMENT", "The document is not valid UTF-8 text.") from None
+    if digest != hexadecimal:
         raise DocumentRefused("HASH_MISMATCH", "The id is not the SHA-256 of the document's text (UTF-8).")
     try:
         document = parse(text, max_tokens=limits.tokens)
