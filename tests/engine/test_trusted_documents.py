@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import configure_state, create_app
 from api.auth.clients import create_client
+from api.auth.permissions import may_call
 from api.auth.viewer import Viewer
 from api.models import OAuthClient, Organization, TrustedDocument
 from api.models.enums import OrganizationKind, Role
@@ -358,6 +359,7 @@ async def test_rate_limits_spend_trusted_requests_and_refusals_alike(
         served = await client.post("/graphql", json={"documentId": did(ORGS)}, headers=headers)
         refused = await client.post("/graphql", json={"query": ORGS}, headers=headers)
         unknown = await client.post("/graphql", json={"documentId": did("{ x }")}, headers=headers)
+        by_get = await client.get("/graphql", params={"documentId": did(ORGS)}, headers=headers)
         later = [await client.post("/graphql", json={"documentId": did(ORGS)}, headers=headers) for _ in range(4)]
     assert served.status_code == 200
     assert served.json()["data"]
@@ -366,6 +368,28 @@ async def test_rate_limits_spend_trusted_requests_and_refusals_alike(
     left = [int(r.headers["RateLimit"].split("r=")[1].split(";")[0]) for r in (served, refused, unknown)]
     assert left == sorted(left, reverse=True)
     assert left[0] > left[2]
-    assert all(r.headers["RateLimit"].startswith('"app";') for r in (served, refused, unknown))
+    assert all(r.headers["RateLimit"].startswith('"app";') for r in (served, refused, unknown, by_get))
     assert later[-1].status_code == 429
     assert "Retry-After" in later[-1].headers
+
+
+def test_a_person_acting_through_an_app_does_not_decide_what_apps_send() -> None:
+    person = Viewer(member_id=uuid.uuid4(), organization_id=uuid.uuid4(), roles=frozenset({Role.ORG_ADMIN}))
+    through_app = Viewer(
+        member_id=person.member_id, organization_id=person.organization_id, roles=person.roles, client_id="c"
+    )
+    for name in ("partnerAppDocumentsAdd", "partnerAppDocumentsRemove", "partnerAppTrustedDocumentsOnlySet"):
+        assert may_call(person, name)
+        assert not may_call(through_app, name)
+
+
+async def test_a_removed_document_is_unknown_from_the_next_request(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    app = await _app(client, db)
+    assert (await _add(client, app, {did(ORGS): ORGS}))["userErrors"] == []
+    assert (await app.post(client, {"documentId": did(ORGS)}))["data"]
+    remove = """mutation R($input: PartnerAppDocumentsRemoveInput!) { partnerAppDocumentsRemove(input: $input) {
+      removed userErrors { code } } }"""
+    values = {"input": {"app": app_id(app.row), "documentIds": [did(ORGS), key(WIDE)]}}
+    removed = await gql(client, remove, values, token=app.admin.token)
+    assert removed["data"]["partnerAppDocumentsRemove"] == {"removed": 1, "userErrors": []}
+    assert error_codes(await app.post(client, {"documentId": did(ORGS)})) == ["DOCUMENT_NOT_FOUND"]

@@ -90,6 +90,7 @@ async def get_as_post(request: Request) -> Request:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
+    request.scope.setdefault("state", {})  # shared with the GET's scope: what the view notes there, its caller sees
     return Request({**request.scope, "method": "POST", "headers": headers, BY_GET: True}, replay)
 
 
