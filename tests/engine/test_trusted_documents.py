@@ -250,10 +250,10 @@ async def test_the_rule_follows_the_app_also_for_a_person_acting_through_it(db: 
     )  # fmt: skip
     prepare(orjson.dumps({"query": ORGS}), DEFAULT_LIMITS)
     with pytest.raises(RequestRefused) as refused:
-        await trusted.resolve(db, person, DEFAULT_LIMITS)
+        await trusted.resolve(db, person)
     assert refused.value.code == "TRUSTED_DOCUMENTS_ONLY"
     own = Viewer(member_id=member.id, organization_id=org.id, roles=frozenset({Role.LEGAL_ADVOCATE}))
-    assert await trusted.resolve(db, own, DEFAULT_LIMITS) is False  # their own token: ad-hoc allowed
+    assert await trusted.resolve(db, own) is False  # their own token: ad-hoc allowed
 
 
 async def test_an_app_not_in_the_mode_and_a_members_own_token_send_ad_hoc_documents(

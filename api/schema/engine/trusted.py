@@ -26,13 +26,12 @@ from typing import Any
 import strawberry
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse, specified_rules
 from graphql.validation import ASTValidationRule
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import ValidationCache
 from strawberry.schema.schema import validate_document
 
+from api.auth.documents import registered, sends_only_trusted
 from api.auth.viewer import Viewer
-from api.models import OAuthClient, TrustedDocument
 from api.models.enums import Role
 from api.schema.engine.cost import requested_cost
 from api.schema.engine.limits import Limits
@@ -145,7 +144,7 @@ def check(schema: strawberry.Schema, key: object, text: object, limits: Limits) 
     return Checked(hexadecimal, text, names)
 
 
-async def resolve(session: AsyncSession, viewer: Viewer, limits: Limits) -> bool:
+async def resolve(session: AsyncSession, viewer: Viewer) -> bool:
     """Serve the request's trusted document, if it names one (True); RequestRefused when it names an unknown
     one, or when the caller's app sends only trusted documents and the request names none."""
     prepared = current()
@@ -155,27 +154,18 @@ async def resolve(session: AsyncSession, viewer: Viewer, limits: Limits) -> bool
             raise _not_found(prepared)
         return False
     if key is None:
-        only = select(OAuthClient.trusted_documents_only).where(OAuthClient.client_id == viewer.client_id)
-        if await session.scalar(only):
+        if await sends_only_trusted(session, viewer.client_id):
             raise RequestRefused(
                 "TRUSTED_DOCUMENTS_ONLY",
                 "This app sends only its registered documents: send `documentId` (`sha256:<hex>`), not `query`.",
             )
         return False
     assert prepared is not None
-    cached = _PARSED.get(key)
-    column = TrustedDocument.id if cached is not None else TrustedDocument.document  # the text once per process
-    on = and_(TrustedDocument.client_id == OAuthClient.id, TrustedDocument.document_hash == key)
-    found = (
-        select(column)
-        .select_from(OAuthClient)
-        .join(TrustedDocument, on)
-        .where(OAuthClient.client_id == viewer.client_id)
-    )
-    row = (await session.execute(found)).one_or_none()
-    if row is None:
+    cached = _PARSED.get(key)  # then only whether the app registered it: its text is read once per process
+    found = await registered(session, viewer.client_id, key, text=cached is None)
+    if found is False:
         raise _not_found(prepared)
-    text, document = cached if cached is not None else _parsed(key, str(row[0]))
+    text, document = cached if cached is not None else _parsed(key, str(found))
     remember(replace(prepared, payload={**prepared.payload, "query": text}, document=document))
     return True
 

@@ -130,7 +130,7 @@ class SanctuaryGraphQL(AudienceView):
             except AuthenticationError as error:  # a failing token pays from its address's bucket
                 return await state.rate_gate.charge(request, None) or _unauthorized(error.description)
             try:  # a trusted document named by its id (api/schema/engine/trusted.py), or an app that sends no other
-                if await trusted.resolve(session, viewer, limits):
+                if await trusted.resolve(session, viewer):
                     cost = request.state.requested_cost = _checked_trusted(request, limits)
             except RequestRefused as refused:  # refused, but it still pays (an unknown id is not free to repeat)
                 return await state.rate_gate.charge(request, viewer) or _refused(refused)
