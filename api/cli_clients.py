@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 
 from api.auth.clients import GRANTS, SCOPES, ClientRegistrationError, create_client
 from api.cli_commands import CliError, connect, load_settings, open_database, require_head, run_db
+from api.cli_documents import add_document_commands
 from api.db import session_factory
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
@@ -18,7 +19,7 @@ from api.services.shared.audit import operator_event
 
 
 def add_client_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    """Register `client create` and `client disable`."""
+    """Register `client create`, `client disable` and the trusted documents' commands."""
     client = commands.add_parser("client", help="partner apps (OAuth 2.0 clients)")
     actions = client.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=type(common))
     create = actions.add_parser("create", parents=[common], help="register a partner app; prints its secret once")
@@ -41,10 +42,15 @@ def add_client_commands(commands: argparse._SubParsersAction, common: argparse.A
     create.add_argument(
         "--public", action="store_true", help="a public app (single-page, native, script): no secret, PKCE only"
     )
+    create.add_argument(
+        "--any-document", action="store_true",
+        help="let its tokens send any document (default: only the documents registered for it)",
+    )  # fmt: skip
     create.set_defaults(handler=client_create_command)
     disable = actions.add_parser("disable", parents=[common], help="disable a partner app; its tokens stop working")
     disable.add_argument("--client-id", required=True, help="the app's client id")
     disable.set_defaults(handler=client_disable_command)
+    add_document_commands(actions, common)
 
 
 def client_create_command(args: argparse.Namespace) -> int:
@@ -63,6 +69,7 @@ def client_create_command(args: argparse.Namespace) -> int:
                     row, secret = await create_client(
                         session, org, name=args.name, scopes=scopes, max_roles=args.max_role, grants=args.grant,
                         redirect_uris=args.redirect_uri, public=args.public,
+                        trusted_documents_only=not args.any_document,
                     )  # fmt: skip
                 except ClientRegistrationError as error:
                     raise CliError(str(error), code=2) from None

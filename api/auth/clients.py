@@ -97,8 +97,12 @@ async def create_client(
     grants: list[str] | None = None,
     redirect_uris: list[str] | None = None,
     public: bool = False,
+    trusted_documents_only: bool = False,
 ) -> tuple[OAuthClient, str]:
     """Register a partner app; returns the row and its secret (shown once, stored hashed; unusable when public).
+
+    ``trusted_documents_only``: its tokens send only its registered documents (partnerAppCreate and
+    `client create` ask for it unless told otherwise).
 
     Its ceiling holds only roles a member of the organization may hold and, when ``grantable``
     is given (an admin registering it), only roles among those.
@@ -129,6 +133,7 @@ async def create_client(
         redirect_uris=uris,
         public=public,
         grant_types=chosen,
+        trusted_documents_only=trusted_documents_only,
     )
     session.add(row)
     await session.flush()

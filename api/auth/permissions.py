@@ -28,6 +28,9 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "partnerAppDisable": _ORG_ADMIN,
     # a member's own consents to partner apps (any role: it is the person's own choice)
     "appConsentRevoke": frozenset(Role),
+    "partnerAppDocumentsAdd": _ORG_ADMIN,
+    "partnerAppDocumentsRemove": _ORG_ADMIN,
+    "partnerAppTrustedDocumentsOnlySet": _ORG_ADMIN,
     # administration
     "regionCreate": _HUB,
     "regionUpdate": _HUB,
@@ -91,7 +94,8 @@ MUTATIONS: dict[str, frozenset[Role]] = {
 
 # What a person does for themselves, or what needs named people: never a partner app acting for its
 # organization (signing up for a shift, answering an invitation, one of the two admins of a burn,
-# creating one's own personal access token, handing a person a sign-in invitation).
+# creating one's own personal access token, handing a person a sign-in invitation, deciding which documents
+# an app may send).
 MEMBERS_ONLY = frozenset(
     {
         "personalAccessTokenCreate",
@@ -104,13 +108,25 @@ MEMBERS_ONLY = frozenset(
         "accompanimentAssignmentAccept",
         "accompanimentAssignmentDecline",
         "sanctuaryCaseBurn",
+        "partnerAppDocumentsAdd",
+        "partnerAppDocumentsRemove",
+        "partnerAppTrustedDocumentsOnlySet",
     }
+)
+
+
+# What decides which documents an app may send: a person, directly, never through a partner app (not even one
+# acting for them), or an app could widen what it may send itself.
+NOT_THROUGH_APPS = frozenset(
+    {"partnerAppDocumentsAdd", "partnerAppDocumentsRemove", "partnerAppTrustedDocumentsOnlySet"}
 )
 
 
 def may_call(viewer: Viewer, mutation: str) -> bool:
     """Whether the viewer's roles and scopes (and, for some, being a member) allow calling ``mutation``."""
     if mutation in MEMBERS_ONLY and viewer.member_id is None:
+        return False
+    if mutation in NOT_THROUGH_APPS and viewer.client_id is not None:
         return False
     return "write" in viewer.scopes and bool(MUTATIONS[mutation] & viewer.roles)
 

@@ -22,6 +22,7 @@ from api.models.signin import (
     SigninSession,
     WebauthnChallenge,
 )
+from api.models.trusted_documents import TrustedDocument
 
 __all__ = [
     "AccompanimentAssignment",
@@ -64,5 +65,6 @@ __all__ = [
     "SigningKey",
     "Tier",
     "Training",
+    "TrustedDocument",
     "WebauthnChallenge",
 ]

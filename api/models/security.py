@@ -77,6 +77,8 @@ class OAuthClient(Entity):
         Tier.T1, ARRAY(String(64)), nullable=False, default=lambda: ["client_credentials"],
         server_default="{client_credentials}",
     )  # fmt: skip
+    # only its registered documents (trusted_document) may be sent with its tokens; apps before 0017: false
+    trusted_documents_only: Mapped[bool] = field(Tier.T1, Boolean, nullable=False, server_default=text("false"))
 
 
 class SigningKey(Entity):

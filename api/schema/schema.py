@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from graphql.validation import ASTValidationRule
-from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import ExecutionContext
@@ -26,8 +26,10 @@ from api.schema.engine.errors import MASKED_MESSAGE, ClientError
 from api.schema.engine.execution import DirectExecutionContext
 from api.schema.engine.limits import DEFAULT_LIMITS, Limits
 from api.schema.engine.request_body import PreparedDocument
+from api.schema.engine.trusted import TrustedValidationCache
 from api.schema.network.consents import ConsentMutations
 from api.schema.network.credentials import CredentialMutations
+from api.schema.network.documents import DocumentMutations
 from api.schema.network.mutations import AdminMutations
 from api.schema.network.sessions import SessionMutations
 from api.schema.query import Query
@@ -42,6 +44,7 @@ from api.schema.sanctuary.subscriptions import SanctuarySubscriptions
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
 class Mutation(
     CredentialMutations,
+    DocumentMutations,
     AdminMutations,
     AdvocacyMutations,
     SanctuaryMutations,
@@ -98,6 +101,11 @@ class QueryLimits(SchemaExtension):
         yield
 
 
+def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias rules of ``limits`` (the same classes every time)."""
+    return _limit_rules(limits.depth, limits.aliases)
+
+
 @lru_cache(maxsize=8)
 def _limit_rules(depth: int, aliases: int) -> tuple[type[ASTValidationRule], ...]:
     """Built once per pair: fresh rule classes per request would defeat the validation cache (its key)."""
@@ -152,7 +160,7 @@ def build_schema() -> strawberry.Schema:
             OperationInfo,
             PreparedDocument,
             QueryLimits,
-            ValidationCache,
+            TrustedValidationCache,  # strawberry's ValidationCache, trusted documents validated once
             partial(MaskErrors, should_mask_error=should_mask, error_message=MASKED_MESSAGE),
         ],
     )

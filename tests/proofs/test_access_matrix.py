@@ -198,7 +198,7 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     ("PAT_A", "PersonalAccessToken", ("name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt")): ("*", expect(
         v="org_admin@A accompanier@A", a=" ".join(m for m in MEMBERS if m not in {"org_admin@A", "accompanier@A"}))),
     ("APP_A", "PartnerApp", ("name", "clientId", "scopes", "maxRoles", "disabledAt", "redirectUris", "public",
-                             "grants")): ("*", expect(
+                             "grants", "trustedDocumentsOnly")): ("*", expect(
         v="org_admin@A", a="org_admin@L1 " + OTHER_ADMINS)),
 }  # fmt: skip
 

@@ -36,6 +36,9 @@ MAY_CALL: dict[str, frozenset[Role]] = {
     "personalAccessTokenRevoke": frozenset({R.ORG_ADMIN}),
     "partnerAppCreate": frozenset({R.ORG_ADMIN}),
     "partnerAppDisable": frozenset({R.ORG_ADMIN}),
+    "partnerAppDocumentsAdd": frozenset({R.ORG_ADMIN}),  # what an app may send: decided by a person
+    "partnerAppDocumentsRemove": frozenset({R.ORG_ADMIN}),
+    "partnerAppTrustedDocumentsOnlySet": frozenset({R.ORG_ADMIN}),
     "memberCreate": frozenset({R.ORG_ADMIN}),
     "memberUpdate": frozenset({R.ORG_ADMIN}),
     "memberDeactivate": frozenset({R.ORG_ADMIN}),
@@ -115,6 +118,9 @@ PEOPLE_ONLY = frozenset(
         "appConsentRevoke",  # a person's own consent: an app acting for its organization holds none
         "mySessionEnd",  # one's own sessions: an app acting for its organization has none
         "mySessionsEnd",
+        "partnerAppDocumentsAdd",  # an app registering its own documents would widen what it may send
+        "partnerAppDocumentsRemove",
+        "partnerAppTrustedDocumentsOnlySet",
     }
 )
 # A kind of organization where each role fits (domain.md: dispatchers on rapid-response teams, sanctuary
@@ -150,6 +156,9 @@ def _inputs(org: Organization) -> dict[str, dict[str, Any]]:
         "personalAccessTokenRevoke": {"id": _id("PersonalAccessToken")},
         "partnerAppCreate": {"name": f"App {tag}", "scopes": ["read"], "maxRoles": ["ORGANIZER"]},
         "partnerAppDisable": {"id": _id("PartnerApp")},
+        "partnerAppDocumentsAdd": {"app": _id("PartnerApp"), "manifest": {}},
+        "partnerAppDocumentsRemove": {"app": _id("PartnerApp"), "documentIds": []},
+        "partnerAppTrustedDocumentsOnlySet": {"app": _id("PartnerApp"), "trustedDocumentsOnly": True},
         "regionCreate": {"name": f"Region {tag}", "code": f"r-{tag}"},
         "regionUpdate": {"id": _id("Region"), "name": f"Region {tag}"},
         "organizationCreate": {"name": f"Org {tag}", "kind": "COMMUNITY_GROUP", "regionId": region},

@@ -139,11 +139,15 @@ class Guard(FieldExtension):
             raise UserFacingError("CONFLICT", COMMON_CODES["CONFLICT"]) from None
 
     def _failed(self, error: UserFacingError) -> Any:
-        if error.code not in self.spec.error.codes:  # a service raised a code this mutation does not declare
-            raise RuntimeError(f"undeclared error code {error.code} in {self.spec.name}")
-        user_error = self.spec.error(code=self.spec.error.codes[error.code], field=error.field, message=error.message)
+        user_errors = []
+        for each in getattr(error, "errors", [error]):  # UserFacingErrors: one per refused item
+            if each.code not in self.spec.error.codes:  # a service raised a code this mutation does not declare
+                raise RuntimeError(f"undeclared error code {each.code} in {self.spec.name}")
+            user_errors.append(
+                self.spec.error(code=self.spec.error.codes[each.code], field=each.field, message=each.message)
+            )
         extra = dict.fromkeys(self.spec.payload.extra_fields)
-        return self.spec.payload(**{self.spec.returns: None}, **extra, user_errors=[user_error])
+        return self.spec.payload(**{self.spec.returns: None}, **extra, user_errors=user_errors)
 
 
 def mutation(

@@ -9,6 +9,7 @@ decides from that parse whether the request only reads, and strawberry gets the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from strawberry.extensions import SchemaExtension
 
 from api.schema.engine.limits import DEFAULT_LIMITS, Limits, variables_within
 
-_CACHED_CHARS = 20_000  # documents up to this size keep their parse (the common, repeated ones)
+_DOCUMENT_ID = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+_CACHED_CHARS = 20_000
+BY_GET = "sanctuary.graphql_get"  # the request came as a GET (api/schema/engine/view.py runs only queries)  # documents up to this size keep their parse (the common, repeated ones)
 
 
 class RequestRefused(Exception):
@@ -62,6 +65,35 @@ async def read_body(request: Request, limit: int) -> Request:
     return Request(request.scope, replay)
 
 
+async def get_as_post(request: Request) -> Request:
+    """A GET naming a trusted document (``?documentId=sha256:<hex>&variables=<JSON>``) as the JSON POST that
+    strawberry reads, marked (scope ``BY_GET``) so that only a query runs."""
+    params = request.query_params
+    payload: dict[str, Any] = {"documentId": params["documentId"]}
+    if "operationName" in params:
+        payload["operationName"] = params["operationName"]
+    for name in ("variables", "extensions"):
+        if name in params:
+            try:
+                payload[name] = orjson.loads(params[name])
+            except orjson.JSONDecodeError:
+                raise HTTPException(400, f"The `{name}` parameter is not JSON.") from None
+    body = orjson.dumps(payload)
+    kept = [(k, v) for k, v in request.scope["headers"] if k not in (b"content-type", b"content-length")]
+    headers = [*kept, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request.scope.setdefault("state", {})  # shared with the GET's scope: what the view notes there, its caller sees
+    return Request({**request.scope, "method": "POST", "headers": headers, BY_GET: True}, replay)
+
+
 @dataclass(frozen=True)
 class Prepared:
     """The request's body, decoded once, and its document, parsed once (or the error that parse raised)."""
@@ -70,6 +102,8 @@ class Prepared:
     payload: Any
     document: DocumentNode | None = None
     error: GraphQLError | None = None
+    document_id: str | None = None  # a trusted document asked for by its id (hex SHA-256): api/schema/engine/trusted.py
+    apollo: bool = False  # asked for as Apollo does (``extensions.persistedQuery``)
 
     @property
     def query(self) -> Any:
@@ -103,6 +137,9 @@ def prepare(body: bytes, limits: Limits, *, json: bool = True) -> Prepared:
     if not isinstance(payload, dict):
         return _remember(Prepared(body, payload))  # a batch: strawberry refuses it
     _check_variables(payload.get("variables"), limits)
+    asked = _asked_document(payload)
+    if asked is not None:  # its text is looked up once the caller (its app) is known
+        return _remember(Prepared(body, payload, document_id=asked[0], apollo=asked[1]))
     query = payload.get("query")
     if not isinstance(query, str):
         return _remember(Prepared(body, payload))
@@ -115,9 +152,42 @@ def prepare(body: bytes, limits: Limits, *, json: bool = True) -> Prepared:
         document = parse_document(query, limits.tokens)
     except GraphQLError as error:
         return _remember(Prepared(body, payload, error=error))
-    if _directives(document) > limits.directives:
+    if directive_count(document) > limits.directives:
         raise RequestRefused("TOO_MANY_DIRECTIVES", f"The document uses more than {limits.directives} directives.")
     return _remember(Prepared(body, payload, document))
+
+
+def document_key(value: object) -> str | None:
+    """The hex SHA-256 of a document id (``sha256:<hex>`` or bare hex, any case); None when malformed."""
+    if not isinstance(value, str) or len(value) > 71:
+        return None
+    found = _DOCUMENT_ID.fullmatch(value.lower())
+    return found.group(1) if found else None
+
+
+def _asked_document(payload: dict[str, Any]) -> tuple[str, bool] | None:
+    """The trusted document the request names (its key, and whether Apollo's way), or None for a ``query``."""
+    extensions = payload.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    if "documentId" in payload:
+        if payload.get("query") is not None or persisted is not None:
+            raise RequestRefused("DOCUMENT_ID_WITH_QUERY", "Send `documentId` or `query`, not both.")
+        return _key(payload["documentId"]), False
+    if persisted is None or payload.get("query") is not None:  # Apollo's retry with the text: an ad-hoc document
+        return None
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise RequestRefused("PERSISTED_QUERY_NOT_SUPPORTED", "Only version 1 of `persistedQuery` is understood.")
+    return _key(persisted.get("sha256Hash")), True
+
+
+def _key(value: object) -> str:
+    key = document_key(value)
+    if key is None:
+        raise RequestRefused(
+            "INVALID_DOCUMENT_ID",
+            "A document id is `sha256:` followed by the 64 hex digits of the SHA-256 of its text.",
+        )
+    return key
 
 
 def current() -> Prepared | None:
@@ -141,6 +211,11 @@ def parse_document(query: str, max_tokens: int) -> DocumentNode:
 @lru_cache(maxsize=256)
 def _cached_parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
+
+
+def remember(prepared: Prepared) -> Prepared:
+    """Make ``prepared`` the request being served in this task (a trusted document, once looked up)."""
+    return _remember(prepared)
 
 
 def _remember(prepared: Prepared) -> Prepared:
@@ -170,7 +245,8 @@ class _DirectiveCounter(Visitor):
         self.count += 1
 
 
-def _directives(document: DocumentNode) -> int:
+def directive_count(document: DocumentNode) -> int:
+    """The directive uses in ``document``."""
     counter = _DirectiveCounter()
     visit(document, counter)
     return counter.count

@@ -26,13 +26,14 @@ from api.auth.facts import load_facts
 from api.db import DatabaseUnavailable, allow_maintenance_statements
 from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
+from api.schema.engine import trusted
 from api.schema.engine.audience import Audience, schema_for
 from api.schema.engine.context import Context
 from api.schema.engine.cost import actual_cost, requested_cost
 from api.schema.engine.graphiql import page_response
 from api.schema.engine.limits import Limits
 from api.schema.engine.mutation_support import MutationRecord
-from api.schema.engine.request_body import RequestRefused, current, decoded, prepare, read_body
+from api.schema.engine.request_body import BY_GET, RequestRefused, current, decoded, get_as_post, prepare, read_body
 from api.schema.engine.safe_errors import Sent, safe_error
 from api.schema.schema import schema as full_schema
 from api.services.shared.audit import mutation_event, record_reads
@@ -129,6 +130,11 @@ class SanctuaryGraphQL(AudienceView):
                 )
             except AuthenticationError as error:  # a failing token pays from its address's bucket
                 return await state.rate_gate.charge(request, None) or _unauthorized(error.description)
+            try:  # a trusted document named by its id (api/schema/engine/trusted.py), or an app that sends no other
+                if await trusted.resolve(session, viewer):
+                    cost = request.state.requested_cost = _checked_trusted(request, limits)
+            except RequestRefused as refused:  # refused, but it still pays (an unknown id is not free to repeat)
+                return await state.rate_gate.charge(request, viewer) or _refused(refused)
             if limited := await state.rate_gate.charge(request, viewer):
                 return limited
             if "read" not in viewer.scopes:
@@ -164,6 +170,8 @@ class SanctuaryGraphQL(AudienceView):
 async def _prepared(request: Request, limits: Limits) -> tuple[Request, bool]:
     """The request with its body read within the limits and prepared once; whether it only reads."""
     request = await read_body(request, limits.body_bytes)
+    if request.method == "GET" and "documentId" in request.query_params:  # a trusted document by GET
+        request = await get_as_post(request)
     is_json = request.method == "POST" and "application/json" in request.headers.get("content-type", "")
     prepared = prepare(await request.body(), limits, json=is_json)
     if prepared.document is not None and isinstance(prepared.payload, dict):
@@ -190,6 +198,14 @@ def _checked_cost(limits: Limits) -> int:
     if cost > limits.cost:
         raise CostRefused(cost, limits.cost)
     return cost
+
+
+def _checked_trusted(request: Request, limits: Limits) -> int:
+    """The trusted document's cost with this request's variables; by GET, only queries."""
+    prepared = current()
+    if request.scope.get(BY_GET) and (prepared is None or not prepared.read_only):
+        raise RequestRefused("METHOD_NOT_ALLOWED", "Only a query may be sent with GET: send a mutation by POST.", 405)
+    return _checked_cost(limits)
 
 
 def _log_request(request: Request, status: object, started: float) -> None:

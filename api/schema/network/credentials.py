@@ -70,6 +70,9 @@ class PartnerApp(Node):
     client_id: str = plain(AppRow.client_id, "The app's OAuth 2.0 client id.")
     scopes: list[str] = plain(AppRow.scopes, "Scopes the app may request (`read`, `write`).")
     disabled_at: datetime | None = plain(AppRow.disabled_at, "When the app was disabled, if it was.")
+    trusted_documents_only: bool = plain(
+        AppRow.trusted_documents_only, "True when its tokens send only its registered documents (by `documentId`)."
+    )
     redirect_uris: list[str] = plain(
         AppRow.redirect_uris, "Where the authorization code grant may send people back (matched exactly)."
     )
@@ -121,6 +124,11 @@ class PartnerAppCreateInput:
         default=False,
         description="A public app (single-page, native, script): no usable secret, PKCE only; not with client "
         "credentials.",
+    )
+    trusted_documents_only: bool = strawberry.field(
+        default=True,
+        description="Its tokens send only the documents registered for it (`partnerAppDocumentsAdd`); false lets "
+        "them send any document (only a person, not through an app, may register such an app).",
     )
 
 
@@ -209,7 +217,8 @@ class CredentialMutations:
         returns=_APP,
         errors=codes(
             INVALID_NAME="Name empty or longer than 120 characters.",
-            INVALID_GRANT="Scopes or grants that cannot be granted, or an empty ceiling.",
+            INVALID_GRANT="Scopes or grants that cannot be granted, an empty ceiling, or (through an app) an app "
+            "sending any document.",
             INVALID_REDIRECT_URI="A redirect URI is not https (or loopback http), has a fragment, or is missing.",
             ROLE_NOT_ALLOWED="A role of the ceiling is not one a member of your organization may hold.",
         ),
@@ -228,6 +237,7 @@ class CredentialMutations:
             max_roles=[role.value for role in input.max_roles],
             grants=[str(grant.value) for grant in input.grants or []], redirect_uris=input.redirect_uris,
             public=input.public,
+            trusted_documents_only=input.trusted_documents_only,
         )  # fmt: skip
         return Done(row, {"client_secret": secret})
 

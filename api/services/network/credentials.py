@@ -83,15 +83,21 @@ async def register_partner_app(
     grants: list[str] | None = None,
     redirect_uris: list[str] | None = None,
     public: bool = False,
+    trusted_documents_only: bool = True,
 ) -> tuple[OAuthClient, str]:
     """Register a partner app of the viewer's organization (secret returned once; none usable when public)."""
     if not 1 <= len(name.strip()) <= 120:
         raise UserFacingError("INVALID_NAME", "Give the app a name of 1 to 120 characters.", "name")
+    if not trusted_documents_only and viewer.client_id is not None:  # an app never registers one freer than itself
+        raise UserFacingError(
+            "INVALID_GRANT", "Only a person may register an app that sends any document.", "trustedDocumentsOnly"
+        )
     organization = await session.get_one(Organization, viewer.organization_id)
     try:
         return await create_client(
             session, organization, name=name.strip(), scopes=scopes, max_roles=max_roles,
             grantable=grantable(viewer, organization.kind), grants=grants, redirect_uris=redirect_uris, public=public,
+            trusted_documents_only=trusted_documents_only,
         )  # fmt: skip
     except CeilingError:
         raise UserFacingError(
