@@ -89,7 +89,11 @@ def _build_app(settings: Settings, sealer: Sealer) -> Starlette:
 
 
 async def _run(app: Starlette, sock: socket.socket) -> None:
-    config = uvicorn.Config(app, log_level="info", lifespan="on", log_config=None, server_header=False)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS),
+    # whatever SANCTUARY_RATE_LIMITS' trusted_proxies says; the service reads it there, in one place
+    config = uvicorn.Config(
+        app, log_level="info", lifespan="on", log_config=None, server_header=False, proxy_headers=False
+    )
     await uvicorn.Server(config).serve(sockets=[sock])
 
 
