@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import migrate
@@ -27,16 +28,19 @@ from api.auth.clients import create_client
 from api.auth.tokens import create_personal_token
 from api.crypto import Kek, Sealer, generate_master_key
 from api.db import create_engine, session_factory
-from api.events.hub import EventHub
-from api.models import Organization
-from api.models.enums import EventKind, OrganizationKind, Role
+from api.events.horizon import Horizon
+from api.models import Organization, PersonalAccessToken
+from api.models.enums import OrganizationKind, Role
 from api.schema.engine.ids import encode_global_id
+from api.services.shared import events
 from tests import factories as f
 from tests.database import fresh_database
+from tests.graphql import gid
+from tests.live.harness import open_live
 from tests.operations.proxy import PROXY_ADDRESS, Deployment, deployment, nginx_binary
 from tests.rapid_response import factories as rr
 from tests.rapid_response.test_workflow_rapid_response import _report
-from tests.workflow import Actor, document
+from tests.workflow import Actor, actor, document
 
 REQUIRED = os.environ.get("SANCTUARY_REQUIRE_PROXY") == "1"
 MEMBER = {"points": 20, "window_s": 86_400}  # reads stop at 5 points left (reserve 0.25): 15 reads
@@ -49,6 +53,7 @@ LIMITS = {
 MEMBER_READ = "{ organizations(first: 1) { nodes { id } } }"
 PUBLIC_READ = "{ congregations(first: 1) { nodes { id } } }"
 REPORT = document("incidentReport", "incident { id }")
+INCIDENT_EVENTS = "subscription($after: String) { incidentEvents(after: $after) { eventId kind incident { id } } }"
 LIMIT = re.compile(r'^"(\w+)";r=(\d+);t=(\d+)$')
 BAD_TOKEN = "snt_pat_" + "0" * 43
 LOOP, FLOODS = 2000, 8
@@ -206,24 +211,41 @@ async def test_an_access_token_revoked_on_one_instance_is_refused_by_the_other(d
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_an_event_written_through_one_instance_reaches_a_listener_elsewhere(deployed: Deployed) -> None:
+async def test_events_written_through_either_instance_reach_subscribers_of_both(deployed: Deployed) -> None:
     async with deployed.sessions() as session:
         crew = await rr.team(session, name=f"Two instances {uuid.uuid4().hex[:6]}")
+        watcher = await actor(session, crew.org, Role.RR_DISPATCHER)  # subscribes; crew.dispatcher reports
+        row = await session.scalar(select(PersonalAccessToken).where(PersonalAccessToken.member_id == watcher.id))
         await session.commit()
-    deployed.secrets += [crew.dispatcher.token, crew.responder.token]
-    hub = EventHub(deployed.engine.url, poll_s=60)  # another process's hub on the same database
-    await hub.start()
+        after = Horizon(await events.last_id(session)).cursor()  # none missed, however late a subscription starts
+    deployed.secrets += [crew.dispatcher.token, crew.responder.token, watcher.token]
+    proxied = deployed.running.proxy.replace("http://", "ws://") + "/graphql"
+    subscribers = [await open_live(proxied, watcher.token) for _ in range(2)]  # nginx: one to each instance
     try:
-        await asyncio.wait_for(hub.connected.wait(), 10)
-        async with hub.subscribe() as subscription, deployed.running.client("127.0.0.9") as client:
-            response = await _post(client, REPORT, crew.dispatcher.token, input=_report(crew))
-            assert response.status_code == 200, response.text
-            reported = response.json()["data"]["incidentReport"]["incident"]["id"]
-            event = await asyncio.wait_for(anext(subscription), 10)
+        served = {live.ws.response.headers["x-test-upstream"] for live in subscribers}  # type: ignore[union-attr]
+        assert served == {url.removeprefix("http://") for url in deployed.running.instances}
+        for live in subscribers:
+            await live.subscribe(INCIDENT_EVENTS, {"after": after})
+        reported = []
+        for url in deployed.running.instances:  # one report written through each instance
+            async with deployed.running.client("127.0.0.9", url) as client:
+                response = await _post(client, REPORT, crew.dispatcher.token, input=_report(crew))
+                assert response.status_code == 200, response.text
+                reported.append(response.json()["data"]["incidentReport"]["incident"]["id"])
+        for live in subscribers:  # each subscriber, on either instance, receives both
+            received = [(await live.receive())["payload"]["data"]["incidentEvents"] for _ in reported]
+            assert [event["incident"]["id"] for event in received] == reported
+            assert {event["kind"] for event in received} == {"INCIDENT_REPORTED"}
+        admin = await _admin_of(deployed, watcher)  # the watcher's token revoked through the first instance:
+        async with deployed.running.client("127.0.0.9", deployed.running.instances[0]) as client:
+            revoke = document("personalAccessTokenRevoke", "personalAccessToken { id }")
+            done = await _post(client, revoke, admin.token, input={"id": gid(row)})
+            assert done.json()["data"]["personalAccessTokenRevoke"]["userErrors"] == []
+        for live in subscribers:  # both live connections, on either instance, are closed at their next check
+            assert await live.closed_with() == 4403
     finally:
-        await hub.stop()
-    assert event.kind is EventKind.INCIDENT_REPORTED
-    assert encode_global_id("RapidResponseIncident", event.record_id) == reported
+        for live in subscribers:
+            await live.close()
 
 
 async def test_2000_requests_meet_429s_while_raid_reports_still_succeed(deployed: Deployed) -> None:
