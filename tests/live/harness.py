@@ -67,20 +67,39 @@ class Live:
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
+        self.early: list[dict[str, Any]] = []  # messages read while waiting for a pong
 
     async def subscribe(self, query: str, variables: dict[str, Any] | None = None, op_id: str | None = None) -> str:
+        """Subscribe, then wait until the server has handled it (a ping answered after it: messages are handled
+        in order, so the subscription is registered and any refusal already sent)."""
         op_id = op_id or uuid.uuid4().hex[:8]
         payload: dict[str, Any] = {"query": query}
         if variables is not None:
             payload["variables"] = variables
         await self.send({"id": op_id, "type": "subscribe", "payload": payload})
+        await self.sync()
         return op_id
+
+    async def sync(self) -> None:
+        await self.send({"type": "ping"})
+        while (message := await self.receive()).get("type") != "pong":
+            self.early.append(message)
+
+    async def next_for(self, op_id: str) -> dict[str, Any]:
+        """The next message of subscription ``op_id`` (``next``, ``error`` or ``complete``)."""
+        for message in self.early:
+            if message.get("id") == op_id:
+                self.early.remove(message)
+                return message
+        while (message := await self.receive()).get("id") != op_id:
+            self.early.append(message)
+        return message
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(message).decode())
 
     async def receive(self) -> dict[str, Any]:
-        """The next message other than a ping (answered)."""
+        """The next message other than a ping from the server (answered)."""
         while True:
             message = orjson.loads(await asyncio.wait_for(self.ws.recv(), WAIT_S))
             if message.get("type") == "ping":

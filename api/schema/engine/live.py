@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from inspect import isawaitable
 from typing import Any, Protocol
 
 import orjson
@@ -212,10 +213,12 @@ async def render(
         root = await spec.payload(ctx, LiveBase(cursor, event.kind, event.occurred_at, event.record_type), row)
         if root is None:
             return None
-        result = await execute(  # type: ignore[misc]
+        result = execute(
             operation.schema._schema, operation.document, root_value=root, context_value=ctx,
             variable_values=operation.variables, operation_name=operation.operation_name,
         )  # fmt: skip
+        if isawaitable(result):  # synchronous when every field resolved from loaded rows
+            result = await result
         body = _body(result, ctx, operation)
         await record_reads(
             session, viewer, ctx.audited_reads, operation_name=ctx.operation_name,
