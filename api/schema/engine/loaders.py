@@ -8,7 +8,7 @@ from collections.abc import Collection, Hashable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Integer, Select, any_, bindparam, func, select
+from sqlalchemy import Integer, Select, any_, bindparam, func
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
@@ -135,5 +135,5 @@ def _by_parent(readable_rows: Select[Any], model: Any, foreign_key: str) -> Sele
     position = func.row_number().over(partition_by=column, order_by=(model.created_at, model.id))
     ranked = readable_rows.with_only_columns(model.id, position.label("position")).where(column == any_(_IDS))
     kept = ranked.subquery("ranked")
-    chosen = select(kept.c.id).where(kept.c.position <= _FIRST)
-    return select(model).where(model.id.in_(chosen)).order_by(model.created_at, model.id)
+    chosen = kept.select().with_only_columns(kept.c.id).where(kept.c.position <= _FIRST)
+    return readable_rows.where(model.id.in_(chosen)).order_by(model.created_at, model.id)
