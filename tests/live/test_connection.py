@@ -142,8 +142,8 @@ async def test_a_dispatcher_whose_region_changes_stops_receiving_it_at_the_next_
 async def test_subscriptions_are_not_served_over_http(served: Served) -> None:
     async with httpx.AsyncClient(base_url=served.http) as client:
         response = await client.post("/graphql", json={"query": "subscription { broadcastAlerts { kind } }"})
-    assert "data" not in response.json() or response.json().get("data") is None
-    assert response.json()["errors"]
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_OVER_HTTP"
 
 
 @pytest.fixture
@@ -180,3 +180,18 @@ async def test_shutdown_tells_clients_to_reconnect(live_settings: Settings) -> N
         await live.subscribe("subscription { broadcastAlerts { kind } }")
         running.server.should_exit = True  # what SIGTERM does
         assert await live.closed_with() == 1012
+
+
+async def test_deactivation_disconnects_at_its_event_without_waiting_for_the_recheck(
+    live_settings: Settings, dispatcher: tuple[Member, str], live_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    member, token = dispatcher
+    slow = live_settings.model_copy(update={"live_recheck_s": 60.0})  # longer than the client waits (WAIT_S)
+    with serving(slow) as running:
+        live = await open_live(running.url, token)
+        async with live_sessions() as db:
+            row = await db.get(Member, member.id)
+            assert row is not None
+            row.active = False
+            await w.emit(db, EventKind.MEMBER_DEACTIVATED, row)
+        assert await live.closed_with() == 4403
