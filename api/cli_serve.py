@@ -99,6 +99,9 @@ async def _run(app: Starlette, sock: socket.socket, settings: Settings) -> None:
         # WebSocket (subscriptions): no compression (a compressed stream mixing secrets with text others wrote leaks
         # through its length, and each connection's zlib state costs ~100 KiB); frames over the cap refused (1009)
         ws_per_message_deflate=False, ws_max_size=settings.live_max_message_bytes,
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (FORWARDED_ALLOW_IPS),
+        # whatever SANCTUARY_RATE_LIMITS' trusted_proxies says; the service reads it there, in one place
+        proxy_headers=False,
     )  # fmt: skip
     await uvicorn.Server(config).serve(sockets=[sock])
 

@@ -8,7 +8,6 @@ document (:mod:`api.schema.engine.cost`) is known before it runs.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import strawberry
@@ -39,9 +38,4 @@ def checked_first(first: int) -> int:
 def first_children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID, first: int) -> Any:
     """The first ``first`` readable rows pointing at ``parent_id``, oldest first (an awaitable when not loaded)."""
     size = checked_first(first)  # before the load: a refused page leaves no batch pending
-    found = children(info, foreign_key, parent_id)
-    return found[:size] if isinstance(found, list) else _sliced(found, size)
-
-
-async def _sliced(rows: Awaitable[list[Any]], size: int) -> list[Any]:
-    return (await rows)[:size]
+    return children(info, foreign_key, parent_id, size)  # at most ``size`` rows are fetched (in SQL)

@@ -40,11 +40,12 @@ def related(info: Info, model: type[Any], record_id: uuid.UUID | None) -> Any:
     return loaders.by_id(model).load(record_id) if cached is MISSING else cached
 
 
-def children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID) -> Any:
-    """The readable rows pointing at ``parent_id`` (an awaitable when not yet loaded)."""
+def children(info: Info, foreign_key: InstrumentedAttribute[Any], parent_id: uuid.UUID, first: int) -> Any:
+    """The first ``first`` readable rows pointing at ``parent_id``, oldest first (an awaitable when not yet
+    loaded)."""
     loaders = info.context.loaders
-    cached = loaders.cached_children(foreign_key, parent_id)
-    return loaders.children(foreign_key).load(parent_id) if cached is MISSING else cached
+    cached = loaders.cached_children(foreign_key, parent_id, first)
+    return loaders.children(foreign_key, first).load(parent_id) if cached is MISSING else cached
 
 
 async def prefetch(info: Info, type_name: str, rows: list[Any], selected: list[SelectedField]) -> None:
@@ -64,7 +65,22 @@ async def prefetch(info: Info, type_name: str, rows: list[Any], selected: list[S
             keys = page_columns(info.schema, model, RECORD_NAMES[model], below, "id")
             await loaders.prime(model, {getattr(row, foreign_key) for row in rows} - {None}, keys)
         else:
-            await loaders.prime_children(relation["to_many"], [row.id for row in rows])
+            first = max(_first(field) for field in selected if field.name == name)  # every alias of it
+            await loaders.prime_children(relation["to_many"], [row.id for row in rows], first)
+
+
+def _first(field: SelectedField) -> int:
+    """The ``first`` a bounded list's selection asks for (variables resolved): its default when absent, the
+    largest page when not a valid one (the resolver refuses it; nothing is loaded twice meanwhile)."""
+    from api.schema.engine.bounded import LIST_DEFAULT  # (bounded imports relay, which imports this module)
+    from api.schema.engine.relay import MAX_PAGE_SIZE
+
+    value = field.arguments.get("first", LIST_DEFAULT)
+    try:
+        first = int(LIST_DEFAULT if value is None else value)
+    except (TypeError, ValueError):
+        return MAX_PAGE_SIZE
+    return first if 1 <= first <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
 
 
 _RELATIONS: dict[str, dict[str, dict[str, Any]]] = {}
