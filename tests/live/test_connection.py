@@ -4,6 +4,7 @@ and shutdown. Close codes are exact (the protocol's and README's)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from websockets.exceptions import InvalidStatus
 
 from api.auth.tokens import create_personal_token, revoke_personal_token
 from api.crypto import Sealer
-from api.models import Member, OAuthClient, PersonalAccessToken
+from api.models import Member, OAuthClient, PersonalAccessToken, TrustedDocument
 from api.models.enums import EventKind, OrganizationKind, Role
 from api.schema.engine.ids import encode_global_id
 from api.settings import Settings
@@ -195,3 +196,39 @@ async def test_deactivation_disconnects_at_its_event_without_waiting_for_the_rec
             row.active = False
             await w.emit(db, EventKind.MEMBER_DEACTIVATED, row)
         assert await live.closed_with() == 4403
+
+
+async def test_an_app_sending_only_trusted_documents_subscribes_by_document_id_only(
+    served: Served, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer
+) -> None:
+    world = await w.build(live_sessions, live_sealer)
+    registered = "subscription Mine { myDispatches { kind } }"
+    async with live_sessions() as db:
+        app = await db.scalar(select(OAuthClient).where(OAuthClient.client_id == world.app[0]))
+        assert app is not None
+        app.trusted_documents_only = True
+        db.add(TrustedDocument(client_id=app.id, document_hash=sha256(registered.encode()).hexdigest(),
+                               document=registered, operation_names=["Mine"]))  # fmt: skip
+        await db.commit()
+    live = await open_live(served.url, await w.app_token(served.http, world))
+    refused = [await live.next_for(await live.subscribe(text)) for text in (registered, INCIDENTS)]
+    assert [m["payload"][0]["extensions"]["code"] for m in refused] == ["TRUSTED_DOCUMENTS_ONLY"] * 2
+    unknown = "sha256:" + sha256(b"subscription { broadcastAlerts { kind } }").hexdigest()
+    for payload in (
+        {"documentId": unknown},
+        {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": unknown[7:]}}},
+    ):
+        await live.send({"id": "u", "type": "subscribe", "payload": payload})
+        message = await live.next_for("u")
+        assert message["type"] == "error"
+        assert message["payload"][0]["extensions"]["code"] in {"DOCUMENT_NOT_FOUND", "PERSISTED_QUERY_NOT_FOUND"}
+    await live.send(
+        {
+            "id": "ok",
+            "type": "subscribe",
+            "payload": {"documentId": "sha256:" + sha256(registered.encode()).hexdigest()},
+        }
+    )
+    await live.sync()
+    assert all(m.get("id") != "ok" for m in live.early)  # accepted: no error, no complete
+    await live.close()

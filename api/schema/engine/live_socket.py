@@ -9,7 +9,9 @@ give it, as for queries. The credential is checked again every ``live_recheck_s`
 expired or invalid closes 4401, revoked (or its member deactivated, its app disabled) 4403, roles changed
 4403 (reconnect for the new schema). Messages over ``live_max_message_bytes`` close 1009; a second
 ``connection_init`` 4429; a malformed message 4400; a subscription id in use 4409; the service shutting
-down 1012 (reconnect and resume with ``after``). Queries and mutations are served over HTTP only.
+down 1012 (reconnect and resume with ``after``). Queries and mutations are served over HTTP only. A partner
+app's subscription follows the trusted-documents rule of requests (``documentId`` or Apollo's
+``persistedQuery`` in the subscribe payload; an ad-hoc document refused when the app sends only trusted ones).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from api.schema.engine.audience import Audience
 from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation
 from api.schema.engine.live_server import EXPIRED, REVOKED, LiveServer, expired
 from api.schema.engine.live_stream import LiveSubscription
+from api.schema.engine.request_body import RequestRefused
+from api.schema.engine.trusted import live_payload
 
 PROTOCOL = "graphql-transport-ws"
 logger = logging.getLogger("api.live")
@@ -173,6 +177,12 @@ class LiveConnection:
             return
         if await cast(Any, self.server.state).rate_gate.charge(cast(Request, self.websocket), self.viewer) is not None:
             await self._refuse(op_id, "Too many requests: this subscription was refused, retry later.", "RATE_LIMITED")
+            return
+        try:
+            async with cast(Any, self.server.state).sessionmaker() as session:
+                payload = await live_payload(session, self.viewer, payload)
+        except RequestRefused as refused:
+            await self._refuse(op_id, refused.message, refused.code)
             return
         try:
             operation = prepare_operation(self.viewer, payload, self.settings)

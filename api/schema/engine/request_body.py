@@ -137,7 +137,7 @@ def prepare(body: bytes, limits: Limits, *, json: bool = True) -> Prepared:
     if not isinstance(payload, dict):
         return _remember(Prepared(body, payload))  # a batch: strawberry refuses it
     _check_variables(payload.get("variables"), limits)
-    asked = _asked_document(payload)
+    asked = asked_document(payload)
     if asked is not None:  # its text is looked up once the caller (its app) is known
         return _remember(Prepared(body, payload, document_id=asked[0], apollo=asked[1]))
     query = payload.get("query")
@@ -165,7 +165,7 @@ def document_key(value: object) -> str | None:
     return found.group(1) if found else None
 
 
-def _asked_document(payload: dict[str, Any]) -> tuple[str, bool] | None:
+def asked_document(payload: dict[str, Any]) -> tuple[str, bool] | None:
     """The trusted document the request names (its key, and whether Apollo's way), or None for a ``query``."""
     extensions = payload.get("extensions")
     persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None

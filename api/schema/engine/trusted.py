@@ -35,7 +35,14 @@ from api.auth.viewer import Viewer
 from api.models.enums import Role
 from api.schema.engine.cost import requested_cost
 from api.schema.engine.limits import Limits
-from api.schema.engine.request_body import RequestRefused, current, directive_count, document_key, remember
+from api.schema.engine.request_body import (
+    RequestRefused,
+    asked_document,
+    current,
+    directive_count,
+    document_key,
+    remember,
+)
 
 MAX_DOCUMENTS = 200  # documents in one manifest (one call)
 _PARSED_SIZE, _VALIDATED_SIZE = 512, 4096  # parses (each at most `document_chars`), validations
@@ -170,8 +177,34 @@ async def resolve(session: AsyncSession, viewer: Viewer) -> bool:
     return True
 
 
+async def live_payload(session: AsyncSession, viewer: Viewer, payload: dict[str, Any]) -> dict[str, Any]:
+    """A subscription's payload (over WebSocket) under the same rule as a request: a registered document's text
+    put in place of its id, or RequestRefused (unknown id; an ad-hoc document from an app sending only trusted ones)."""
+    asked = asked_document(payload)
+    if viewer.client_id is None:
+        if asked is not None:  # documents belong to apps: a person's own credential has none
+            raise _refusal(apollo=asked[1])
+        return payload
+    if asked is None:
+        if await sends_only_trusted(session, viewer.client_id):
+            raise RequestRefused(
+                "TRUSTED_DOCUMENTS_ONLY",
+                "This app sends only its registered documents: send `documentId` (`sha256:<hex>`), not `query`.",
+            )
+        return payload
+    found = await registered(session, viewer.client_id, asked[0], text=True)
+    if found is False:
+        raise _refusal(apollo=asked[1])
+    rest = {key: value for key, value in payload.items() if key not in ("documentId", "extensions")}
+    return {**rest, "query": str(found)}
+
+
 def _not_found(prepared: Any) -> RequestRefused:
-    if prepared.apollo:  # the message and code Apollo's clients look for
+    return _refusal(apollo=prepared.apollo)
+
+
+def _refusal(*, apollo: bool) -> RequestRefused:
+    if apollo:  # the message and code Apollo's clients look for
         return RequestRefused("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
     return RequestRefused("DOCUMENT_NOT_FOUND", "No registered document of this app has this id.")
 
