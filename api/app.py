@@ -23,6 +23,8 @@ from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
 from api.events.hub import EventHub
+from api.observability import runtime as observability
+from api.observability.access import OAuthAccess
 from api.ratelimit.gate import RateGate
 from api.ratelimit.store import buckets_from_settings
 from api.settings import Settings, get_settings
@@ -47,6 +49,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own_engine = engine is None
+        observability.start(settings)  # tracing and metrics, when configured
         if engine is None:
             if not settings.database_url:
                 raise RuntimeError("DATABASE_URL is not set")
@@ -74,6 +77,7 @@ def create_app(
             await app.state.rate_gate.buckets.close()
             if own_engine:
                 await app.state.engine.dispose()
+            observability.stop()
 
     from api.schema.engine import graphiql
     from api.schema.engine.view import graphql_app
@@ -94,7 +98,10 @@ def create_app(
             Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
             *signin_pages.routes(),
         ],
-        middleware=[Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s)],
+        middleware=[
+            Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s),
+            Middleware(OAuthAccess),  # an access line per /oauth/* request
+        ],
         lifespan=lifespan,
     )
 
@@ -109,6 +116,7 @@ def configure_state(
     own_rate_limit_pool: bool = False,
 ) -> None:
     """Attach the shared resources every request uses (called by the lifespan, or by tests)."""
+    observability.instrument(engine)
     app.state.rate_gate = RateGate(settings.rate_limits, buckets_from_settings(settings, engine, own_rate_limit_pool))
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker

@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL
 
 from api.events.event import Event, from_row
 from api.models.events import CHANNEL
+from api.observability import metrics, tracing
 
 logger = logging.getLogger("api.events")
 
@@ -190,7 +191,14 @@ class EventHub:
             self._seen.discard(self._recent.popleft())
 
     def _fan_out(self, event: Event) -> None:
-        for subscription in list(self._subscribers):
-            if not subscription.offer(event):
-                self._subscribers.discard(subscription)
-                logger.warning("event subscriber dropped: it fell behind")
+        metrics.event_received(event.kind.value)
+        attributes = {"sanctuary.event.id": event.id, "sanctuary.event.kind": event.kind.value}
+        with tracing.internal_span("events.fan_out", attributes) as span:
+            dropped = 0
+            for subscription in list(self._subscribers):
+                if not subscription.offer(event):
+                    self._subscribers.discard(subscription)
+                    dropped += 1
+                    logger.warning("event subscriber dropped: it fell behind")
+            if span is not None:
+                span.set_attributes({"sanctuary.subscribers": len(self._subscribers), "sanctuary.dropped": dropped})
