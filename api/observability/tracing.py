@@ -136,9 +136,12 @@ def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any
 
 def _failed(exception_context: Any) -> None:
     span: Span | None = getattr(exception_context.execution_context, "_sanctuary_span", None)
-    if span is not None:  # the error's type only: its message may quote the values
+    if span is not None:  # the driver error's type and SQLSTATE only: its message may quote the values
         error = exception_context.original_exception
+        error = getattr(error, "__cause__", None) or error  # the driver's own (asyncpg) error under the adapter's
         span.set_status(Status(StatusCode.ERROR, type(error).__name__))
         span.set_attribute("error.type", type(error).__name__)
+        if isinstance(sqlstate := getattr(error, "sqlstate", None), str):
+            span.set_attribute("db.response.status_code", sqlstate)
         span.end()
         exception_context.execution_context._sanctuary_span = None
