@@ -200,6 +200,7 @@ async def reseal_all(
                 metrics.key_rotation_progress(scanned, total)  # a gauge, when the command serves metrics
             done, left = await _retry_held(sessions, sealer, table, columns, held, done)
             held_left += left
+            metrics.key_rotation_progress(scanned, total)
     return done, held_left
 
 
