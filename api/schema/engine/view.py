@@ -115,7 +115,7 @@ class SanctuaryGraphQL(AudienceView):
             request, read_only = await _prepared(request, limits)
             cost = _checked_cost(limits)
         except RequestRefused as refused:
-            observed.refused = True
+            observed.refused, observed.cost_requested = True, getattr(refused, "cost", 0)
             return _refused(refused)
         request.state.requested_cost = observed.cost_requested = cost
         async with state.sessionmaker() as session:
