@@ -93,7 +93,8 @@ def graphql_request(request: Request) -> Iterator[Observed]:
     observed = Observed(new_request_id(request.headers.get("x-request-id")))
     request_id_var.set(observed.request_id)
     request.state.observed = observed
-    with tracing.server_span(f"{request.method} /graphql", request.headers, _http(request, observed)) as span:
+    attributes = _http(request, observed) if tracing.enabled() else {}
+    with tracing.server_span(f"{request.method} /graphql", request.headers, attributes) as span:
         observed.span = span
         try:
             yield observed

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.propagate import extract
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:  # the SDK is imported when tracing is switched on
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 SCOPE = "sanctuary-api"
 _provider: TracerProvider | None = None
@@ -32,6 +33,10 @@ _tracer: trace.Tracer | None = None
 
 def enable(exporter: SpanExporter, *, service_name: str = "sanctuary-api", batch: bool = True) -> None:
     """Trace from now on into ``exporter`` (batched; ``batch=False`` exports each span as it ends: tests)."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
     global _provider, _tracer
     disable()
     _provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
