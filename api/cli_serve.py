@@ -27,6 +27,7 @@ from api.cli_commands import (
 )
 from api.crypto import Sealer
 from api.embedded import pgdata_dir
+from api.observability import runtime as observability
 from api.observability.profile import holds_demo_network, is_production
 from api.observability.runtime import print_settings
 from api.settings import Settings
@@ -50,12 +51,23 @@ def serve_command(args: argparse.Namespace) -> int:
                 settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
             app = _build_app(settings, sealer)
             print_settings(settings)  # every setting, secrets masked (stderr)
+            _start_observability(settings)
             print(banner(settings, args, port=port, embedded=embedded, tokens=tokens, member=member), flush=True)
             asyncio.run(_run(app, sock))
     except KeyboardInterrupt:
         pass  # uvicorn has shut down (or never started); the database was stopped on the way out
     print("Stopped.", file=sys.stderr)
     return 0
+
+
+def _start_observability(settings: Settings) -> None:
+    """Tracing and the metrics server before uvicorn (the lifespan finds them started): a busy metrics port
+    is one line, not a failed start-up."""
+    try:
+        observability.start(settings)
+    except OSError as exc:
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        raise CliError(f"cannot serve metrics on {where}: {exc.strerror or type(exc).__name__}") from exc
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -2,8 +2,8 @@
 
 A line's fields (JSON keys in production): ``event``, ``request_id``, ``operation``, ``document_id``,
 ``document_hash``, ``cost_requested``, ``cost_actual``, ``outcome``, ``status``, ``duration_ms``, ``caller``
-(its kind: anonymous | unauthenticated | member | app; never an id or a token), plus ``trace_id`` when
-tracing is on. Never a value, a variable, a query string or a credential.
+(its kind: anonymous | unauthenticated (a credential that failed) | unknown (a credential not looked at:
+refused before) | member | app; never an id or a token), plus ``trace_id`` when tracing is on. Never a value, a variable, a query string or a credential.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def graphql_request(request: Request) -> Iterator[Observed]:
     """Observe one /graphql request: its request id (set for the logs), its span, then its access line,
     metrics and span attributes, whatever happens."""
     observed = Observed(new_request_id(request.headers.get("x-request-id")))
+    observed.caller = "unknown" if "authorization" in request.headers else "anonymous"  # until authenticated
     request_id_var.set(observed.request_id)
     request.state.observed = observed
     attributes = _http(request, observed) if tracing.enabled() else {}

@@ -104,6 +104,20 @@ async def test_the_outcome_status_and_caller_kind_of_each_kind_of_answer(
     assert response.status_code == status
     (line,) = lines.events("graphql_request")
     assert (line["outcome"], line["status"], line["caller"]) == (outcome, status, caller)
+    if status != 400:  # (a 400 is strawberry's plain-text answer)
+        assert response.headers["x-request-id"] == line["request_id"]
+
+
+async def test_a_request_refused_before_its_credential_was_looked_at_is_from_an_unknown_caller(
+    client: httpx.AsyncClient, lines: _Lines
+) -> None:
+    response = await client.post(
+        "/graphql", content=b"{" * 2_000_000, headers={"Authorization": "Bearer x", "content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    (line,) = lines.events("graphql_request")
+    assert (line["outcome"], line["caller"]) == ("refused", "unknown")
+    assert response.headers["x-request-id"] == line["request_id"]
 
 
 async def test_a_document_over_the_cost_limit_is_refused_in_its_line(client: httpx.AsyncClient, lines: _Lines) -> None:

@@ -166,16 +166,26 @@ def test_printed_settings_mask_every_secret(tmp_path: Path) -> None:
     assert set(shown) == set(type(settings).model_fields)
 
 
-def test_serve_in_production_starts_and_prints_its_settings_masked(migrated: str, tmp_path: Path) -> None:
+def test_serve_in_production_starts_serves_metrics_and_prints_its_settings_masked(
+    migrated: str, tmp_path: Path
+) -> None:
     password, key = canary(f"pw{os.urandom(8).hex()}"), canary(generate_master_key())
     url = make_url(migrated).set(password=password).render_as_string(hide_password=False)
-    port = _free_port()
-    env = _env(DATABASE_URL=url, SANCTUARY_MASTER_KEY=key, SANCTUARY_PUBLIC_URL="https://api.example.org")
+    port, metrics_port = _free_port(), _free_port()
+    env = _env(
+        DATABASE_URL=url, SANCTUARY_MASTER_KEY=key, SANCTUARY_PUBLIC_URL="https://api.example.org",
+        SANCTUARY_METRICS_PORT=str(metrics_port),
+    )  # fmt: skip
     err_path = tmp_path / "serve.err"
     with err_path.open("wb") as err:
         process = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=err)  # noqa: S603
     try:
         _wait_until_ready(process, f"http://127.0.0.1:{port}", err_path)
+        httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "query Ping { __typename }"})
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        assert 'sanctuary_graphql_requests_total{operation="other",outcome="ok"} 1.0' in scraped
+        assert 'sanctuary_db_pool_connections{pool="service",state="size"}' in scraped
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 404  # not on the API's port
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=20)
         assert process.returncode == 0
@@ -192,6 +202,7 @@ def test_serve_in_production_starts_and_prints_its_settings_masked(migrated: str
     assert printed["master_key"] == "***"
     assert ":***@" in printed["database_url"]
     assert printed["public_url"] == "https://api.example.org"
+    assert printed["metrics_port"] == metrics_port
 
 
 def _free_port() -> int:

@@ -105,6 +105,7 @@ class SanctuaryGraphQL(AudienceView):
             raise HTTPException(error.status_code, _safe_reason(error)) from None
         gate.decorate(request, response)
         observed.status = response.status_code
+        response.headers.setdefault("x-request-id", observed.request_id)  # refusals too: the line to look for
         return response
 
     async def _handle(self, request: Request, observed: Observed) -> Response:
