@@ -157,8 +157,9 @@ class EventHub:
             while not connection.is_closed():
                 self._wake.clear()
                 await self._drain(connection)  # at (re)connection, then after each wake-up
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
+                with contextlib.suppress(TimeoutError):  # (not wait_for: on 3.11 it may swallow a cancellation
+                    async with asyncio.timeout(self._poll_s):  # that coincides with a wake-up, and stop() hangs)
+                        await self._wake.wait()
             raise asyncpg.InterfaceError("listener connection closed")
         finally:
             with contextlib.suppress(Exception):
