@@ -25,6 +25,8 @@ from api.events.hub import EventHub
 from api.oauth import routes as oauth_routes
 from api.oauth import server as oauth_server
 from api.oauth.server import PeopleServer
+from api.observability import runtime as observability
+from api.observability.access import OAuthAccess
 from api.ratelimit.gate import RateGate
 from api.ratelimit.store import buckets_from_settings
 from api.settings import Settings, get_settings
@@ -49,6 +51,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own_engine = engine is None
+        observability.start(settings)  # tracing and metrics, when configured
         if engine is None:
             if not settings.database_url:
                 raise RuntimeError("DATABASE_URL is not set")
@@ -79,6 +82,7 @@ def create_app(
             await app.state.rate_gate.buckets.close()
             if own_engine:
                 await app.state.engine.dispose()
+            observability.stop()
 
     from api.schema.engine import graphiql, live_socket
     from api.schema.engine.live_server import LiveServer
@@ -102,7 +106,10 @@ def create_app(
             *signin_pages.routes(),
             *oauth_routes.routes(),
         ],
-        middleware=[Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s)],
+        middleware=[
+            Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s),
+            Middleware(OAuthAccess),  # an access line per /oauth/* request
+        ],
         lifespan=lifespan,
     )
 
@@ -117,6 +124,7 @@ def configure_state(
     own_rate_limit_pool: bool = False,
 ) -> None:
     """Attach the shared resources every request uses (called by the lifespan, or by tests)."""
+    observability.instrument(engine)
     app.state.rate_gate = RateGate(settings.rate_limits, buckets_from_settings(settings, engine, own_rate_limit_pool))
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker

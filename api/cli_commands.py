@@ -59,8 +59,22 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def refuse_in_production(settings: Settings, *, demo: bool = False, listen_host: str | None = None) -> None:
+    """Exit (code 2, one line) when the production profile refuses these settings (api.observability.profile)."""
+    from api.observability.profile import refusals
+
+    found = refusals(settings, demo=demo, listen_host=listen_host)
+    if found:
+        raise CliError(f"refusing to start in production: {'; '.join(found)}", code=2)
+
+
 def load_sealer(settings: Settings) -> Sealer:
-    """The key-encryption key from SANCTUARY_MASTER_KEY or the key file (created on first use)."""
+    """The key-encryption key from SANCTUARY_MASTER_KEY or the key file (created on first use, except in
+    production, where it must be given)."""
+    from api.observability.profile import is_production
+
+    if is_production(settings) and not settings.master_key and not settings.resolved_key_file.is_file():
+        refuse_in_production(settings)
     try:
         return sealer_from_settings(settings.master_key, settings.resolved_key_file)
     except (ValueError, OSError) as exc:
@@ -162,6 +176,8 @@ def migrate_command(args: argparse.Namespace) -> int:
 def seed_command(args: argparse.Namespace) -> int:
     """Migrate, then seed the demo network or a synthetic network of a given scale."""
     settings = load_settings(args)
+    if args.demo:
+        refuse_in_production(settings, demo=True)
     sealer = load_sealer(settings)
     if not settings.master_key:
         print(f"Key-encryption key: {settings.resolved_key_file}", file=sys.stderr)

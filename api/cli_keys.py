@@ -17,6 +17,7 @@ from datetime import timedelta
 from api.cli_commands import CliError, connect, load_sealer, load_settings, open_database, require_head, run_db
 from api.crypto import DecryptionError, Kek, generate_master_key, parse_master_keys
 from api.db import session_factory
+from api.observability import runtime as observability
 from api.services.protection.keys import KeyRotationError, RewrapReport, read_key_file, rewrap_all, write_key_file
 from api.services.protection.reencrypt import BATCH, DEFAULT_GRACE, ReencryptReport, reencrypt
 from api.services.protection.reindex import ReindexReport, reindex
@@ -131,6 +132,7 @@ def keys_reencrypt_command(args: argparse.Namespace) -> int:
     if not settings.master_key:
         _file_keys(settings)  # never create a new key file here: it would wrap nothing
     sealer = load_sealer(settings)
+    observability.start(settings)  # with SANCTUARY_METRICS_PORT: the run's progress as a gauge
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -152,5 +154,7 @@ def keys_reencrypt_command(args: argparse.Namespace) -> int:
             raise CliError("interrupted: run the same command with --resume to finish", code=130) from None
         except (KeyRotationError, DecryptionError) as exc:
             raise CliError(str(exc)) from exc
+        finally:
+            observability.stop()
     print(report)
     return 0

@@ -19,6 +19,7 @@ from api.cli_commands import (
     load_sealer,
     load_settings,
     open_database,
+    refuse_in_production,
     require_head,
     run_db,
     safe_url,
@@ -26,12 +27,16 @@ from api.cli_commands import (
 )
 from api.crypto import Sealer
 from api.embedded import pgdata_dir
+from api.observability import runtime as observability
+from api.observability.profile import holds_demo_network, is_production
+from api.observability.runtime import print_settings
 from api.settings import Settings
 
 
 def serve_command(args: argparse.Namespace) -> int:
     """Serve the API until Ctrl-C (or SIGTERM), then stop uvicorn and the embedded database cleanly."""
     settings = load_settings(args)
+    refuse_in_production(settings, demo=args.demo, listen_host=args.host)
     if args.demo:  # the only way to turn on the demo's one-click sign-in
         try:
             settings = settings.with_demo()
@@ -50,12 +55,24 @@ def serve_command(args: argparse.Namespace) -> int:
                 host = f"[{args.host}]" if ":" in args.host else args.host
                 settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
             app = _build_app(settings, sealer)
+            print_settings(settings)  # every setting, secrets masked (stderr)
+            _start_observability(settings)
             print(banner(settings, args, port=port, embedded=embedded, tokens=tokens, member=member), flush=True)
             asyncio.run(_run(app, sock, settings))
     except KeyboardInterrupt:
         pass  # uvicorn has shut down (or never started); the database was stopped on the way out
     print("Stopped.", file=sys.stderr)
     return 0
+
+
+def _start_observability(settings: Settings) -> None:
+    """Tracing and the metrics server before uvicorn (the lifespan finds them started): a busy metrics port
+    is one line, not a failed start-up."""
+    try:
+        observability.start(settings)
+    except OSError as exc:
+        where = f"{settings.metrics_host}:{settings.metrics_port}"
+        raise CliError(f"cannot serve metrics on {where}: {exc.strerror or type(exc).__name__}") from exc
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -81,6 +98,8 @@ async def _prepare(
         if upgrade:
             await migrate.upgrade(engine)
         await require_head(engine, "run `sanctuary-api migrate`, or start with --migrate")
+        if is_production(settings) and await holds_demo_network(engine):
+            raise CliError("refusing to start in production: the database holds the demo network", code=2)
         if not demo:
             return None, None
         tokens = await seed_demo_tokens(engine, sealer)

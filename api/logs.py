@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from api.observability import tracing
 from api.settings import Settings
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -31,6 +32,7 @@ _PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 # paths that carry a secret: a passkey invitation's one-time token
 _SECRET_PATHS = re.compile(r"(/signin/invitation/)[^/]+")
 _DETAIL = re.compile(r"(DETAIL|Key \(|Failing row contains)[^\n]*")
+_OWN = frozenset({"time", "level", "logger", "event", "message", "request_id", "exception"})  # not overridden
 
 
 class _NoFrames(logging.Filter):
@@ -48,6 +50,8 @@ class _Scrub(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        if tracing.enabled():  # correlate with the trace: its ids, never anything the span holds
+            record.trace = tracing.log_fields()
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             _client, method, path, version, status = record.args
             record.args = ("-", method, _SECRET_PATHS.sub(r"\1[redacted]", str(path).split("?", 1)[0]), version, status)
@@ -90,25 +94,37 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         rid = getattr(record, "request_id", None)
         record.rid = f" [{rid}]" if rid else ""
-        return _redact(super().format(record))
+        text = super().format(record)
+        fields: dict[str, object] = getattr(record, "fields", None) or {}
+        if fields:  # a structured line: its fields as key=value after the message
+            head, newline, rest = text.partition("\n")
+            pairs = " ".join(f"{k}={'-' if v is None else v}" for k, v in fields.items() if k not in _OWN)
+            text = f"{head} {pairs}{newline}{rest}"
+        return _redact(text)
 
     def formatException(self, ei: Any) -> str:
         return safe_traceback(ei[1]) if ei[1] is not None else ""
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id, exception."""
+    """One JSON object per line: time, level, logger, event, message, request_id, trace_id and span_id (when
+    tracing), exception, and the fields of a structured line (``extra={"fields": {...}}``) as keys of their own."""
 
     def format(self, record: logging.LogRecord) -> str:
+        message = _redact(record.getMessage())
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": _redact(record.getMessage()),
+            "event": message,
+            "message": message,
         }
         rid = getattr(record, "request_id", None)
         if rid:
             entry["request_id"] = rid
+        entry.update(getattr(record, "trace", None) or {})
+        fields: dict[str, object] = getattr(record, "fields", None) or {}
+        entry.update((k, v) for k, v in fields.items() if k not in _OWN or k in ("event", "request_id"))
         if record.exc_info and record.exc_info[1] is not None:
             entry["exception"] = safe_traceback(record.exc_info[1])
         elif record.exc_text:

@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     live_max_connections_per_member: int = Field(default=10, ge=1)
     live_max_connections_per_app: int = Field(default=200, ge=1)
     live_max_message_bytes: int = Field(default=65_536, ge=1_024)
+    # The operator's view (api/observability/). Traces: OTLP over HTTP to the collector at otel_endpoint (its
+    # base URL; /v1/traces is added), off when unset. Metrics: Prometheus at http://metrics_host:metrics_port/metrics,
+    # off when the port is unset; metrics_operations caps the operation names given a label of their own.
+    otel_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("SANCTUARY_OTEL_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    otel_service_name: str = Field(
+        default="sanctuary-api", validation_alias=AliasChoices("SANCTUARY_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME")
+    )
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_operations: int = Field(default=100, ge=0, le=10_000)
 
     @field_validator("database_url")
     @classmethod

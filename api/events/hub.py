@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL
 from api.events.event import Event, from_row
 from api.events.horizon import WINDOW, Horizon
 from api.models.events import CHANNEL
+from api.observability import metrics, tracing
 
 logger = logging.getLogger("api.events")
 
@@ -176,8 +177,9 @@ class EventHub:
             while not connection.is_closed():
                 self._wake.clear()
                 await self._drain(connection)  # at (re)connection, then after each wake-up
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
+                with contextlib.suppress(TimeoutError):  # (not wait_for: on 3.11 it may swallow a cancellation
+                    async with asyncio.timeout(self._poll_s):  # that coincides with a wake-up, and stop() hangs)
+                        await self._wake.wait()
             raise asyncpg.InterfaceError("listener connection closed")
         finally:
             with contextlib.suppress(Exception):
@@ -211,7 +213,14 @@ class EventHub:
             self._seen.discard(self._recent.popleft())
 
     def _fan_out(self, event: Event) -> None:
-        for subscription in list(self._subscribers):
-            if not subscription.offer(event):
-                self._subscribers.discard(subscription)
-                logger.warning("event subscriber dropped: it fell behind")
+        metrics.event_received(event.kind.value)
+        attributes = {"sanctuary.event.id": event.id, "sanctuary.event.kind": event.kind.value}
+        with tracing.internal_span("events.fan_out", attributes) as span:
+            dropped = 0
+            for subscription in list(self._subscribers):
+                if not subscription.offer(event):
+                    self._subscribers.discard(subscription)
+                    dropped += 1
+                    logger.warning("event subscriber dropped: it fell behind")
+            if span is not None:
+                span.set_attributes({"sanctuary.subscribers": len(self._subscribers), "sanctuary.dropped": dropped})

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from api.auth.clients import GRAPHIQL_CLIENT_ID
 from api.auth.forms import requested_client_id
 from api.auth.viewer import Viewer
+from api.observability import metrics
 from api.ratelimit.buckets import Buckets, Spent, spend
 from api.ratelimit.caller import client_address
 from api.ratelimit.inflight import InFlight
@@ -53,6 +54,8 @@ class RateGate:
             yield None
             return
         async with self.in_flight.slot(self._flight_key(request)) as held:
+            if not held:
+                metrics.rate_limited("in_flight")
             yield None if held else _graphql_refusal(BUSY_MESSAGE, 1, {})
 
     async def charge(self, request: Request, viewer: Viewer | None) -> Response | None:
@@ -66,7 +69,10 @@ class RateGate:
         if spent is None:
             return None
         request.state.rate_limit = spent
-        return None if spent.granted else _graphql_refusal(SPENT_MESSAGE, spent.retry_after_s, headers(spent))
+        if spent.granted:
+            return None
+        metrics.rate_limited(name)
+        return _graphql_refusal(SPENT_MESSAGE, spent.retry_after_s, headers(spent))
 
     def decorate(self, request: Request, response: Response) -> None:
         """The RateLimit and RateLimit-Policy fields of the bucket this request spent from, if any."""
@@ -88,6 +94,7 @@ class RateGate:
         if client_id:  # 0 points above a floor of 1: whether a point is left, taking none
             spent = await self._spend("token_client", client_id, 0, 1) or spent
         if spent is not None and not spent.granted:
+            metrics.rate_limited(spent.policy_name)
             body = {"error": "rate_limited", "error_description": SPENT_MESSAGE}
             limit_headers = headers(spent) | {"Retry-After": str(spent.retry_after_s), "Cache-Control": "no-store"}
             return JSONResponse(body, status_code=429, headers=limit_headers)
@@ -119,10 +126,11 @@ class RateGate:
             return None
 
     def _identity(self, request: Request, viewer: Viewer | None) -> tuple[str, str]:
-        if viewer is not None and viewer.member_id is not None:  # a person, also through an app acting for them
-            return "member", str(viewer.member_id)
-        if viewer is not None and viewer.client_id:
-            return "app", viewer.client_id
+        kind = payer(viewer)
+        if kind == "member" and viewer is not None:
+            return kind, str(viewer.member_id)
+        if kind == "app" and viewer is not None and viewer.client_id:
+            return kind, viewer.client_id
         return "anonymous", client_address(request, self.limits.trusted_proxies)
 
     def _flight_key(self, request: Request) -> str:
@@ -130,6 +138,14 @@ class RateGate:
         if credential:
             return "credential:" + hashlib.sha256(credential.encode()).hexdigest()
         return "address:" + client_address(request, self.limits.trusted_proxies)
+
+
+def payer(viewer: Viewer | None) -> str:
+    """Whose bucket a request spends from: ``member`` (a person, also through a partner app acting for them),
+    ``app`` (a partner app acting for its organization), else ``anonymous``."""
+    if viewer is not None and viewer.member_id is not None:
+        return "member"
+    return "app" if viewer is not None and viewer.client_id else "anonymous"
 
 
 def headers(spent: Spent) -> dict[str, str]:

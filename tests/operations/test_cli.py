@@ -411,4 +411,6 @@ async def test_client_create_registers_a_public_app_with_redirect_uris_and_grant
 async def test_serve_demo_is_refused_in_production_before_anything_starts() -> None:
     code, _out, err = await _cli("serve", "--demo", "--port", "0", env=_env(SANCTUARY_ENVIRONMENT="production"))
     assert code == 2
-    assert err.strip() == "sanctuary-api: error: the demo's one-click sign-in cannot be turned on in production"
+    assert err.strip().startswith(
+        "sanctuary-api: error: refusing to start in production: demo data and the demo sign-in"
+    )

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-import uuid
 from typing import Any, Literal
 
 import orjson
 from cross_web import HTTPException
-from graphql import OperationType, get_operation_ast
+from graphql import OperationDefinitionNode, OperationType, get_operation_ast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -24,8 +20,10 @@ from strawberry.types.unset import UNSET
 from api.auth.authenticate import AuthenticationError, authenticate
 from api.auth.facts import load_facts
 from api.db import DatabaseUnavailable, allow_maintenance_statements
-from api.logs import request_id as request_id_var
 from api.models.enums import AuditOutcome
+from api.observability import access
+from api.observability.access import Observed
+from api.ratelimit.gate import payer
 from api.schema.engine import trusted
 from api.schema.engine.audience import Audience, schema_for
 from api.schema.engine.context import Context
@@ -38,10 +36,6 @@ from api.schema.engine.safe_errors import Sent, safe_error
 from api.schema.schema import schema as full_schema
 from api.services.shared.audit import mutation_event, record_reads
 from api.settings import Settings
-
-logger = logging.getLogger("api.request")
-_REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
-_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 
 
 class AudienceView(GraphQL[Context, None]):
@@ -61,6 +55,9 @@ class AudienceView(GraphQL[Context, None]):
             extensions["withheld"] = context.withheld
         requested = context.requested_cost if context is not None else 0
         extensions["cost"] = {"requested": requested, "actual": actual_cost(result.data)}
+        observed: Observed | None = getattr(request.state, "observed", None)
+        if observed is not None:
+            observed.errors, observed.cost_actual = len(result.errors or ()), extensions["cost"]["actual"]
         if extensions:
             data["extensions"] = extensions
         return data
@@ -90,31 +87,39 @@ class SanctuaryGraphQL(AudienceView):
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
-        started = time.perf_counter()
+        with access.graphql_request(request) as observed:  # its access line, metrics and span
+            try:
+                return await self._observed(request, observed)
+            finally:
+                _describe(request, observed)
+
+    async def _observed(self, request: Request, observed: Observed) -> Response:
         gate = request.app.state.rate_gate  # api/ratelimit: the in-flight cap, the buckets, their headers
         try:
             async with gate.admit(request) as busy:
-                response = busy or await self._handle(request)
+                response = busy or await self._handle(request, observed)
         except ClientDisconnect:  # the client went away mid-request; its transaction was rolled back
+            observed.status = 499
             return Response(status_code=499)
         except HTTPException as error:  # malformed request: strawberry answers it in plain text
-            _log_request(request, error.status_code, started)
+            observed.status, observed.refused = error.status_code, True
             raise HTTPException(error.status_code, _safe_reason(error)) from None
         gate.decorate(request, response)
-        _log_request(request, getattr(response, "status_code", "-"), started)
+        observed.status = response.status_code
+        response.headers.setdefault("x-request-id", observed.request_id)  # refusals too: the line to look for
         return response
 
-    async def _handle(self, request: Request) -> Response:
+    async def _handle(self, request: Request, observed: Observed) -> Response:
         state = request.app.state
-        request_id = _REQUEST_ID.sub("", request.headers.get("x-request-id", ""))[:64] or uuid.uuid4().hex
-        request_id_var.set(request_id)
+        request_id = observed.request_id
         limits: Limits = state.settings.graphql_limits
         try:
             request, read_only = await _prepared(request, limits)
             cost = _checked_cost(limits)
         except RequestRefused as refused:
+            observed.refused, observed.cost_requested = True, getattr(refused, "cost", 0)
             return _refused(refused)
-        request.state.requested_cost = cost
+        request.state.requested_cost = observed.cost_requested = cost
         async with state.sessionmaker() as session:
             if read_only and isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -129,15 +134,19 @@ class SanctuaryGraphQL(AudienceView):
                     external=state.external_issuers,
                 )
             except AuthenticationError as error:  # a failing token pays from its address's bucket
+                observed.caller, observed.refused = "unauthenticated", True
                 return await state.rate_gate.charge(request, None) or _unauthorized(error.description)
+            observed.caller = payer(viewer)  # its kind, never who it is
             try:  # a trusted document named by its id (api/schema/engine/trusted.py), or an app that sends no other
                 if await trusted.resolve(session, viewer):
                     cost = request.state.requested_cost = _checked_trusted(request, limits)
             except RequestRefused as refused:  # refused, but it still pays (an unknown id is not free to repeat)
+                observed.refused = True
                 return await state.rate_gate.charge(request, viewer) or _refused(refused)
             if limited := await state.rate_gate.charge(request, viewer):
                 return limited
             if "read" not in viewer.scopes:
+                observed.refused = True
                 return _forbidden("This token was not granted the `read` scope.")
             facts = await load_facts(session, viewer)
             ctx = Context(
@@ -208,18 +217,22 @@ def _checked_trusted(request: Request, limits: Limits) -> int:
     return _checked_cost(limits)
 
 
-def _log_request(request: Request, status: object, started: float) -> None:
-    """The request's log line: operation name and document hash, status, outcome, duration; never variables."""
+def _describe(request: Request, observed: Observed) -> None:
+    """What the access line says of the document: the operation (only a name the document holds: never
+    free text of the caller's), the document's hash (and trusted id), whether an unexpected error occurred."""
+    prepared = current()
+    document = prepared.document if prepared is not None else None
+    if document is not None and prepared is not None:
+        names = [
+            d.name.value if d.name else None for d in document.definitions if isinstance(d, OperationDefinitionNode)
+        ]
+        asked = prepared.payload.get("operationName")
+        observed.operation = asked if asked in names else names[0] if not asked and len(names) == 1 else None
     ctx: Context | None = getattr(request.state, "graphql_context", None)
-    name = (ctx.operation_name if ctx else None) or "-"
-    logger.info(
-        "graphql operation=%s document=%s status=%s outcome=%s duration_ms=%.1f",
-        name if name == "-" or _NAME.fullmatch(name) else "-invalid-",
-        (ctx.document_hash or "-")[:16] if ctx else "-",
-        status,
-        "failed" if ctx and ctx.unexpected_error else "ok",
-        (time.perf_counter() - started) * 1000,
-    )
+    if ctx is not None:
+        observed.document_hash = ctx.document_hash
+        observed.document_id = prepared.document_id if prepared is not None else None  # a trusted document's id
+        observed.unexpected_error = ctx.unexpected_error
 
 
 def _safe_reason(error: HTTPException) -> str:

@@ -40,6 +40,7 @@ from tqdm import tqdm
 from api.crypto import ACTIVE_KEY_TTL, Sealer
 from api.models import Base, DataKey
 from api.models.base import storage_name
+from api.observability import metrics
 from api.services.protection.batches import FIRST, estimated_rows, in_window, next_window
 from api.services.protection.keys import KeyRotationError
 
@@ -180,7 +181,7 @@ async def reseal_all(
     if progress:  # the catalogue's estimate: counting would scan every table
         async with sessions() as session:
             total = await estimated_rows(session, *(table for table, _columns in tables))
-    done = held_left = batches = 0
+    done = held_left = batches = scanned = 0
     with tqdm(total=total, unit="rows", unit_scale=True, disable=not progress) as bar:
         for table, columns in tables:
             after = FIRST
@@ -195,8 +196,11 @@ async def reseal_all(
                     held |= await _stale_ids(session, table, columns, where)  # rows live writers hold
                 after, batches = window[0], batches + 1
                 bar.update(window[1])
+                scanned += window[1]
+                metrics.key_rotation_progress(scanned, total)  # a gauge, when the command serves metrics
             done, left = await _retry_held(sessions, sealer, table, columns, held, done)
             held_left += left
+            metrics.key_rotation_progress(scanned, total)
     return done, held_left
 
 
