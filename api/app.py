@@ -65,10 +65,16 @@ def create_app(
         # always listening (one connection per instance): a subscriber gets events from the first one on
         app.state.events = EventHub(app.state.engine.url)
         await app.state.events.start()
+        from api.webhooks.worker import Worker  # imports the schema (payloads): not at module import
+
+        app.state.webhooks = Worker(app.state.sessionmaker, app.state.sealer, settings, app.state.events)
+        if settings.webhooks_interval_s > 0:  # woken by the hub's events and by a timer
+            app.state.webhooks.start()
         tune_garbage_collection()
         try:
             yield
         finally:
+            await app.state.webhooks.stop()
             await app.state.events.stop()
             await scheduler.stop(periodic)
             await app.state.rate_gate.buckets.close()

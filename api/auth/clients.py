@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.roles import app_ceiling
 from api.auth.tokens import hash_token
+from api.auth.viewer import Viewer
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
 
-SCOPES = ("read", "write")
+SCOPES = ("read", "write", "webhooks")  # webhooks: the app manages its own webhook endpoints
 CLIENT_SECRET_PREFIX = "snt_cs_"  # noqa: S105 (a prefix, not a secret)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
@@ -88,6 +89,32 @@ async def find_client(session: AsyncSession, client_id: str | None) -> Client | 
         )
     ).one_or_none()
     return None if row is None else Client(row[0], app_ceiling(row[0].max_roles, row[1]))
+
+
+async def app_viewer(session: AsyncSession, app_id: uuid.UUID) -> Viewer | None:
+    """The viewer a partner app acts as now, as its tokens would (its ceiling within what its organization may
+    hold, its scopes); None when it is disabled or no role is left. Webhook deliveries read under it."""
+    row = (
+        await session.execute(
+            select(OAuthClient, Organization.kind, Organization.region_id)
+            .join(Organization, Organization.id == OAuthClient.organization_id)
+            .where(OAuthClient.id == app_id, OAuthClient.disabled_at.is_(None))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    client, kind, region_id = row
+    roles = app_ceiling(client.max_roles, kind)
+    if not roles:
+        return None
+    return Viewer(
+        organization_id=client.organization_id,
+        organization_kind=kind,
+        roles=roles,
+        region_ids=frozenset({region_id}),
+        client_id=client.client_id,
+        scopes=frozenset(client.scopes),
+    )
 
 
 @dataclass

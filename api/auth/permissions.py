@@ -7,6 +7,7 @@ granted). Mutations a viewer's roles can never call are absent from its schema.
 from __future__ import annotations
 
 from api.auth.viewer import Viewer
+from api.auth.webhooks import acts_as_app_with_scope
 from api.models.enums import Role
 
 _ORG_ADMIN = frozenset({Role.ORG_ADMIN})
@@ -25,6 +26,12 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "personalAccessTokenRevoke": _ORG_ADMIN,
     "partnerAppCreate": _ORG_ADMIN,
     "partnerAppDisable": _ORG_ADMIN,
+    # webhooks of partner apps (also the app itself, with the `webhooks` scope: APP_MANAGED)
+    "webhookEndpointCreate": _ORG_ADMIN,
+    "webhookEndpointUpdate": _ORG_ADMIN,
+    "webhookEndpointDelete": _ORG_ADMIN,
+    "webhookEndpointRotateSecret": _ORG_ADMIN,
+    "webhookDeliveryReplay": _ORG_ADMIN,
     # administration
     "regionCreate": _HUB,
     "regionUpdate": _HUB,
@@ -97,13 +104,30 @@ MEMBERS_ONLY = frozenset(
 )
 
 
+# What a partner app holding the `webhooks` scope may call whatever its roles, on its own endpoints only
+# (api/auth/webhooks.py: may_manage).
+APP_MANAGED = frozenset(
+    {
+        "webhookEndpointCreate",
+        "webhookEndpointUpdate",
+        "webhookEndpointDelete",
+        "webhookEndpointRotateSecret",
+        "webhookDeliveryReplay",
+    }
+)
+
+
 def may_call(viewer: Viewer, mutation: str) -> bool:
     """Whether the viewer's roles and scopes (and, for some, being a member) allow calling ``mutation``."""
     if mutation in MEMBERS_ONLY and viewer.member_id is None:
         return False
+    if mutation in APP_MANAGED and acts_as_app_with_scope(viewer):
+        return True
     return "write" in viewer.scopes and bool(MUTATIONS[mutation] & viewer.roles)
 
 
-def may_ever_call(anonymous: bool, roles: frozenset[Role], mutation: str) -> bool:
-    """Whether the mutation belongs in the schema of an audience."""
+def may_ever_call(anonymous: bool, roles: frozenset[Role], mutation: str, *, webhooks: bool = False) -> bool:
+    """Whether the mutation belongs in the schema of an audience (``webhooks``: an app with that scope)."""
+    if webhooks and mutation in APP_MANAGED:
+        return True
     return not anonymous and bool(MUTATIONS[mutation] & roles)

@@ -19,6 +19,7 @@ from api.models.signin import (
     SigninSession,
     WebauthnChallenge,
 )
+from api.models.webhooks import WebhookCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccompanimentAssignment",
@@ -59,4 +60,7 @@ __all__ = [
     "Tier",
     "Training",
     "WebauthnChallenge",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -27,6 +27,7 @@ from api.schema.engine.limits import DEFAULT_LIMITS, Limits
 from api.schema.engine.request_body import PreparedDocument
 from api.schema.network.credentials import CredentialMutations
 from api.schema.network.mutations import AdminMutations
+from api.schema.network.webhook_mutations import WebhookMutations
 from api.schema.query import Query
 from api.schema.rapid_response.mutations import RapidResponseMutations
 from api.schema.sanctuary.burn_mutations import BurnMutations
@@ -44,6 +45,7 @@ class Mutation(
     AccompanimentMutations,
     RapidResponseMutations,
     BurnMutations,
+    WebhookMutations,
 ):
     pass
 
