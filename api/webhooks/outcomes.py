@@ -1,7 +1,8 @@
 """What an attempt leaves behind: the delivery's state, the next try (backoff with jitter), the endpoint's health.
 
 A failed attempt is retried after ``backoff_base_s * 2^(attempts-1)`` (capped at ``backoff_max_s``), scaled by
-a random factor in [0.75, 1.25), until ``retry_hours`` after the event; then the delivery is FAILED. Every
+a random factor in [0.75, 1.25), until ``retry_hours`` after the event (the last retry at that moment); then the
+delivery is FAILED. Every
 failure counts against the endpoint; one that failed ``disable_after_failures`` attempts in a row for at least
 ``disable_after_hours`` is disabled with the reason FAILING, its time and the last failure's class; a success
 clears the count.
@@ -41,11 +42,11 @@ async def settle(
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = S.SUCCEEDED, now, None
         endpoint.consecutive_failures, endpoint.failing_since, endpoint.last_error = 0, None, None
         return
-    retry_at = now + backoff(delivery.attempts, settings)
-    if retry_at > delivery.created_at + timedelta(hours=settings.webhooks_retry_hours):
+    deadline = delivery.created_at + timedelta(hours=settings.webhooks_retry_hours)
+    if now >= deadline:
         delivery.status, delivery.next_attempt_at = S.FAILED, None
-    else:
-        delivery.status, delivery.next_attempt_at = S.PENDING, retry_at
+    else:  # the last retry falls at the deadline: retried for retry_hours (at least 24) whatever the draws
+        delivery.status, delivery.next_attempt_at = S.PENDING, min(now + backoff(delivery.attempts, settings), deadline)
     endpoint.consecutive_failures += 1
     endpoint.failing_since = endpoint.failing_since or now
     endpoint.last_error = outcome.error
