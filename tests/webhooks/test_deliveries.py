@@ -134,7 +134,8 @@ async def test_retries_back_off_exponentially_with_jitter_for_at_least_a_day_the
     assert [round(g / (base * 2**i), 2) for i, g in enumerate(gaps[:5])] != [1.0] * 5  # jittered ...
     assert all(0.75 * base * 2**i <= g < 1.25 * base * 2**i for i, g in enumerate(gaps[:10]))  # ... around 2^n
     assert max(gaps) < 1.25 * hook_settings.webhooks_backoff_max_s
-    assert len(receiver.requests) == len(gaps) + 1 and len(set(receiver.ids())) == 1
+    assert len(receiver.requests) == len(gaps) + 1
+    assert len(set(receiver.ids())) == 1
 
 
 async def test_a_refused_mutation_delivers_nothing(
