@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ class Receiver:
 
     script: list[int] = field(default_factory=list)
     default: int = 200
+    delay_s: float = 0.0  # how long to wait before answering (a slow receiver)
     requests: list[Received] = field(default_factory=list)
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,6 +50,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length)
             headers = {key.lower(): value for key, value in self.headers.items()}
             status = receiver.answer(Received(self.path, headers, body))
+            if receiver.delay_s:
+                time.sleep(receiver.delay_s)
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("location", f"http://127.0.0.1:{receiver.port}/elsewhere")
