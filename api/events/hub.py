@@ -25,9 +25,11 @@ import logging
 from types import TracebackType
 
 import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import URL
 
 from api.events.event import Event, from_row
+from api.events.horizon import WINDOW, Horizon
 from api.models.events import CHANNEL
 
 logger = logging.getLogger("api.events")
@@ -37,6 +39,7 @@ _READ = (
     " actor_client_id FROM domain_event WHERE id > $1 OR id = ANY($2::bigint[]) ORDER BY id LIMIT $3"
 )
 _LAST = "SELECT coalesce(max(id), 0) FROM domain_event"
+_PRESENT = "SELECT id FROM domain_event WHERE id > $1 AND id <= $2"
 _CLOSED = object()
 RECENT = 10_000  # how many delivered ids the hub remembers, to recognise a late notification already handled
 
@@ -98,9 +101,21 @@ class EventHub:
     """Listens on a dedicated connection, reads new events from the outbox, fans them out to subscribers."""
 
     def __init__(
-        self, url: URL, *, queue_size: int = 256, poll_s: float = 30.0, reconnect_s: float = 1.0, batch: int = 500
+        self,
+        url: URL,
+        *,
+        queue_size: int = 256,
+        poll_s: float = 30.0,
+        reconnect_s: float = 1.0,
+        batch: int = 500,
+        connect_timeout_s: float = 10.0,
     ) -> None:
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # the engine's own translation of its URL (host, port, user, password, database, ``ssl`` and the other
+        # query parameters), so the listener connects exactly like the pool does, TLS included
+        _, self._connect_args = asyncpg_dialect().create_connect_args(  # type: ignore[no-untyped-call]
+            url.set(drivername="postgresql+asyncpg")
+        )
+        self._connect_args["timeout"] = connect_timeout_s
         self._queue_size, self._poll_s, self._reconnect_s, self._batch = queue_size, poll_s, reconnect_s, batch
         self._subscribers: set[Subscription] = set()
         self._wake = asyncio.Event()
@@ -109,11 +124,13 @@ class EventHub:
         self._seen: set[int] = set()  # the same ids, for lookups
         self._task: asyncio.Task[None] | None = None
         self.last_id: int | None = None  # None until the hub first connects
+        self.horizon = Horizon(0)  # what the hub has handed on: the cursor of the last event (api/events/horizon.py)
         self.connected = asyncio.Event()
 
     async def start(self, last_id: int | None = None) -> None:
         """Start listening; events after ``last_id`` (default: the newest event when it connects) are handed on."""
         self.last_id = last_id
+        self.horizon = Horizon(last_id or 0)
         self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
@@ -146,12 +163,15 @@ class EventHub:
             await asyncio.sleep(self._reconnect_s)
 
     async def _listen(self) -> None:
-        connection = await asyncpg.connect(self._dsn)
+        connection = await asyncpg.connect(**self._connect_args)
         try:
             await connection.add_listener(CHANNEL, self._notified)
             connection.add_termination_listener(lambda _: self._wake.set())
             if self.last_id is None:
                 self.last_id = int(await connection.fetchval(_LAST))
+                present = {row["id"] for row in await connection.fetch(_PRESENT, self.last_id - WINDOW, self.last_id)}
+                gaps = (i for i in range(max(1, self.last_id - WINDOW + 1), self.last_id) if i not in present)
+                self.horizon = Horizon(self.last_id, tuple(gaps)).past(self.last_id)
             self.connected.set()
             while not connection.is_closed():
                 self._wake.clear()
@@ -178,6 +198,7 @@ class EventHub:
             rows = await connection.fetch(_READ, self.last_id, list(late), self._batch)
             for event in [from_row(row) for row in rows if row["id"] not in self._seen]:
                 self._remember(event.id)
+                self.horizon = self.horizon.past(event.id)
                 self._fan_out(event)
             self.last_id = max([self.last_id, *(row["id"] for row in rows)])
             if len(rows) < self._batch:

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 import api.schema.enums  # noqa: F401 (registers the model enums with strawberry)
 from api.db import is_unavailable
 from api.schema.accompaniment.mutations import AccompanimentMutations
+from api.schema.accompaniment.subscriptions import AccompanimentSubscriptions
 from api.schema.advocacy.mutations import AdvocacyMutations
 from api.schema.engine.errors import MASKED_MESSAGE, ClientError
 from api.schema.engine.execution import DirectExecutionContext
@@ -30,9 +31,11 @@ from api.schema.network.mutations import AdminMutations
 from api.schema.network.webhook_mutations import WebhookMutations
 from api.schema.query import Query
 from api.schema.rapid_response.mutations import RapidResponseMutations
+from api.schema.rapid_response.subscriptions import RapidResponseSubscriptions
 from api.schema.sanctuary.burn_mutations import BurnMutations
 from api.schema.sanctuary.hospitality_mutations import HospitalityMutations
 from api.schema.sanctuary.mutations import SanctuaryMutations
+from api.schema.sanctuary.subscriptions import SanctuarySubscriptions
 
 
 @strawberry.type(description="Change the network's data. Each mutation says who may call it.")
@@ -47,6 +50,14 @@ class Mutation(
     BurnMutations,
     WebhookMutations,
 ):
+    pass
+
+
+@strawberry.type(
+    description="Live events over WebSocket at /graphql (graphql-transport-ws): each delivers the changed record "
+    "through the same types as queries, authorized for you at each event. Each field says who may use it."
+)
+class Subscription(RapidResponseSubscriptions, AccompanimentSubscriptions, SanctuarySubscriptions):
     pass
 
 
@@ -133,6 +144,7 @@ def build_schema() -> strawberry.Schema:
     return SanctuarySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=DirectExecutionContext,
         extensions=[
             OperationInfo,

@@ -27,6 +27,7 @@ from graphql import (
 )
 
 from api.auth.fields import may_ever_read_field
+from api.auth.live import may_ever_subscribe
 from api.auth.permissions import may_ever_call
 from api.auth.reach import may_ever_read
 from api.auth.viewer import Viewer
@@ -73,9 +74,14 @@ class _Pruner:
         mutation = self.named(base.mutation_type) if base.mutation_type else None
         if not isinstance(mutation, GraphQLObjectType) or not mutation.fields:
             mutation = None
+        subscription = self.named(base.subscription_type) if base.subscription_type else None
+        if not isinstance(subscription, GraphQLObjectType) or not subscription.fields:
+            subscription = None
         records = [self.named(base.type_map[name]) for name in RECORD_MODELS if name in base.type_map]
         types = [t for t in records if t is not None]  # reachable through node(id:) even without a parent
-        return GraphQLSchema(query=query, mutation=mutation, types=types, directives=base.directives)
+        return GraphQLSchema(
+            query=query, mutation=mutation, subscription=subscription, types=types, directives=base.directives
+        )
 
     def named(self, graphql_type: Any) -> GraphQLNamedType | None:
         name = graphql_type.name
@@ -134,6 +140,8 @@ class _Pruner:
         if "mutation" in metadata:
             audience = self.audience
             return may_ever_call(audience.anonymous, audience.roles, metadata["mutation"], webhooks=audience.webhooks)
+        if "live" in metadata:
+            return may_ever_subscribe(self.audience.anonymous, self.audience.roles, field_name)
         tier = metadata.get("tier")
         if tier is None:
             return True

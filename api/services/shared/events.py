@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -48,13 +48,21 @@ async def record(
     return event
 
 
-async def after(session: AsyncSession, last_id: int, *, limit: int = 500) -> list[DomainEvent]:
-    """The events after ``last_id``, oldest first (at most ``limit``): how a consumer resumes.
+async def after(
+    session: AsyncSession, last_id: int, *, also: Iterable[int] = (), limit: int = 500
+) -> list[DomainEvent]:
+    """The events after ``last_id``, and those among ``also``, oldest first (at most ``limit``): how a consumer
+    resumes.
 
+    An id is taken at insert but visible at commit: an event below ``last_id`` may commit after the consumer
+    read ``last_id``. A consumer that knows which ids below its last one it has not seen (the gaps of
+    :class:`api.events.horizon.Horizon`) passes them as ``also`` and dedupes by id.
     Viewer-agnostic: whoever delivers an event decides, per subscriber, whether it may see the record."""
-    rows = await session.scalars(
-        select(DomainEvent).where(DomainEvent.id > last_id).order_by(DomainEvent.id).limit(limit)
-    )
+    late = sorted(set(also))
+    condition = DomainEvent.id > last_id
+    if late:
+        condition = or_(condition, DomainEvent.id.in_(late))
+    rows = await session.scalars(select(DomainEvent).where(condition).order_by(DomainEvent.id).limit(limit))
     return list(rows)
 
 
