@@ -96,22 +96,24 @@ async def app_viewer(session: AsyncSession, app_id: uuid.UUID) -> Viewer | None:
     hold, its scopes); None when it is disabled or no role is left. Webhook deliveries read under it."""
     row = (
         await session.execute(
-            select(OAuthClient, Organization.kind, Organization.region_id)
+            select(OAuthClient, Organization)
             .join(Organization, Organization.id == OAuthClient.organization_id)
             .where(OAuthClient.id == app_id, OAuthClient.disabled_at.is_(None))
         )
     ).one_or_none()
-    if row is None:
-        return None
-    client, kind, region_id = row
-    roles = app_ceiling(client.max_roles, kind)
+    return None if row is None else viewer_of_app(row[0], row[1])
+
+
+def viewer_of_app(client: OAuthClient, organization: Organization) -> Viewer | None:
+    """The viewer of an app of ``organization`` with all its scopes and its whole ceiling (None: no role left)."""
+    roles = app_ceiling(client.max_roles, organization.kind)
     if not roles:
         return None
     return Viewer(
         organization_id=client.organization_id,
-        organization_kind=kind,
+        organization_kind=organization.kind,
         roles=roles,
-        region_ids=frozenset({region_id}),
+        region_ids=frozenset({organization.region_id}),
         client_id=client.client_id,
         scopes=frozenset(client.scopes),
     )

@@ -117,14 +117,14 @@ async def _guarded(
 
 
 async def deliver(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    sealer: Sealer,
-    settings: Settings,
-    delivery_id: uuid.UUID,
+    sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, delivery_id: uuid.UUID,
     now: datetime,
-) -> None:
+) -> None:  # fmt: skip
     """Render, sign and send one claimed delivery, then record the outcome."""
     prepared = await _prepare(sessionmaker, sealer, settings, delivery_id)
+    if isinstance(prepared, Outcome):  # rendering failed this time: a failed attempt, nothing sent
+        await _record(sessionmaker, delivery_id, prepared, now, settings)
+        return
     if prepared is None:
         return
     url, secrets_in_use, body = prepared
@@ -135,35 +135,31 @@ async def deliver(
 
 async def _prepare(
     sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, delivery_id: uuid.UUID
-) -> tuple[str, list[str], bytes] | None:
+) -> tuple[str, list[str], bytes] | Outcome | None:
     """The URL, the secrets signing now and the body; None when the delivery was closed instead of sent."""
     async with sessionmaker() as session:
         delivery = await session.get_one(WebhookDelivery, delivery_id)
         endpoint = await session.get_one(WebhookEndpoint, delivery.endpoint_id)
         event = await session.get(DomainEvent, delivery.event_id)
         viewer = await app_viewer(session, endpoint.app_id)
-        reason = _unsendable(viewer is not None and "read" in viewer.scopes, event is not None)
-        if reason is None:
-            assert viewer is not None
-            assert event is not None
-            request_id = f"webhook-{delivery_id.hex}"
-            rendered = await payload.render(
-                session, sealer, settings, viewer, endpoint.document, _event(event), request_id
-            )
-            if rendered.skip:
-                reason = (S.NOT_VISIBLE, "NOT_VISIBLE")
-            elif rendered.drop is not None or rendered.body is None:
-                reason = (S.DROPPED, rendered.drop or "RENDER_ERROR")
-            elif len(rendered.body) > settings.webhooks_max_body_bytes:
-                reason = (S.FAILED, "PAYLOAD_TOO_LARGE")
-        if reason is not None:
-            await session.rollback()
+        secrets_in_use = await _secrets(session, sealer, endpoint, datetime.now(UTC))
+        await session.commit()
+    reason = _unsendable(viewer is not None and "read" in viewer.scopes, event is not None)
+    rendered = None
+    if reason is None:
+        assert viewer is not None
+        assert event is not None
+        state = payload.RenderState(sessionmaker, sealer, settings)
+        rendered = await payload.render(state, viewer, endpoint.document, _event(event))
+        reason = _closing(rendered, settings)
+    if reason is not None:
+        async with sessionmaker() as session:
             await outcomes.close(session, delivery_id, *reason)
             await session.commit()
-            return None
-        secrets_in_use = await _secrets(session, sealer, endpoint, datetime.now(UTC))
-        await session.commit()  # the payload's audited reads
-    assert rendered.body is not None
+        return None
+    assert rendered is not None
+    if rendered.body is None:
+        return Outcome(None, rendered.retry or "RENDER_ERROR")
     return endpoint.url, secrets_in_use, rendered.body
 
 
@@ -176,6 +172,17 @@ def _unsendable(app_reads: bool, event_kept: bool) -> tuple[WebhookDeliveryStatu
         return S.DROPPED, "APP_DISABLED"
     if not event_kept:  # purged by retention before it could be sent
         return S.DROPPED, "EVENT_EXPIRED"
+    return None
+
+
+def _closing(rendered: payload.Rendered, settings: Settings) -> tuple[WebhookDeliveryStatus, str] | None:
+    """How a delivery ends without being sent, if it does."""
+    if rendered.skip:
+        return S.NOT_VISIBLE, "NOT_VISIBLE"
+    if rendered.drop is not None:
+        return S.DROPPED, rendered.drop
+    if rendered.body is not None and len(rendered.body) > settings.webhooks_max_body_bytes:
+        return S.FAILED, "PAYLOAD_TOO_LARGE"
     return None
 
 

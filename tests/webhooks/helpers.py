@@ -20,7 +20,7 @@ from tests.graphql import gql
 
 CREATE = """mutation M($input: WebhookEndpointCreateInput!) { webhookEndpointCreate(input: $input) {
   secret webhookEndpoint { id url eventKinds } userErrors { code field message } } }"""
-INCIDENT_DOCUMENT = "subscription { node { id ... on RapidResponseIncident { kind status exactLocation } } }"
+INCIDENT_DOCUMENT = "subscription { incidentEvents { kind incident { id kind status exactLocation } } }"
 
 
 @dataclass

@@ -14,8 +14,9 @@ from standardwebhooks import Webhook
 
 from api.crypto import Sealer
 from api.models import AuditEvent, OAuthClient, WebhookDelivery
-from api.models.enums import AuditAction, Role, WebhookDeliveryStatus
+from api.models.enums import AuditAction, EventKind, Role, Verification, WebhookDeliveryStatus
 from api.schema.engine.ids import decode_global_id
+from api.services.shared import events
 from api.settings import Settings
 from api.webhooks.fanout import fan_out
 from tests.graphql import gql
@@ -66,7 +67,8 @@ async def test_a_delivery_verifies_with_the_reference_library_and_carries_what_t
     [request] = receiver.requests
     sent = Webhook(secret).verify(request.body, request.headers)
     assert sent["type"] == "INCIDENT_REPORTED"
-    assert sent["data"]["node"] == {
+    assert sent["data"]["incidentEvents"]["kind"] == "INCIDENT_REPORTED"
+    assert sent["data"]["incidentEvents"]["incident"] == {
         "id": incident["id"], "kind": "WORKPLACE_RAID", "status": "OPEN", "exactLocation": incident["exactLocation"]
     }  # fmt: skip
     assert "withheld" not in sent
@@ -157,34 +159,66 @@ async def test_a_refused_mutation_delivers_nothing(
     assert (done.created, receiver.requests, await _deliveries(live_sessions, endpoint)) == (0, [], [])
 
 
+async def _broadcast(sessions: async_sessionmaker[AsyncSession], sealer: Sealer, crew: rr.Team) -> str:
+    """A confirmed, broadcast incident of the team with its INCIDENT_BROADCAST event; its exact location."""
+    location = f"Back door, 9 Quarry Ln {uuid.uuid4().hex[:6]}"
+    async with sessions() as session:
+        row = await rr.incident(session, sealer, crew, exact_location=location, verification=Verification.CONFIRMED,
+                                broadcast_at=datetime.now(UTC))  # fmt: skip
+        await events.record(session, None, EventKind.INCIDENT_BROADCAST, row)
+        await session.commit()
+    return location
+
+
 async def test_a_payload_never_exceeds_the_apps_ceiling(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
+    crew, elsewhere = await _team(live_sessions), await _team(live_sessions)
+    alerts = ["INCIDENT_BROADCAST"]
     # a responder app reads exact locations only of incidents it is dispatched to: withheld here
     responder = await app(hook_client, live_sessions, crew.org, [Role.RR_RESPONDER])
-    await registered(hook_client, responder.token, responder.gid, receiver.url + "/responder", ["INCIDENT_REPORTED"])
-    # an organizer app's schema has no exact location at all: refused at registration; a coarse document is fine
+    exact = "subscription { broadcastAlerts { kind incident { id exactLocation } } }"
+    await registered(hook_client, responder.token, responder.gid, receiver.url + "/responder", alerts, exact)
+    # an organizer app has neither the dispatchers' subscription nor exact locations in its schema: refused at
+    # registration; the public alerts with their coarse area are fine
     organizer = await app(hook_client, live_sessions, crew.org, [Role.ORGANIZER])
-    problem = await _register_error(hook_client, organizer, receiver)
-    assert problem == "INVALID_DOCUMENT"
-    coarse = "subscription { node { ... on RapidResponseIncident { kind status } } }"
-    await registered(hook_client, organizer.token, organizer.gid, receiver.url + "/organizer", ["INCIDENT_REPORTED"],
-                     coarse)  # fmt: skip
-    incident = await _report(hook_client, crew)
+    assert await _register_error(hook_client, organizer, receiver, INCIDENT_DOCUMENT) == "INVALID_DOCUMENT"
+    assert await _register_error(hook_client, organizer, receiver, exact, alerts) == "INVALID_DOCUMENT"
+    coarse = "subscription { broadcastAlerts { kind incident { status coarseArea } } }"
+    assert await _register_error(hook_client, organizer, receiver, coarse) == "INVALID_EVENT_KINDS"
+    await registered(hook_client, organizer.token, organizer.gid, receiver.url + "/organizer", alerts, coarse)
+    # a dispatcher app of another region's team: the incident is not in its regions, nothing is sent or listed
+    stranger = await app(hook_client, live_sessions, elsewhere.org, [Role.RR_DISPATCHER])
+    stranger_endpoint, _ = await registered(hook_client, stranger.token, stranger.gid, receiver.url + "/stranger",
+                                            ["INCIDENT_REPORTED"])  # fmt: skip
+    location = await _broadcast(live_sessions, live_sealer, crew)
+    await _report(hook_client, crew)
 
     await one_pass(live_sessions, live_sealer, hook_settings)
 
     sent = {r.path.rsplit("/", 1)[-1]: orjson.loads(r.body) for r in receiver.requests}
-    assert sent["responder"]["data"]["node"]["exactLocation"] is None
-    assert sent["responder"]["withheld"] == [{"path": ["node", "exactLocation"], "reason": "NO_RELATIONSHIP"}]
-    assert sent["organizer"]["data"]["node"] == {"kind": "WORKPLACE_RAID", "status": "OPEN"}
-    assert incident["exactLocation"] not in b"".join(r.body for r in receiver.requests).decode()
+    assert sorted(sent) == ["organizer", "responder"]
+    assert sent["responder"]["data"]["broadcastAlerts"]["incident"]["exactLocation"] is None
+    assert sent["responder"]["withheld"] == [
+        {"path": ["broadcastAlerts", "incident", "exactLocation"], "reason": "NO_RELATIONSHIP"}
+    ]
+    assert sent["organizer"]["data"]["broadcastAlerts"]["incident"] == {
+        "status": "OPEN",
+        "coarseArea": "Mill district, Alder County",
+    }
+    assert location not in b"".join(r.body for r in receiver.requests).decode()
+    [hidden] = await _deliveries(live_sessions, stranger_endpoint)
+    assert hidden.status == WebhookDeliveryStatus.NOT_VISIBLE
+    listed = await gql(hook_client, DELIVERIES, {"id": stranger_endpoint}, token=stranger.token)
+    assert listed["data"]["node"]["deliveries"]["nodes"] == []
 
 
-async def _register_error(client: httpx.AsyncClient, partner: App, receiver: Receiver) -> str:
-    payload = await register(client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"], INCIDENT_DOCUMENT)
+async def _register_error(
+    client: httpx.AsyncClient, partner: App, receiver: Receiver, document: str,
+    kinds: tuple[str, ...] | list[str] = ("INCIDENT_REPORTED",),
+) -> str:  # fmt: skip
+    payload = await register(client, partner.token, partner.gid, receiver.url, list(kinds), document)
     [error] = payload["userErrors"]
     return str(error["code"])
 

@@ -20,8 +20,9 @@ from api.services.webhooks import deliveries, endpoints
 from api.services.webhooks.endpoints import Change
 
 _DOCUMENT = (
-    "The payload's selection: `subscription { node { … } }`, with inline fragments on the record types; checked "
-    "against the schema of the app's ceiling (a field outside it is refused) and run at each delivery as the app."
+    "The payload's selection: a subscription of this API (e.g. `subscription { incidentEvents { kind incident { id "
+    "status } } }`), checked against the schema of the app's ceiling (a field outside it is refused) and run for "
+    "each event at delivery, as the app is then."
 )
 
 
@@ -70,8 +71,8 @@ _SECRET = {"secret": (str, "The signing secret (`whsec_…`): shown this once, s
 _NOT_FOUND = "No webhook endpoint you manage has this id."
 _INPUT_CODES = {
     "INVALID_URL": "Not an https URL of a public host (or malformed).",
-    "INVALID_EVENT_KINDS": "No event kind given.",
-    "INVALID_DOCUMENT": "Not a `subscription { node { … } }` document valid against the app's ceiling.",
+    "INVALID_EVENT_KINDS": "No event kind given, or one the subscription never delivers.",
+    "INVALID_DOCUMENT": "Not a subscription document valid against the app's ceiling.",
 }
 
 

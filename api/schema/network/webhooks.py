@@ -48,7 +48,7 @@ class WebhookEndpoint(Node):
     url: str = plain(EndpointRow.url, "Where deliveries are POSTed (https).")
     document: str = plain(
         EndpointRow.document,
-        "The subscription document selecting each delivery's payload (`subscription { node { … } }`).",
+        "The subscription document selecting each delivery's payload.",
     )
     description: str | None = plain(EndpointRow.description, "What the endpoint is for.")
     created_at: datetime = plain(EndpointRow.created_at, "When it was registered.")

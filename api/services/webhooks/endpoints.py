@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.roles import app_ceiling
+from api.auth.clients import viewer_of_app
 from api.auth.viewer import Viewer
 from api.auth.webhooks import may_manage
 from api.crypto import Sealer
@@ -144,22 +144,27 @@ def _apply(
         if not change.event_kinds or len(change.event_kinds) > len(EventKind):
             raise UserFacingError("INVALID_EVENT_KINDS", "Give one or more event kinds.", "eventKinds")
         endpoint.event_kinds = sorted({kind.value for kind in change.event_kinds})
-    if change.document is not None:
-        endpoint.document = _checked_document(change.document, app, organization, settings)
+    if change.document is not None or change.event_kinds is not None:  # the kinds must be the document's
+        kinds = [EventKind(kind) for kind in endpoint.event_kinds]
+        endpoint.document = _checked_document(change.document or endpoint.document, kinds, app, organization, settings)
     if change.description is not None:
         endpoint.description = optional_text(change.description, "description", max_length=200)
 
 
-def _checked_document(document: str, app: OAuthClient, organization: Organization, settings: Settings) -> str:
-    """The document, if it is valid against the schema of the app's ceiling (INVALID_DOCUMENT otherwise)."""
-    from api.schema.engine.audience import Audience  # the schema imports the services: imported when used
-    from api.webhooks.payload import DocumentRefused, check
+def _checked_document(
+    document: str, kinds: list[EventKind], app: OAuthClient, organization: Organization, settings: Settings
+) -> str:
+    """The document, if it is a subscription valid against the schema of the app's ceiling that delivers
+    ``kinds`` (INVALID_DOCUMENT otherwise)."""
+    from api.webhooks.payload import DocumentRefused, KindsRefused, check  # the schema imports the services
 
-    roles = app_ceiling(app.max_roles, organization.kind)
-    if not roles:
+    viewer = viewer_of_app(app, organization)
+    if viewer is None:
         raise UserFacingError("INVALID_DOCUMENT", "The app has no role left to read with.", "document")
     try:
-        check(document, Audience(False, roles), settings)
+        check(document, viewer, settings, kinds)
+    except KindsRefused as refused:
+        raise UserFacingError("INVALID_EVENT_KINDS", str(refused), "eventKinds") from None
     except DocumentRefused as refused:
         raise UserFacingError("INVALID_DOCUMENT", str(refused), "document") from None
     return document
