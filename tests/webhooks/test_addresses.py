@@ -9,7 +9,7 @@ import pytest
 from api.webhooks.addresses import AddressRefused, allowed, resolve
 
 REFUSED = [
-    "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+    "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",  # noqa: S104 (an address refused, not bound)
     "224.0.0.1", "255.255.255.255", "240.0.0.1", "192.0.2.1", "198.18.0.1",
     "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "2001:db8::1",
     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",  # IPv4-mapped
@@ -29,7 +29,7 @@ def test_public_addresses_are_allowed(address: str) -> None:
     assert allowed(ipaddress.ip_address(address), allow_private=False)
 
 
-@pytest.mark.parametrize("address", ["0.0.0.0", "::", "224.0.0.1", "ff02::1"])
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", "224.0.0.1", "ff02::1"])  # noqa: S104
 def test_even_where_private_addresses_are_allowed_unspecified_and_multicast_are_not(address: str) -> None:
     assert not allowed(ipaddress.ip_address(address), allow_private=True)
 
