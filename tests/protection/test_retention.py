@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.clients import create_client
 from api.crypto import Sealer
 from api.models import (
     AccompanimentRequest,
@@ -20,8 +21,17 @@ from api.models import (
     RapidResponseIncident,
     RevokedToken,
     SanctuaryCase,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
-from api.models.enums import AccompanimentStatus, EventKind, IncidentStatus, Role, SanctuaryCaseStatus
+from api.models.enums import (
+    AccompanimentStatus,
+    EventKind,
+    IncidentStatus,
+    Role,
+    SanctuaryCaseStatus,
+    WebhookDeliveryStatus,
+)
 from api.services.protection import retention
 from api.settings import Settings
 from tests import factories
@@ -143,14 +153,34 @@ async def _housekeeping(db: AsyncSession, seeded: Seeded, org: Any, case: Sanctu
     ]  # fmt: skip
     db.add_all([*keys, *tokens, *burns, *events])
     await db.flush()
+    deliveries = await _deliveries(db, org)
     housekeeping = (
         ("idempotency_keys", keys),
         ("revoked_tokens", tokens),
         ("burn_requests", burns),
         ("events", events),
+        ("webhook_deliveries", deliveries),
     )
     for name, rows in housekeeping:
         seeded.due[name], seeded.kept[name] = rows[:1], rows[1:]
+
+
+async def _deliveries(db: AsyncSession, org: Any) -> list[WebhookDelivery]:
+    """Webhook deliveries: a finished one past the events' window (due), one within it and an old pending one."""
+    app, _secret = await create_client(db, org, name="Hooks", scopes=["read"], max_roles=["ORGANIZER"])
+    endpoint = WebhookEndpoint(organization_id=org.id, app_id=app.id, url="https://hooks.example.org/x",
+                               event_kinds=["MEMBER_DEACTIVATED"], document="subscription { x }")  # fmt: skip
+    db.add(endpoint)
+    await db.flush()
+    done, pending = WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.PENDING
+    rows = [
+        WebhookDelivery(id=uuid.uuid4(), endpoint_id=endpoint.id, organization_id=org.id, event_id=n,
+                        event_kind="MEMBER_DEACTIVATED", status=status, created_at=NOW - EVENTS + delta)
+        for n, (status, delta) in enumerate(((done, -EPSILON), (done, EPSILON), (pending, -EPSILON)))
+    ]  # fmt: skip
+    db.add_all(rows)
+    await db.flush()
+    return rows
 
 
 FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -164,6 +194,7 @@ KEYS: dict[type[Any], Any] = {
     RevokedToken: RevokedToken.jti,
     CaseBurnRequest: CaseBurnRequest.id,
     DomainEvent: DomainEvent.id,
+    WebhookDelivery: WebhookDelivery.id,
 }
 
 
