@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import WebhookDelivery, WebhookEndpoint
@@ -31,28 +33,66 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=base * (0.75 + random.random() / 2))  # noqa: S311 (jitter, not a secret)
 
 
-async def settle(
-    session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint, outcome: Outcome, now: datetime,
-    settings: Settings,
-) -> None:  # fmt: skip
-    """Record an attempt's outcome on the delivery and its endpoint (the caller commits)."""
-    delivery.last_response_code = outcome.status
-    delivery.last_error = outcome.error
+@dataclass(frozen=True)
+class Attempt:
+    """The delivery an outcome is about, as it was claimed."""
+
+    delivery_id: uuid.UUID
+    endpoint_id: uuid.UUID
+    attempts: int  # this attempt's number
+    created_at: datetime
+
+
+async def settle(session: AsyncSession, attempt: Attempt, outcome: Outcome, now: datetime, settings: Settings) -> None:
+    """Record an attempt's outcome on the delivery and its endpoint (the caller commits). Plain UPDATEs: a success
+    does not write the endpoint unless it was failing, so concurrent deliveries do not queue on its row."""
+    values: dict[str, Any] = {"last_response_code": outcome.status, "last_error": outcome.error}
     if outcome.ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = S.SUCCEEDED, now, None
-        endpoint.consecutive_failures, endpoint.failing_since, endpoint.last_error = 0, None, None
+        values |= {"status": S.SUCCEEDED, "delivered_at": now, "next_attempt_at": None}
+    else:
+        deadline = attempt.created_at + timedelta(hours=settings.webhooks_retry_hours)
+        retry_at = min(now + backoff(attempt.attempts, settings), deadline)  # the last retry falls at the deadline
+        values |= {"status": S.FAILED, "next_attempt_at": None} if now >= deadline else \
+            {"status": S.PENDING, "next_attempt_at": retry_at}  # fmt: skip
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == attempt.delivery_id)
+        .values(**values, version=WebhookDelivery.version + 1)
+    )
+    if outcome.ok:
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == attempt.endpoint_id, WebhookEndpoint.consecutive_failures > 0)
+            .values(consecutive_failures=0, failing_since=None, last_error=None, version=WebhookEndpoint.version + 1)
+        )
         return
-    deadline = delivery.created_at + timedelta(hours=settings.webhooks_retry_hours)
-    if now >= deadline:
-        delivery.status, delivery.next_attempt_at = S.FAILED, None
-    else:  # the last retry falls at the deadline: retried for retry_hours (at least 24) whatever the draws
-        delivery.status, delivery.next_attempt_at = S.PENDING, min(now + backoff(delivery.attempts, settings), deadline)
-    endpoint.consecutive_failures += 1
-    endpoint.failing_since = endpoint.failing_since or now
-    endpoint.last_error = outcome.error
-    keeps_failing = endpoint.consecutive_failures >= settings.webhooks_disable_after_failures
-    if keeps_failing and now - endpoint.failing_since >= timedelta(hours=settings.webhooks_disable_after_hours):
-        endpoint.disabled_at, endpoint.disabled_reason = now, WebhookDisabledReason.FAILING
+    await _count_failure(session, attempt.endpoint_id, outcome, now, settings)
+
+
+async def _count_failure(
+    session: AsyncSession, endpoint_id: uuid.UUID, outcome: Outcome, now: datetime, settings: Settings
+) -> None:
+    """One more failure in a row for the endpoint; disabled (FAILING) once it kept failing long enough."""
+    failures, since = (
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id)
+            .values(
+                consecutive_failures=WebhookEndpoint.consecutive_failures + 1,
+                failing_since=func.coalesce(WebhookEndpoint.failing_since, now),
+                last_error=outcome.error,
+                version=WebhookEndpoint.version + 1,
+            )
+            .returning(WebhookEndpoint.consecutive_failures, WebhookEndpoint.failing_since)
+        )
+    ).one()
+    long_enough = since is not None and now - since >= timedelta(hours=settings.webhooks_disable_after_hours)
+    if failures >= settings.webhooks_disable_after_failures and long_enough:
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.disabled_at.is_(None))
+            .values(disabled_at=now, disabled_reason=WebhookDisabledReason.FAILING, version=WebhookEndpoint.version + 1)
+        )
 
 
 async def close(session: AsyncSession, delivery_id: uuid.UUID, status: WebhookDeliveryStatus, error: str) -> None:

@@ -122,28 +122,37 @@ async def deliver(
 ) -> None:  # fmt: skip
     """Render, sign and send one claimed delivery, then record the outcome."""
     prepared = await _prepare(sessionmaker, sealer, settings, delivery_id)
-    if isinstance(prepared, Outcome):  # rendering failed this time: a failed attempt, nothing sent
-        await _record(sessionmaker, delivery_id, prepared, now, settings)
-        return
     if prepared is None:
         return
-    url, secrets_in_use, body = prepared
-    headers = signing.headers(secrets_in_use, signing.webhook_id(delivery_id), int(time.time()), body)
-    outcome = await send(url, headers, body, settings)
-    await _record(sessionmaker, delivery_id, outcome, now, settings)
+    attempt, url, secrets_in_use, rendered = prepared
+    if rendered.body is None:  # rendering failed this time: a failed attempt, nothing sent
+        outcome = Outcome(None, rendered.retry or "RENDER_ERROR")
+    else:
+        headers = signing.headers(secrets_in_use, signing.webhook_id(delivery_id), int(time.time()), rendered.body)
+        outcome = await send(url, headers, rendered.body, settings)
+    async with sessionmaker() as session:
+        await outcomes.settle(session, attempt, outcome, now, settings)
+        await session.commit()
 
 
 async def _prepare(
     sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, delivery_id: uuid.UUID
-) -> tuple[str, list[str], bytes] | Outcome | None:
-    """The URL, the secrets signing now and the body; None when the delivery was closed instead of sent."""
+) -> tuple[outcomes.Attempt, str, list[str], payload.Rendered] | None:
+    """The attempt, the URL, the secrets signing now and the rendered payload; None when the delivery was closed
+    instead (the app may not see it, or may see nothing any more)."""
     async with sessionmaker() as session:
-        delivery = await session.get_one(WebhookDelivery, delivery_id)
-        endpoint = await session.get_one(WebhookEndpoint, delivery.endpoint_id)
-        event = await session.get(DomainEvent, delivery.event_id)
+        delivery, endpoint, event = (
+            await session.execute(
+                select(WebhookDelivery, WebhookEndpoint, DomainEvent)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .outerjoin(DomainEvent, DomainEvent.id == WebhookDelivery.event_id)
+                .where(WebhookDelivery.id == delivery_id)
+            )
+        ).one()
         viewer = await app_viewer(session, endpoint.app_id)
         secrets_in_use = await _secrets(session, sealer, endpoint, datetime.now(UTC))
         await session.commit()
+    attempt = outcomes.Attempt(delivery_id, endpoint.id, delivery.attempts, delivery.created_at)
     reason = _unsendable(viewer is not None and "read" in viewer.scopes, event is not None)
     rendered = None
     if reason is None:
@@ -158,9 +167,7 @@ async def _prepare(
             await session.commit()
         return None
     assert rendered is not None
-    if rendered.body is None:
-        return Outcome(None, rendered.retry or "RENDER_ERROR")
-    return endpoint.url, secrets_in_use, rendered.body
+    return attempt, endpoint.url, secrets_in_use, rendered
 
 
 def _event(row: DomainEvent) -> Event:
@@ -198,20 +205,6 @@ async def _secrets(session: AsyncSession, sealer: Sealer, endpoint: WebhookEndpo
         if value is not None:
             opened.append(value)
     return opened
-
-
-async def _record(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    delivery_id: uuid.UUID,
-    outcome: Outcome,
-    now: datetime,
-    settings: Settings,
-) -> None:
-    async with sessionmaker() as session:
-        delivery = await session.get_one(WebhookDelivery, delivery_id, with_for_update=True)
-        endpoint = await session.get_one(WebhookEndpoint, delivery.endpoint_id, with_for_update=True)
-        await outcomes.settle(session, delivery, endpoint, outcome, now, settings)
-        await session.commit()
 
 
 class Worker:
