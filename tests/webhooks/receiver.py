@@ -27,6 +27,7 @@ class Receiver:
     delay_s: float = 0.0  # how long to wait before answering (a slow receiver)
     requests: list[Received] = field(default_factory=list)
     port: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)  # set at each request
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -36,6 +37,7 @@ class Receiver:
     def answer(self, request: Received) -> int:
         with self._lock:
             self.requests.append(request)
+            self.arrived.set()
             return self.script.pop(0) if self.script else self.default
 
     def ids(self) -> list[str]:
