@@ -122,6 +122,7 @@ CONNECTIONS = {
     "hospitalityShifts": "sanctuary_coordinator@A", "accompanimentRequests": "legal_advocate@L1",
     "rapidResponseIncidents": "rr_dispatcher@RR", "broadcastAlerts": "anonymous", "advocacyActions": "anonymous",
     "auditEvents": "auditor+organizer@CG",  # an auditor alone has no other connection to try a cursor on
+    "webhookEndpoints": "org_admin@A",
 }  # fmt: skip
 
 

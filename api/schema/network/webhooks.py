@@ -24,6 +24,7 @@ from api.schema.engine.relay import (
     FirstArg,
     LastArg,
     Node,
+    OrderArg,
     Page,
     keyset_page,
     node_type,
@@ -126,12 +127,13 @@ class WebhookQueries:
     async def webhook_endpoints(
         self, info: Info, first: FirstArg = None, after: AfterArg = None, last: LastArg = None,
         before: BeforeArg = None,
+        order_by: OrderArg = ConnectionOrder.CREATED_AT,
         app_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this app's (its id).")] = None,
     ) -> Connection[WebhookEndpoint]:  # fmt: skip
         statement = readable(info.context.viewer, EndpointRow)
         if app_id is not None:
             statement = statement.where(EndpointRow.app_id == parse_id(app_id, "PartnerApp"))
         return await paginate(
-            info, statement, EndpointRow, name="webhookEndpoints", order=ConnectionOrder.CREATED_AT,
+            info, statement, EndpointRow, name="webhookEndpoints", order=order_by,
             first=first, after=after, last=last, before=before,
         )  # fmt: skip
