@@ -172,6 +172,9 @@ async def test_a_replay_resends_the_same_webhook_id_and_is_audited_without_secre
 
     replay = """mutation P($input: WebhookDeliveryReplayInput!) { webhookDeliveryReplay(input: $input) {
       webhookDelivery { status } userErrors { code } } }"""
+    stranger = await app(hook_client, live_sessions, (await _team(live_sessions)).org, [Role.RR_DISPATCHER])
+    refused = await gql(hook_client, replay, {"input": {"id": delivery["id"]}}, token=stranger.token)
+    assert refused["data"]["webhookDeliveryReplay"] == {"webhookDelivery": None, "userErrors": [{"code": "NOT_FOUND"}]}
     body = await gql(hook_client, replay, {"input": {"id": delivery["id"]}}, token=partner.token)
     assert body["data"]["webhookDeliveryReplay"] == {"webhookDelivery": {"status": "PENDING"}, "userErrors": []}
     await one_pass(live_sessions, live_sealer, hook_settings)
