@@ -46,7 +46,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
             app = _build_app(settings, sealer)
             print(banner(settings, args, port=port, embedded=embedded, tokens=tokens, member=member), flush=True)
-            asyncio.run(_run(app, sock))
+            asyncio.run(_run(app, sock, settings))
     except KeyboardInterrupt:
         pass  # uvicorn has shut down (or never started); the database was stopped on the way out
     print("Stopped.", file=sys.stderr)
@@ -88,8 +88,13 @@ def _build_app(settings: Settings, sealer: Sealer) -> Starlette:
     return create_app(settings, sealer=sealer)
 
 
-async def _run(app: Starlette, sock: socket.socket) -> None:
-    config = uvicorn.Config(app, log_level="info", lifespan="on", log_config=None, server_header=False)
+async def _run(app: Starlette, sock: socket.socket, settings: Settings) -> None:
+    config = uvicorn.Config(
+        app, log_level="info", lifespan="on", log_config=None, server_header=False,
+        # WebSocket (subscriptions): no compression (a compressed stream mixing secrets with text others wrote leaks
+        # through its length, and each connection's zlib state costs ~100 KiB); frames over the cap refused (1009)
+        ws_per_message_deflate=False, ws_max_size=settings.live_max_message_bytes,
+    )  # fmt: skip
     await uvicorn.Server(config).serve(sockets=[sock])
 
 

@@ -43,13 +43,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(name: str, factory: str, env: dict[str, str], log_dir: Path) -> Server:
-    """Start ``uvicorn --factory <factory>`` (a module in bench/) on a free port."""
+def start(name: str, factory: str, env: dict[str, str], log_dir: Path, extra: tuple[str, ...] = ()) -> Server:
+    """Start ``uvicorn --factory <factory>`` (a module in bench/) on a free port (``extra``: more uvicorn options)."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir", str(BENCH_DIR),
         "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning",
+        "--workers", "1", "--no-access-log", "--log-level", "warning", *extra,
     ]  # fmt: skip
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"

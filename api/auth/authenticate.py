@@ -11,7 +11,7 @@ from api.auth.access_tokens import viewer_for_access_token
 from api.auth.jose import peek
 from api.auth.oidc import ExternalIssuers
 from api.auth.signing import SigningKeys
-from api.auth.tokens import PAT_PREFIX, hash_token, viewer_for_personal_token
+from api.auth.tokens import PAT_PREFIX, hash_token, viewer_for_personal_token, viewers_for_personal_tokens
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.models import PersonalAccessToken
 from api.settings import Settings
@@ -63,3 +63,25 @@ async def credential_expiry(session: AsyncSession, authorization: str | None) ->
         return expires
     exp = peek(token)[1].get("exp") if token.count(".") == 2 else None
     return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+
+
+async def authenticate_many(
+    session: AsyncSession,
+    authorizations: set[str],
+    *,
+    keys: SigningKeys,
+    settings: Settings,
+    external: ExternalIssuers | None = None,
+) -> dict[str, Viewer | None]:
+    """:func:`authenticate` for many Authorization values at once (None for each refused one): personal tokens in
+    one statement, the others one by one."""
+    tokens = {value: value.strip().partition(" ")[2].strip() for value in authorizations}
+    personal = {v: t for v, t in tokens.items() if v.strip().lower().startswith("bearer ") and t.startswith(PAT_PREFIX)}
+    found = await viewers_for_personal_tokens(session, list(personal.values()))
+    answers: dict[str, Viewer | None] = {value: found.get(token) for value, token in personal.items()}
+    for value in authorizations - personal.keys():
+        try:
+            answers[value] = await authenticate(session, value, keys=keys, settings=settings, external=external)
+        except AuthenticationError:
+            answers[value] = None
+    return answers

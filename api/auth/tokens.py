@@ -6,8 +6,10 @@ import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import LargeBinary, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -53,18 +55,16 @@ async def create_personal_token(
 
 
 # One statement object for every request: SQLAlchemy memoizes its cache key (values are bound at execution).
-_TOKEN_VIEWER = (
+_VALID = (
     select(Member.id, Member.organization_id, Member.roles, Member.region_id, Organization.kind,
-           Organization.region_id.label("org_region"), PersonalAccessToken.minted_by)
+           Organization.region_id.label("org_region"), PersonalAccessToken.minted_by, PersonalAccessToken.token_hash)
     .join(PersonalAccessToken, PersonalAccessToken.member_id == Member.id)
     .join(Organization, Organization.id == Member.organization_id)
-    .where(
-        PersonalAccessToken.token_hash == bindparam("token_hash"),
-        PersonalAccessToken.revoked_at.is_(None),
-        PersonalAccessToken.expires_at > bindparam("now"),
-        Member.active,
-    )
+    .where(PersonalAccessToken.revoked_at.is_(None), PersonalAccessToken.expires_at > bindparam("now"), Member.active)
 )  # fmt: skip
+_TOKEN_VIEWER = _VALID.where(PersonalAccessToken.token_hash == bindparam("token_hash"))
+# The same rule for many tokens at once (open subscriptions, re-checked together).
+_TOKENS_VIEWERS = _VALID.where(PersonalAccessToken.token_hash == any_(bindparam("hashes", type_=ARRAY(LargeBinary))))
 
 
 async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewer | None:
@@ -72,8 +72,21 @@ async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewe
     connection = await session.connection()
     parameters = {"token_hash": hash_token(secret), "now": datetime.now(UTC)}
     row = (await connection.execute(_TOKEN_VIEWER, parameters)).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _viewer(row)
+
+
+async def viewers_for_personal_tokens(session: AsyncSession, secrets: list[str]) -> dict[str, Viewer]:
+    """The viewers of many tokens in one statement (by the rule of :func:`viewer_for_personal_token`); a token
+    that stands for no one is absent from the answer."""
+    by_hash = {hash_token(secret): secret for secret in secrets}
+    if not by_hash:
+        return {}
+    connection = await session.connection()
+    rows = await connection.execute(_TOKENS_VIEWERS, {"hashes": list(by_hash), "now": datetime.now(UTC)})
+    return {by_hash[row.token_hash]: _viewer(row) for row in rows}
+
+
+def _viewer(row: Any) -> Viewer:
     return Viewer(
         member_id=row.id,
         organization_id=row.organization_id,

@@ -13,7 +13,6 @@ is refused. The body is ``{"type", "timestamp", "data"}`` (Standard Webhooks' sh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -22,11 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.events.event import Event
-from api.events.horizon import Horizon
 from api.models.enums import EventKind
-from api.schema.engine.limits import Limits
-from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation
-from api.schema.engine.live import render as render_live
+from api.schema.engine.live import LiveRefused, prepare_operation, render_event
 from api.settings import Settings
 
 
@@ -71,12 +67,10 @@ def check(document: str, viewer: Viewer, settings: Settings, kinds: list[EventKi
 
 
 async def render(state: RenderState, viewer: Viewer, document: str, event: Event) -> Rendered:
-    """Render the document for ``event`` as ``viewer`` (the app now); audited by the rendering itself. The document
-    is validated once per viewer (:func:`_operation`); whether the viewer may see this event is decided
-    anew each time."""
+    """Render the document for ``event`` as ``viewer`` (the app now); audited by the rendering itself. The
+    subscriptions keep a validated document per audience: only whether the viewer may see this event is new."""
     try:
-        operation = _operation(viewer, document, state.settings.graphql_limits)
-        body = await render_live(state, viewer, operation, event, Horizon(event.id).cursor())
+        body = await render_event(state, viewer, document, event)
     except LiveRefused:
         return Rendered(None, drop="DOCUMENT_INVALID")
     if body is None:
@@ -84,20 +78,6 @@ async def render(state: RenderState, viewer: Viewer, document: str, event: Event
     if body.get("errors"):
         return Rendered(None, retry="RENDER_ERROR")
     return Rendered(_body(event, body))
-
-
-@lru_cache(maxsize=1024)
-def _operation(viewer: Viewer, document: str, limits: Limits) -> LiveOperation:
-    """The document validated against the viewer's schema (what :func:`render_event` does at every call), kept per
-    (viewer, document): a viewer is frozen, so an app whose ceiling changed is a new viewer, validated anew."""
-    return prepare_operation(viewer, {"query": document}, _Limited(limits))  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class _Limited:
-    """The one setting validation reads (``graphql_limits``), hashable for the cache."""
-
-    graphql_limits: Limits
 
 
 def _body(event: Event, rendered: dict[str, Any]) -> bytes:

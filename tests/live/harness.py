@@ -44,7 +44,9 @@ def serving(settings: Settings) -> Iterator[Served]:
     listening.bind(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     # no log_config: uvicorn would reconfigure the process-wide loggers the log checks watch
-    config = uvicorn.Config(create_app(settings), lifespan="on", log_config=None, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        create_app(settings), lifespan="on", log_config=None, timeout_graceful_shutdown=5, ws_per_message_deflate=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()

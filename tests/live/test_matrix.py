@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.crypto import Sealer
-from api.models.enums import EventKind
+from api.models import AuditEvent
+from api.models.enums import AuditAction, EventKind
 from api.schema.engine.ids import encode_global_id
 from tests.live import world as w
 from tests.live.harness import Live, Served, open_live
@@ -86,6 +88,13 @@ async def test_incident_events_reach_the_dispatchers_of_its_region_only(
         assert payload["data"]["incidentEvents"]["incident"]["exactLocation"] == "88 Canary Row"
         assert payload["data"]["incidentEvents"]["kind"] == "INCIDENT_REPORTED"
         assert "extensions" not in payload
+    async with live_sessions() as db:  # the exact location delivered is audited as a read, like a query's
+        audited = await db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.actor_member_id == world.members["dispatcher@RR"].id, AuditEvent.action == AuditAction.READ
+            )
+        )
+        assert [(e.record_ids, e.fields) for e in audited] == [([main.id], ["RapidResponseIncident.exactLocation"])]
     other = (await watch.first("dispatcher@RR2"))["payload"]["data"]["incidentEvents"]
     assert other["incident"]["id"] == _gid("RapidResponseIncident", marker)  # the marker first: never the event
     for key in ("responder@RR", "org_admin@A", "anonymous", "app:responder@RR"):

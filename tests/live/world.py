@@ -133,3 +133,9 @@ async def request(db: AsyncSession, sealer: Sealer, world: LiveWorld, routed_to:
     return await f.accompaniment_request(
         db, sealer, world.orgs["L"], world.people["L"], congregation_id=world.congregations[routed_to].id
     )
+
+
+async def record_only(db: AsyncSession, kind: EventKind, row: Any) -> None:
+    """The event written and flushed (its id taken) but not committed."""
+    await events.record(db, None, kind, row)
+    await db.flush()

@@ -73,6 +73,7 @@ OPEN_FILTERS = {
     ("rapidResponseIncidents", "reportedBefore"): ("RapidResponseIncident", "reportedAt"),
     ("broadcastAlerts", "kind"): ("RapidResponseIncident", "kind"),
     ("broadcastAlerts", "region"): ("RapidResponseIncident", "region"),
+    ("incidentEvents", "regionIds"): ("RapidResponseIncident", "region"),  # a subscription's regions (T1)
     ("advocacyActions", "status"): ("AdvocacyAction", "status"),
     ("advocacyActions", "level"): ("AdvocacyAction", "level"),
     ("advocacyActions", "startsFrom"): ("AdvocacyAction", "startsAt"),

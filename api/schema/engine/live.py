@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from inspect import isawaitable
 from typing import Any, Protocol
 
@@ -43,7 +44,7 @@ from graphql import (
     validate,
 )
 from sqlalchemy import bindparam
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.facts import load_facts
 from api.auth.live import may_subscribe
@@ -53,7 +54,9 @@ from api.events.event import Event
 from api.events.horizon import Horizon, InvalidCursor
 from api.schema.engine.audience import Audience, schema_for
 from api.schema.engine.context import Context
+from api.schema.engine.cost import requested_cost
 from api.schema.engine.errors import MASKED_MESSAGE, BadRequestError
+from api.schema.engine.limits import Limits
 from api.schema.engine.live_types import LiveBase, LiveSpec
 from api.schema.engine.request_body import Prepared, RequestRefused, prepare
 from api.schema.engine.safe_errors import Sent, safe_error
@@ -97,21 +100,32 @@ class LiveOperation:
 
 def prepare_operation(viewer: Viewer, payload: dict[str, Any], settings: Settings) -> LiveOperation:
     """Validate a subscription request (``{"query", "variables", "operationName"}``) against the viewer's schema
-    and the request limits; :class:`LiveRefused` otherwise."""
-    limits = settings.graphql_limits
+    and the request limits; :class:`LiveRefused` otherwise. Kept per audience and request (many clients send the
+    same document): validating costs milliseconds, the operation is immutable and holds nothing of the viewer."""
+    body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return _prepared_operation(Audience.of(viewer), body, settings.graphql_limits)
+
+
+@lru_cache(maxsize=1024)
+def _prepared_operation(audience: Audience, body: bytes, limits: Limits) -> LiveOperation:
     try:
-        prepared = prepare(orjson.dumps(payload), limits)
+        prepared = prepare(body, limits)
     except RequestRefused as refused:
         raise LiveRefused([{"message": refused.message, "extensions": {"code": refused.code}}]) from None
     sent = Sent.of(prepared)
     if prepared.error is not None or prepared.document is None:
         error = prepared.error or GraphQLError("A subscription needs a `query` (a GraphQL document).")
         raise LiveRefused([safe_error(dict(error.formatted), error, sent)])
-    schema = schema_for(Audience.of(viewer))
+    schema = schema_for(audience)
     rules = (*specified_rules, *_limit_rules(limits.depth, limits.aliases))
     errors = validate(schema._schema, prepared.document, rules)
     if errors:
         raise LiveRefused([safe_error(dict(e.formatted), e, sent) for e in errors[: limits.errors]])
+    payload = prepared.payload
+    cost = requested_cost(schema._schema, prepared.document, payload.get("operationName"), payload.get("variables"))
+    if cost > limits.cost:  # each delivery is one such answer
+        message = f"This document could return {cost} objects per event, over the limit of {limits.cost}."
+        raise LiveRefused([{"message": message, "extensions": {"code": "COST_LIMIT_EXCEEDED", "cost": cost}}])
     try:
         return _operation(schema, prepared, sent)
     except GraphQLError as error:
@@ -187,39 +201,58 @@ async def render_event(
 async def render(
     state: AppState, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str
 ) -> dict[str, Any] | None:
-    """Authorize ``event`` for ``viewer`` as it is now and execute ``operation`` on its record (None: not for it)."""
-    spec = operation.spec
-    if (
-        event.kind not in spec.kinds
-        or event.record_type not in spec.models
-        or not may_subscribe(viewer, operation.root_field)
-    ):
+    """Authorize ``event`` for ``viewer`` as it is now and execute ``operation`` on its record (None: not for it),
+    in a session of its own."""
+    if not concerns(viewer, operation, event):
         return None
     async with state.sessionmaker() as session:
-        facts = await load_facts(session, viewer)
-        if not spec.relevant(event, viewer, facts, operation.arguments):
-            return None
-        ctx = Context(
-            viewer=viewer, session=session, sealer=state.sealer, request_id=uuid.uuid4().hex,
-            settings=state.settings, facts=facts,
-        )  # fmt: skip
-        ctx.operation_name, ctx.document_hash = (
-            operation.operation_name or operation.root_field,
-            operation.document_hash,
-        )
-        row = await _record(ctx, spec, event)
-        if row is None or not spec.keeps(row, viewer):
-            return None
-        root = await spec.payload(ctx, LiveBase(cursor, event.kind, event.occurred_at, event.record_type), row)
-        if root is None:
-            return None
-        result = execute(
-            operation.schema._schema, operation.document, root_value=root, context_value=ctx,
-            variable_values=operation.variables, operation_name=operation.operation_name,
-        )  # fmt: skip
-        if isawaitable(result):  # synchronous when every field resolved from loaded rows
-            result = await result
-        body = _body(result, ctx, operation)
+        await reading(session)
+        return await render_in(session, state, viewer, operation, event, cursor)
+
+
+async def reading(session: AsyncSession) -> None:
+    """No transaction around a delivery's statements, like a query over HTTP (under READ COMMITTED each statement
+    has its own snapshot anyway): BEGIN and COMMIT are two round trips saved per render; the audit row a render
+    may write is one statement, committed by itself."""
+    if isinstance(session.bind, AsyncEngine):  # (tests bind sessions to a transaction)
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def concerns(viewer: Viewer, operation: LiveOperation, event: Event) -> bool:
+    """Whether the event could concern this subscription at all (kind, record type, the viewer's right to it)."""
+    spec = operation.spec
+    return event.kind in spec.kinds and event.record_type in spec.models and may_subscribe(viewer, operation.root_field)
+
+
+async def render_in(
+    session: AsyncSession, state: AppState, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str
+) -> dict[str, Any] | None:
+    """:func:`render` in ``session`` (a fresh one, committed here: the audit of the T2/T3 fields it returned)."""
+    spec = operation.spec
+    if not concerns(viewer, operation, event):
+        return None
+    facts = await load_facts(session, viewer)
+    if not spec.relevant(event, viewer, facts, operation.arguments):
+        return None
+    ctx = Context(
+        viewer=viewer, session=session, sealer=state.sealer, request_id=uuid.uuid4().hex,
+        settings=state.settings, facts=facts,
+    )  # fmt: skip
+    ctx.operation_name, ctx.document_hash = operation.operation_name or operation.root_field, operation.document_hash
+    row = await _record(ctx, spec, event)
+    if row is None or not spec.keeps(row, viewer):
+        return None
+    root = await spec.payload(ctx, LiveBase(cursor, event.kind, event.occurred_at, event.record_type), row)
+    if root is None:
+        return None
+    result = execute(
+        operation.schema._schema, operation.document, root_value=root, context_value=ctx,
+        variable_values=operation.variables, operation_name=operation.operation_name,
+    )  # fmt: skip
+    if isawaitable(result):  # synchronous when every field resolved from loaded rows
+        result = await result
+    body = _body(result, ctx, operation)
+    if ctx.audited_reads:
         await record_reads(
             session, viewer, ctx.audited_reads, operation_name=ctx.operation_name,
             document_hash=ctx.document_hash, request_id=ctx.request_id,

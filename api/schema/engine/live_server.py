@@ -1,12 +1,13 @@
-"""The instance's live subscriptions: fed from the event hub, re-authorized and rendered once per viewer.
+"""The instance's live subscriptions: fed from the event hub, re-authorized and rendered once per group.
 
 One task reads the hub (:class:`api.events.hub.EventHub`) and offers each event, with its cursor, to every
-open subscription interested in its kind. Each subscription delivers in order from its own queue
-(:mod:`api.schema.engine.live_socket`). What is the same for several subscribers of one event is done once:
-a credential is authenticated again once per event (all connections holding it share the answer), and a
-document is rendered once per (viewer as re-read, document, variables) and event; renders run at most
-``concurrency`` at a time (each holds a pooled connection). The counts of connections per member and per
-app are this instance's (see README, "Subscriptions").
+open subscription. Each subscription delivers in order from its own queue (:mod:`api.schema.engine.live_stream`).
+What is the same for several subscribers of one event is done once: one session per (credential, document
+and variables, cursor) authenticates the credential again and renders the document for the viewer it stands
+for now; every connection holding that credential and document shares the answer. Renders run at most
+``SANCTUARY_DB_POOL_SIZE`` at a time (each holds a pooled connection). Another task re-checks the credentials
+of all open connections every ``live_recheck_s`` (personal tokens in one statement). The counts of connections
+per member and per app are this instance's (see README, "Subscriptions").
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ import collections
 import contextlib
 import hashlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from api.auth.authenticate import AuthenticationError, authenticate
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.authenticate import AuthenticationError, authenticate, authenticate_many
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.events.event import Event
 from api.events.horizon import Horizon
 from api.events.hub import EventHub, SubscriberDropped
-from api.schema.engine.live import AppState, LiveOperation, render
+from api.models.enums import EventKind
+from api.schema.engine.live import AppState, LiveOperation, concerns, reading, render_in
 
 if TYPE_CHECKING:
     from api.schema.engine.live_socket import LiveConnection
@@ -39,28 +44,31 @@ EXPIRED, REVOKED = 4401, 4403  # close codes: credential expired or invalid / re
 class LiveServer:
     """Open connections and subscriptions of this instance, and the task feeding them from the hub."""
 
-    def __init__(self, state: AppState, hub: EventHub, *, concurrency: int = 8) -> None:
+    def __init__(self, state: AppState, hub: EventHub, *, concurrency: int | None = None) -> None:
         self.state, self.hub = state, hub
         self.connections: set[LiveConnection] = set()
         self.subscriptions: set[LiveSubscription] = set()
         self.closing = False
         self.horizon = Horizon(0)  # the cursor after the last event fed (where a new subscription starts)
-        self._renders = asyncio.Semaphore(concurrency)
+        self._renders = asyncio.Semaphore(concurrency or state.settings.db_pool_size)
         self._shared: collections.OrderedDict[object, dict[object, asyncio.Future[Any]]] = collections.OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self._rechecks: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start feeding subscriptions from the hub."""
+        """Start feeding subscriptions from the hub, and re-checking the connections' credentials."""
         self._task = asyncio.create_task(self._feed(), name="live-feed")
+        self._rechecks = asyncio.create_task(self._recheck_periodically(), name="live-recheck")
 
     async def stop(self, code: int = 1012, reason: str = "The service is restarting: reconnect.") -> None:
         """Close every connection (1012: clients reconnect and resume) and stop feeding."""
         self.closing = True
         await asyncio.gather(*(c.close(code, reason) for c in list(self.connections)), return_exceptions=True)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._rechecks):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def admits(self, viewer: Viewer) -> bool:
         """Whether one more connection of this viewer's member and app stays within this instance's limits."""
@@ -82,40 +90,71 @@ class LiveServer:
                     cursor = horizon.cursor()
                     for subscription in list(self.subscriptions):
                         subscription.offer(event, horizon, cursor)
+                    if event.kind is EventKind.MEMBER_DEACTIVATED:  # no need to wait for the next re-check
+                        await self._disconnect(event.record_id)
             except SubscriberDropped:  # this task fell behind: every subscription catches up from the table
                 logger.warning("live feed fell behind the hub; subscriptions catch up from the table")
                 for subscription in list(self.subscriptions):
                     subscription.resync()
 
-    async def viewer(self, authorization: str | None, moment: object) -> Viewer | int:
-        """The viewer ``authorization`` stands for now (once per ``moment``: an event, or a re-check period), or the
-        close code when it no longer stands for anyone."""
-        if authorization is None:
-            return ANONYMOUS
-        key = ("viewer", hashlib.sha256(authorization.encode()).hexdigest())
-        viewer: Viewer | int = await self._once(moment, key, lambda: self._authenticate(authorization))
-        return viewer
+    async def _recheck_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.state.settings.live_recheck_s)
+            try:
+                await self.recheck()
+            except Exception as error:  # the next period tries again; deliveries check anyway
+                logger.warning("live re-check failed: %s", type(error).__name__)
 
-    async def _authenticate(self, authorization: str) -> Viewer | int:
+    async def recheck(self) -> None:
+        """Authenticate every open connection's credential again (personal tokens in one statement) and close
+        those that no longer stand for anyone (4401 expired, 4403 revoked) or whose roles changed (4403)."""
+        held = [c for c in self.connections if c.authorization is not None and not c.closed]
+        if not held:
+            return
         state: Any = self.state
         async with self._renders, state.sessionmaker() as session:
-            try:
-                return await authenticate(
-                    session, authorization, keys=state.signing_keys, settings=state.settings,
-                    external=state.external_issuers,
-                )  # fmt: skip
-            except AuthenticationError:
-                return REVOKED
+            viewers = await authenticate_many(
+                session, {c.authorization for c in held if c.authorization}, keys=state.signing_keys,
+                settings=state.settings, external=state.external_issuers,
+            )  # fmt: skip
+        for connection in held:
+            viewer = viewers.get(connection.authorization or "")
+            await connection.still(REVOKED if viewer is None else viewer)
 
-    async def rendered(self, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str) -> Any:
-        """The body ``operation`` delivers for ``event`` to ``viewer`` (None: not for it), rendered once for all
-        subscriptions sharing the viewer, document, variables and cursor."""
-        key = ("render", viewer, operation.key, cursor)
-        return await self._once(event.id, key, lambda: self._render(viewer, operation, event, cursor))
+    async def _disconnect(self, member_id: uuid.UUID) -> None:
+        gone = [c for c in self.connections if c.viewer.member_id == member_id]
+        await asyncio.gather(*(c.close(REVOKED, "Forbidden: member deactivated") for c in gone))
 
-    async def _render(self, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str) -> Any:
-        async with self._renders:
-            return await render(self.state, viewer, operation, event, cursor)
+    async def _authenticated(self, session: AsyncSession, authorization: str | None) -> Viewer | int:
+        if authorization is None:
+            return ANONYMOUS
+        state: Any = self.state
+        try:
+            return await authenticate(
+                session, authorization, keys=state.signing_keys, settings=state.settings,
+                external=state.external_issuers,
+            )  # fmt: skip
+        except AuthenticationError:
+            return REVOKED
+
+    async def delivered(
+        self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
+    ) -> tuple[Viewer | int, Any]:
+        """The viewer ``authorization`` stands for now (or the close code) and the body ``operation`` delivers it for
+        ``event`` (None: not for it): one session, run once for every subscription sharing the credential, the
+        document, its variables and the cursor."""
+        key = ("deliver", authorization and _digest(authorization), operation.key, cursor)
+        return await self._once(event.id, key, lambda: self._deliver(authorization, operation, event, cursor))
+
+    async def _deliver(
+        self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
+    ) -> tuple[Viewer | int, Any]:
+        async with self._renders, self.state.sessionmaker() as session:
+            await reading(session)
+            viewer = await self._authenticated(session, authorization)
+            if isinstance(viewer, int) or not concerns(viewer, operation, event):
+                return viewer, None
+            return viewer, await render_in(session, self.state, viewer, operation, event, cursor)
 
     async def _once(self, moment: object, key: object, make: Callable[[], Awaitable[Any]]) -> Any:
         shared = self._shared.get(moment)
@@ -127,6 +166,10 @@ class LiveServer:
         if future is None:
             future = shared[key] = asyncio.ensure_future(make())
         return await asyncio.shield(future)
+
+
+def _digest(authorization: str) -> str:
+    return hashlib.sha256(authorization.encode()).hexdigest()
 
 
 def expired(expires_at: datetime | None) -> bool:

@@ -59,7 +59,7 @@ class LiveConnection:
             await self._initialise()
             self.server.connections.add(self)
             await self.send({"type": "connection_ack"})
-            timers = [asyncio.create_task(self._recheck()), asyncio.create_task(self._ping())]
+            timers = [asyncio.create_task(self._ping())]  # credentials: LiveServer.recheck, for all connections
             while not self.closed:
                 await self._handle(await self._receive())
         except (Closed, WebSocketDisconnect):
@@ -189,33 +189,20 @@ class LiveConnection:
     async def _refuse(self, op_id: str, text: str, code: str) -> None:
         await self.send({"id": op_id, "type": "error", "payload": [{"message": text, "extensions": {"code": code}}]})
 
-    async def current_viewer(self, moment: object) -> Viewer | None:
-        """The viewer as it is now (re-read once per ``moment`` for all connections holding the credential); None
-        after closing the connection when it is no longer valid or its roles changed."""
-        if self.authorization is None:
-            return ANONYMOUS
-        viewer = await self.server.viewer(self.authorization, moment)
+    async def still(self, viewer: Viewer | int) -> bool:
+        """Whether the connection goes on with ``viewer`` (the credential re-read); if not, it is closed: 4401 when
+        the credential expired, 4403 when it was revoked (or its member deactivated) or the roles changed."""
         if isinstance(viewer, int):
             code = EXPIRED if expired(self.expires_at) else viewer
             await self.close(
                 code, "Unauthorized: the token expired" if code == EXPIRED else "Forbidden: access revoked"
             )
-            return None
+            return False
         if Audience.of(viewer) != Audience.of(self.viewer):
             await self.close(REVOKED, "Forbidden: your roles changed; reconnect")
-            return None
+            return False
         self.viewer = viewer
-        return viewer
-
-    async def _recheck(self) -> None:
-        period = self.settings.live_recheck_s
-        while not self.closed and self.authorization is not None:
-            await asyncio.sleep(period)
-            if expired(self.expires_at):
-                await self.close(EXPIRED, "Unauthorized: the token expired")
-                return
-            loop_time = asyncio.get_running_loop().time()
-            await self.current_viewer(("recheck", int(loop_time // period)))
+        return not self.closed
 
     async def _ping(self) -> None:
         while not self.closed:

@@ -3,7 +3,8 @@
 A subscription with ``after`` first reads the events after that cursor from the table (registered for live
 events before it reads, so nothing falls between), then delivers the live events it has not seen. The
 same path resumes a subscription whose queue overflowed. Every event is authorized for the viewer as it is
-at delivery (:meth:`LiveConnection.current_viewer`, then :func:`api.schema.engine.live.render`).
+at delivery (:meth:`LiveServer.delivered`: the credential authenticated again, then
+:func:`api.schema.engine.live.render_in`).
 """
 
 from __future__ import annotations
@@ -102,13 +103,13 @@ class LiveSubscription:
         self._seen = self.position = horizon
 
     async def _deliver(self, event: Event, cursor: str) -> None:
-        viewer = await self.connection.current_viewer(event.id)
-        if viewer is None:
+        """Authorize (the credential and the viewer's ties as they are now) and render; send unless not for it."""
+        connection = self.connection
+        viewer, body = await self.server.delivered(connection.authorization, self.operation, event, cursor)
+        if not await connection.still(viewer) or body is None:
             return
-        body = await self.server.rendered(viewer, self.operation, event, cursor)
-        if body is not None:
-            with contextlib.suppress(Exception):
-                await self.connection.send({"id": self.op_id, "type": "next", "payload": body})
+        with contextlib.suppress(Exception):
+            await connection.send({"id": self.op_id, "type": "next", "payload": body})
 
 
 _COLUMNS = (

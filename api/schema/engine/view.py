@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import orjson
 from cross_web import HTTPException
+from graphql import OperationType, get_operation_ast
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -164,7 +165,17 @@ async def _prepared(request: Request, limits: Limits) -> tuple[Request, bool]:
     """The request with its body read within the limits and prepared once; whether it only reads."""
     request = await read_body(request, limits.body_bytes)
     is_json = request.method == "POST" and "application/json" in request.headers.get("content-type", "")
-    return request, prepare(await request.body(), limits, json=is_json).read_only
+    prepared = prepare(await request.body(), limits, json=is_json)
+    if prepared.document is not None and isinstance(prepared.payload, dict):
+        name = prepared.payload.get("operationName")
+        operation = get_operation_ast(prepared.document, name if isinstance(name, str) else None)
+        if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
+            raise RequestRefused(
+                "SUBSCRIPTION_OVER_HTTP",
+                "Subscriptions are served over WebSocket at /graphql (the graphql-transport-ws protocol).",
+                400,
+            )
+    return request, prepared.read_only
 
 
 def _checked_cost(limits: Limits) -> int:

@@ -1,0 +1,288 @@
+"""Benchmark live delivery: S WebSocket subscribers across the roles, one incident event, time to the last one.
+
+    python bench/subscriptions.py [--subscribers 1000] [--members 100] [--events 5]
+
+The real service (``bench/service_app.py``, production settings) runs as a uvicorn subprocess on a scratch
+database ``sanctuary_bench_live`` (dropped and created again each run). ``--members`` distinct members
+(dispatchers of the incident's region, responders, coordinators, admins, volunteers, in turn) and anonymous
+callers hold the connections, one subscription each: dispatchers ``incidentEvents``, everyone else
+``broadcastAlerts``. Each event is a confirmed incident broadcast in the dispatchers' region, so every
+subscriber receives it. Latency is from just before the event's transaction commits (in this process) to
+the moment each subscriber's message is read (the subscribers run in this process too, on one event loop).
+Cost per subscriber: the server's resident memory (VmRSS) before and after the subscribers connected,
+divided by their number; per-delivery database work: PostgreSQL transactions and statements on the
+database while one event is delivered (``pg_stat_database``), and what they amount to per subscriber.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import servers
+from database import DEFAULT_SERVER, plain_url
+from websockets.asyncio.client import ClientConnection, connect
+
+from api import migrate
+from api.auth.tokens import create_personal_token
+from api.crypto import sealer_from_settings
+from api.db import create_engine, session_factory
+from api.models import Member, Organization, RapidResponseIncident, Region
+from api.models.enums import EventKind, IncidentKind, IntakeChannel, OrganizationKind, Role, Verification
+from api.services.shared import events
+
+DATABASE = "sanctuary_bench_live"
+DATA_DIR = Path.home() / ".cache" / "sanctuary-bench"
+OUT_DIR = Path(__file__).resolve().parent / "out"
+ROLES = (Role.RR_DISPATCHER, Role.RR_RESPONDER, Role.ORG_ADMIN, Role.ACCOMPANIMENT_COORDINATOR,
+         Role.HOSPITALITY_VOLUNTEER)  # fmt: skip
+DISPATCHER_QUERY = "subscription { incidentEvents { eventId kind incident { id coarseArea exactLocation } } }"
+ALERT_QUERY = "subscription { broadcastAlerts { eventId kind incident { id coarseArea } } }"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=1000, help="WebSocket connections, one subscription each")
+    parser.add_argument("--members", type=int, default=100, help="distinct members among them (the rest anonymous)")
+    parser.add_argument("--anonymous", type=float, default=0.2, help="share of anonymous subscribers")
+    parser.add_argument("--events", type=int, default=5, help="events delivered one after the other")
+    return parser.parse_args()
+
+
+async def recreate(url: str) -> None:
+    maintenance = await asyncpg.connect(f"{DEFAULT_SERVER}/postgres")
+    try:
+        await maintenance.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await maintenance.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await maintenance.close()
+    engine = create_engine(url, pool_size=1)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def seed(url: str, members: int) -> tuple[uuid.UUID, list[tuple[Role, str]]]:
+    """One region with a rapid-response team and a congregation; ``members`` members with tokens."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as db:
+            region = Region(id=uuid.uuid4(), name="Bench County", code="bench")
+            db.add(region)
+            await db.flush()
+            team = Organization(id=uuid.uuid4(), kind=OrganizationKind.RAPID_RESPONSE, region_id=region.id, name="RR")
+            church = Organization(id=uuid.uuid4(), kind=OrganizationKind.CONGREGATION, region_id=region.id, name="C")
+            db.add_all([team, church])
+            await db.flush()
+            tokens = []
+            for index in range(members):
+                role = ROLES[index % len(ROLES)]
+                org = team if role in (Role.RR_DISPATCHER, Role.RR_RESPONDER) else church
+                member = Member(id=uuid.uuid4(), organization_id=org.id, roles=[role.value],
+                                email=f"m{index}@bench.test", alias=f"M{index}", legal_name="Bench")  # fmt: skip
+                db.add(member)
+                await db.flush()
+                _row, secret = await create_personal_token(db, member, name="bench", lifetime=timedelta(days=1))
+                tokens.append((role, secret))
+            await db.commit()
+            return team.id, tokens
+    finally:
+        await engine.dispose()
+
+
+class Tally:
+    """How many subscribers have the current event; ``done`` once they all have it."""
+
+    def __init__(self) -> None:
+        self.count, self.target, self.done = 0, 0, asyncio.Event()
+
+    def expect(self, target: int) -> None:
+        self.count, self.target = 0, target
+        self.done.clear()
+
+    def arrived(self) -> None:
+        self.count += 1
+        if self.count >= self.target:
+            self.done.set()
+
+
+TALLY = Tally()
+
+
+class Subscriber:
+    """One connection and the moments its messages arrived."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.arrivals: list[float] = []
+
+    async def read(self) -> None:
+        async for raw in self.ws:
+            message = orjson.loads(raw)
+            if message.get("type") == "next":
+                self.arrivals.append(time.perf_counter())
+                TALLY.arrived()
+            elif message.get("type") == "ping":
+                await self.ws.send('{"type":"pong"}')
+
+
+async def subscribe(url: str, token: str | None, query: str) -> Subscriber:
+    ws = await connect(url, subprotocols=["graphql-transport-ws"], open_timeout=60, max_queue=None, compression=None)  # type: ignore[list-item]
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}}
+    await ws.send(orjson.dumps(init).decode())
+    assert orjson.loads(await ws.recv())["type"] == "connection_ack"
+    await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}).decode())
+    await ws.send('{"type":"ping"}')
+    assert orjson.loads(await ws.recv())["type"] == "pong"  # handled in order: the subscription is registered
+    return Subscriber(ws)
+
+
+def plan(args: argparse.Namespace, tokens: list[tuple[Role, str]]) -> list[tuple[str | None, str]]:
+    anonymous = int(args.subscribers * args.anonymous)
+    chosen: list[tuple[str | None, str]] = [(None, ALERT_QUERY)] * anonymous
+    for index in range(args.subscribers - anonymous):
+        role, token = tokens[index % len(tokens)]
+        chosen.append((token, DISPATCHER_QUERY if role is Role.RR_DISPATCHER else ALERT_QUERY))
+    return chosen
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def database_work(connection: asyncpg.Connection) -> tuple[int, int]:
+    row = await connection.fetchrow(
+        "SELECT xact_commit + xact_rollback AS transactions, tup_returned + tup_fetched AS tuples"
+        " FROM pg_stat_database WHERE datname = $1",
+        DATABASE,
+    )
+    return int(row["transactions"]), int(row["tuples"])
+
+
+async def broadcast(url: str, team_id: uuid.UUID, sealer: Any) -> tuple[float, float]:
+    """Commit a broadcast incident and its event; the moments just before and just after the commit."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with session_factory(engine)() as db:
+            team = await db.get(Organization, team_id)
+            assert team is not None
+            incident = RapidResponseIncident(
+                id=uuid.uuid4(), organization_id=team.id, region_id=team.region_id, kind=IncidentKind.WORKPLACE_RAID,
+                intake_channel=IntakeChannel.HOTLINE, reported_at=datetime.now(UTC), coarse_area="Bench district",
+                verification=Verification.CONFIRMED, broadcast_at=datetime.now(UTC),
+            )  # fmt: skip
+            db.add(incident)
+            await db.flush()
+            await events.record(db, None, EventKind.INCIDENT_BROADCAST, incident)
+            started = time.perf_counter()
+            await db.commit()
+            return started, time.perf_counter()
+    finally:
+        await engine.dispose()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    url = plain_url(f"{DEFAULT_SERVER}/{DATABASE}")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = DATA_DIR / "master.key"
+    sealer = sealer_from_settings(None, key_file)
+    await recreate(url)
+    team_id, tokens = await seed(url, args.members)
+    env = {
+        "BENCH_DATABASE_URL": url, "SANCTUARY_KEY_FILE": str(key_file), "SANCTUARY_PURGE_INTERVAL_MINUTES": "0",
+        "SANCTUARY_LIVE_MAX_CONNECTIONS_PER_MEMBER": str(args.subscribers),
+        "SANCTUARY_RATE_LIMITS": '{"member": {"points": 1000000000}, "anonymous": {"points": 1000000000}, '
+        '"in_flight": 100000}',
+    }  # fmt: skip
+    # as `sanctuary-api serve` runs it: no permessage-deflate (see api/cli_serve.py)
+    server = servers.start("live", "service_app:create", env, OUT_DIR, ("--ws-per-message-deflate", "false"))
+    try:
+        servers.wait_ready(server)
+        idle = rss_kib(server.process.pid)
+        ws_url = f"ws://127.0.0.1:{server.port}/graphql"
+        gate = asyncio.Semaphore(50)
+
+        async def one(token: str | None, query: str) -> Subscriber:
+            async with gate:
+                return await subscribe(ws_url, token, query)
+
+        connecting = time.perf_counter()
+        subscribers = await asyncio.gather(*(one(t, q) for t, q in plan(args, tokens)))
+        connect_s = time.perf_counter() - connecting
+        readers = [asyncio.create_task(s.read()) for s in subscribers]
+        await asyncio.sleep(1.0)
+        loaded = rss_kib(server.process.pid)
+        stats = await asyncpg.connect(url)
+        rounds = []
+        for round_index in range(args.events):
+            before = await database_work(stats)
+            TALLY.expect(len(subscribers))
+            started, committed = await broadcast(url, team_id, sealer)
+            await asyncio.wait_for(TALLY.done.wait(), 120)
+            await asyncio.sleep(0.5)  # let the statistics collector catch up
+            after = await database_work(stats)
+            latencies = [(s.arrivals[round_index] - committed) * 1000 for s in subscribers]
+            rounds.append({
+                "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
+                "last_ms": max(latencies), "commit_ms": (committed - started) * 1000, "transactions": after[0] - before[0], "tuples": after[1] - before[1],
+            })  # fmt: skip
+        await stats.close()
+        for task in readers:
+            task.cancel()
+        for subscriber in subscribers:
+            await subscriber.ws.close()
+        return {
+            "subscribers": args.subscribers, "members": args.members, "anonymous": int(args.subscribers * args.anonymous),
+            "connect_s": connect_s, "rss_idle_kib": idle, "rss_loaded_kib": loaded,
+            "kib_per_subscriber": (loaded - idle) / args.subscribers, "rounds": rounds,
+            "cpus": os.cpu_count(), "loadavg": os.getloadavg()[0],
+        }  # fmt: skip
+    finally:
+        servers.stop(server)
+
+
+def summary(results: dict[str, Any]) -> str:
+    lines = [
+        f"{results['subscribers']} subscribers ({results['members']} members, {results['anonymous']} anonymous), "
+        f"{results['cpus']} CPUs, load average {results['loadavg']:.2f}; connected in {results['connect_s']:.1f} s",
+        f"Server memory: {results['rss_idle_kib'] / 1024:.1f} MiB idle, {results['rss_loaded_kib'] / 1024:.1f} MiB "
+        f"with the subscribers: {results['kib_per_subscriber']:.1f} KiB per subscriber",
+        f"  {'event':<8}{'p50 ms':>10}{'p95 ms':>10}{'last ms':>10}{'commit ms':>11}{'xacts':>8}{'xacts/sub':>11}",
+    ]
+    for index, row in enumerate(results["rounds"], 1):
+        per = row["transactions"] / results["subscribers"]
+        lines.append(
+            f"  {index:<8}{row['p50_ms']:>10.1f}{row['p95_ms']:>10.1f}{row['last_ms']:>10.1f}{row['commit_ms']:>11.1f}"
+            f"{row['transactions']:>8}{per:>11.3f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = parse_args()
+    results = asyncio.run(measure(args))
+    OUT_DIR.mkdir(exist_ok=True)
+    (OUT_DIR / "subscriptions.json").write_text(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode() + "\n")
+    print(summary(results))
+
+
+if __name__ == "__main__":
+    main()
