@@ -246,3 +246,23 @@ async def test_an_app_without_the_webhooks_scope_or_of_another_organization_mana
         assert seen["data"] is None or seen["data"]["node"] is None, seen
     body = await gql(hook_client, "{ webhookEndpoints(first: 5) { nodes { id } } }", token=reader.token)
     assert "Cannot query field 'webhookEndpoints'" in body["errors"][0]["message"]
+
+
+async def test_a_payload_over_the_size_cap_is_never_sent(
+    hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
+    hook_settings: Settings, receiver: Receiver,
+) -> None:  # fmt: skip
+    crew = await _team(live_sessions)
+    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
+    wide = " ".join(f"a{n}: coarseArea b{n}: id" for n in range(14))  # about 2 KiB of answer
+    document = f"subscription {{ incidentEvents {{ incident {{ {wide} }} }} }}"
+    endpoint, _ = await registered(
+        hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"], document
+    )
+    await _incidents(live_sessions, live_sealer, crew, 1)
+
+    await one_pass(live_sessions, live_sealer, hook_settings.model_copy(update={"webhooks_max_body_bytes": 1024}))
+
+    assert receiver.requests == []
+    [capped] = await _deliveries(live_sessions, endpoint)
+    assert (capped.status, capped.last_error) == (WebhookDeliveryStatus.FAILED, "PAYLOAD_TOO_LARGE")
