@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("api.live")
 KEPT_EVENTS = 256  # events whose shared results are remembered (a subscription still catching up may ask again)
+_VIEWERS = "viewers"  # the key of an event's credentials, authenticated together
 EXPIRED, REVOKED = 4401, 4403  # close codes: credential expired or invalid / revoked, forbidden
 
 
@@ -88,6 +89,7 @@ class LiveServer:
                 async for event in feed:
                     horizon = self.horizon = horizon.past(event.id)
                     cursor = horizon.cursor()
+                    self._authenticate_for(event)
                     for subscription in list(self.subscriptions):
                         subscription.offer(event, horizon, cursor)
                     if event.kind is EventKind.MEMBER_DEACTIVATED:  # no need to wait for the next re-check
@@ -146,22 +148,61 @@ class LiveServer:
         key = ("deliver", authorization and _digest(authorization), operation.key, cursor)
         return await self._once(event.id, key, lambda: self._deliver(authorization, operation, event, cursor))
 
+    def _authenticate_for(self, event: Event) -> None:
+        """Start authenticating, in one session, every credential with a subscription to this kind of event
+        (personal tokens in one statement): each delivery of the event then takes its viewer from there."""
+        held = {
+            s.connection.authorization for s in self.subscriptions
+            if s.connection.authorization is not None and event.kind in s.operation.spec.kinds
+        }  # fmt: skip
+        if held:
+            self._shared.setdefault(event.id, {})[_VIEWERS] = asyncio.ensure_future(self._authenticate_all(held))
+            self._forget()
+
+    async def _authenticate_all(self, held: set[str]) -> dict[str, Viewer | None]:
+        state: Any = self.state
+        async with self._renders, state.sessionmaker() as session:
+            await reading(session)
+            return await authenticate_many(
+                session, held, keys=state.signing_keys, settings=state.settings, external=state.external_issuers
+            )
+
+    async def _authenticated_for(self, event: Event, authorization: str | None) -> Viewer | int | None:
+        """The viewer (or close code) authenticated for this event, when it was (None: it was not)."""
+        if authorization is None:
+            return ANONYMOUS
+        future = self._shared.get(event.id, {}).get(_VIEWERS)
+        if future is None:
+            return None
+        try:
+            answers = await asyncio.shield(future)
+        except Exception:  # authenticated one by one instead
+            return None
+        if authorization not in answers:
+            return None
+        viewer: Viewer | None = answers[authorization]
+        return REVOKED if viewer is None else viewer
+
     async def _deliver(
         self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
     ) -> tuple[Viewer | int, Any]:
+        known = await self._authenticated_for(event, authorization)  # before taking a slot: it needs one
         async with self._renders, self.state.sessionmaker() as session:
             await reading(session)
-            viewer = await self._authenticated(session, authorization)
+            viewer = known if known is not None else await self._authenticated(session, authorization)
             if isinstance(viewer, int) or not concerns(viewer, operation, event):
                 return viewer, None
             return viewer, await render_in(session, self.state, viewer, operation, event, cursor)
+
+    def _forget(self) -> None:
+        while len(self._shared) > KEPT_EVENTS:
+            self._shared.popitem(last=False)
 
     async def _once(self, moment: object, key: object, make: Callable[[], Awaitable[Any]]) -> Any:
         shared = self._shared.get(moment)
         if shared is None:
             shared = self._shared[moment] = {}
-            while len(self._shared) > KEPT_EVENTS:
-                self._shared.popitem(last=False)
+            self._forget()
         future = shared.get(key)
         if future is None:
             future = shared[key] = asyncio.ensure_future(make())
