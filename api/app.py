@@ -72,10 +72,16 @@ def create_app(
         await app.state.events.start()
         app.state.live = LiveServer(app.state, app.state.events)  # subscriptions over WebSocket
         app.state.live.start()
+        from api.webhooks.worker import Worker  # imports the schema (payloads): not at module import
+
+        app.state.webhooks = Worker(app.state.sessionmaker, app.state.sealer, settings, app.state.events)
+        if settings.webhooks_interval_s > 0:  # woken by the hub's events and by a timer
+            app.state.webhooks.start()
         tune_garbage_collection()
         try:
             yield
         finally:
+            await app.state.webhooks.stop()
             await app.state.live.stop()  # every socket closed 1012: clients reconnect and resume
             await app.state.events.stop()
             await scheduler.stop(periodic)

@@ -89,6 +89,29 @@ class Settings(BaseSettings):
     # One-click sign-in as each demo member: set only by `serve --demo` (:meth:`with_demo`), never from the
     # environment, and refused when environment is production.
     _demo: bool = PrivateAttr(default=False)
+    # Webhooks (api/webhooks/): plain http:// URLs and private/loopback/link-local addresses are refused unless
+    # these are set (the demo and the tests only). The worker wakes on new events and every interval_s (0: no
+    # worker in this instance); it sends at most `concurrency` requests at once, `batch` claimed per round.
+    webhooks_allow_insecure: bool = False
+    webhooks_allow_private: bool = False
+    webhooks_interval_s: float = Field(default=5.0, ge=0)
+    webhooks_concurrency: int = Field(default=8, ge=1, le=100)
+    webhooks_batch: int = Field(default=50, ge=1, le=1000)
+    # One attempt: connect and whole-request timeouts; the request body and the response read are capped.
+    webhooks_connect_timeout_s: float = Field(default=5.0, gt=0)
+    webhooks_timeout_s: float = Field(default=15.0, gt=0, le=60)
+    webhooks_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    webhooks_max_response_bytes: int = Field(default=64 * 1024, ge=0)
+    # Retries: exponential backoff from backoff_base_s, capped at backoff_max_s, with jitter, for retry_hours
+    # (at least 24) after the event; an endpoint failing disable_after_failures times in a row for
+    # disable_after_hours is disabled (reason FAILING).
+    webhooks_backoff_base_s: float = Field(default=5.0, gt=0)
+    webhooks_backoff_max_s: float = Field(default=4 * 3600.0, gt=0)
+    webhooks_retry_hours: float = Field(default=25.0, ge=24)
+    webhooks_disable_after_failures: int = Field(default=20, ge=1)
+    webhooks_disable_after_hours: float = Field(default=24.0, ge=0)
+    # After a rotation, deliveries are signed with the old secret too for this long (Standard Webhooks overlap).
+    webhooks_secret_overlap_hours: float = Field(default=24.0, ge=0, le=168)
     # Subscriptions over WebSocket (api/schema/engine/live_socket.py): browsers' origins allowed (comma-separated;
     # empty: the origin of public_url; a client sending no Origin is not a browser and is allowed), how often a
     # connection's credential is checked again, and the limits of a connection.

@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, func, or_, select, true
 
 from api.auth import ties
 from api.auth.viewer import Viewer
+from api.auth.webhooks import webhook_deliveries, webhook_endpoints
 from api.models import (
     AccompanimentAssignment,
     AccompanimentRequest,
@@ -42,6 +43,8 @@ from api.models import (
     ShiftAssignment,
     SigninSession,
     Training,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from api.models.enums import (
     AdvocacyStatus,
@@ -300,6 +303,8 @@ READABLE: dict[type[Any], Callable[[Viewer], Select[Any]]] = {
     AuditEvent: audit_events,
     PersonalAccessToken: personal_access_tokens,
     OAuthClient: partner_apps,
+    WebhookEndpoint: webhook_endpoints,  # api/auth/webhooks.py
+    WebhookDelivery: webhook_deliveries,
 }
 
 

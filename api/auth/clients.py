@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.roles import app_ceiling
 from api.auth.tokens import hash_token
+from api.auth.viewer import Viewer
 from api.models import OAuthClient, Organization
 from api.models.enums import Role
 
-SCOPES = ("read", "write")
+SCOPES = ("read", "write", "webhooks")  # webhooks: the app manages its own webhook endpoints
 CLIENT_SECRET_PREFIX = "snt_cs_"  # noqa: S105 (a prefix, not a secret)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 PUBLIC_AUTH_METHOD = "none"
@@ -159,6 +160,34 @@ async def find_any_client(session: AsyncSession, client_id: str | None, public_u
     if client_id == GRAPHIQL_CLIENT_ID:
         return FirstPartyClient(public_url.rstrip("/") + "/graphql")
     return await find_client(session, client_id)
+
+
+async def app_viewer(session: AsyncSession, app_id: uuid.UUID) -> Viewer | None:
+    """The viewer a partner app acts as now, as its tokens would (its ceiling within what its organization may
+    hold, its scopes); None when it is disabled or no role is left. Webhook deliveries read under it."""
+    row = (
+        await session.execute(
+            select(OAuthClient, Organization)
+            .join(Organization, Organization.id == OAuthClient.organization_id)
+            .where(OAuthClient.id == app_id, OAuthClient.disabled_at.is_(None))
+        )
+    ).one_or_none()
+    return None if row is None else viewer_of_app(row[0], row[1])
+
+
+def viewer_of_app(client: OAuthClient, organization: Organization) -> Viewer | None:
+    """The viewer of an app of ``organization`` with all its scopes and its whole ceiling (None: no role left)."""
+    roles = app_ceiling(client.max_roles, organization.kind)
+    if not roles:
+        return None
+    return Viewer(
+        organization_id=client.organization_id,
+        organization_kind=organization.kind,
+        roles=roles,
+        region_ids=frozenset({organization.region_id}),
+        client_id=client.client_id,
+        scopes=frozenset(client.scopes),
+    )
 
 
 @dataclass

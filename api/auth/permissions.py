@@ -7,6 +7,7 @@ granted). Mutations a viewer's roles can never call are absent from its schema.
 from __future__ import annotations
 
 from api.auth.viewer import Viewer
+from api.auth.webhooks import acts_as_app_with_scope
 from api.models.enums import Role
 
 _ORG_ADMIN = frozenset({Role.ORG_ADMIN})
@@ -31,6 +32,12 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "partnerAppDocumentsAdd": _ORG_ADMIN,
     "partnerAppDocumentsRemove": _ORG_ADMIN,
     "partnerAppTrustedDocumentsOnlySet": _ORG_ADMIN,
+    # webhooks of partner apps (also the app itself, with the `webhooks` scope: APP_MANAGED)
+    "webhookEndpointCreate": _ORG_ADMIN,
+    "webhookEndpointUpdate": _ORG_ADMIN,
+    "webhookEndpointDelete": _ORG_ADMIN,
+    "webhookEndpointRotateSecret": _ORG_ADMIN,
+    "webhookDeliveryReplay": _ORG_ADMIN,
     # administration
     "regionCreate": _HUB,
     "regionUpdate": _HUB,
@@ -120,6 +127,17 @@ MEMBERS_ONLY = frozenset(
 NOT_THROUGH_APPS = frozenset(
     {"partnerAppDocumentsAdd", "partnerAppDocumentsRemove", "partnerAppTrustedDocumentsOnlySet"}
 )
+# What a partner app holding the `webhooks` scope may call whatever its roles, on its own endpoints only
+# (api/auth/webhooks.py: may_manage).
+APP_MANAGED = frozenset(
+    {
+        "webhookEndpointCreate",
+        "webhookEndpointUpdate",
+        "webhookEndpointDelete",
+        "webhookEndpointRotateSecret",
+        "webhookDeliveryReplay",
+    }
+)
 
 
 def may_call(viewer: Viewer, mutation: str) -> bool:
@@ -128,9 +146,13 @@ def may_call(viewer: Viewer, mutation: str) -> bool:
         return False
     if mutation in NOT_THROUGH_APPS and viewer.client_id is not None:
         return False
+    if mutation in APP_MANAGED and acts_as_app_with_scope(viewer):
+        return True
     return "write" in viewer.scopes and bool(MUTATIONS[mutation] & viewer.roles)
 
 
-def may_ever_call(anonymous: bool, roles: frozenset[Role], mutation: str) -> bool:
-    """Whether the mutation belongs in the schema of an audience."""
+def may_ever_call(anonymous: bool, roles: frozenset[Role], mutation: str, *, webhooks: bool = False) -> bool:
+    """Whether the mutation belongs in the schema of an audience (``webhooks``: an app with that scope)."""
+    if webhooks and mutation in APP_MANAGED:
+        return True
     return not anonymous and bool(MUTATIONS[mutation] & roles)

@@ -30,6 +30,8 @@ from api.models import (
     SanctuaryCase,
     ShiftAssignment,
     Training,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from api.models.enums import Role
 
@@ -94,11 +96,18 @@ AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
     AuditEvent: frozenset({Role.AUDITOR}),
     PersonalAccessToken: _ALL_MEMBERS,  # one's own credentials (not record content: auditors too)
     OAuthClient: frozenset({Role.ORG_ADMIN}),
+    WebhookEndpoint: frozenset({Role.ORG_ADMIN}),  # and a partner app with the webhooks scope (its own)
+    WebhookDelivery: frozenset({Role.ORG_ADMIN}),
 }
+# what a partner app holding the `webhooks` scope reads whatever its roles (api/auth/webhooks.py)
+WEBHOOK_MODELS = frozenset({WebhookEndpoint, WebhookDelivery})
 
 
-def may_ever_read(model: type[Any], anonymous: bool, roles: frozenset[Role]) -> bool:
-    """Whether a viewer with these roles can read some row of ``model`` (drives each role's schema)."""
+def may_ever_read(model: type[Any], anonymous: bool, roles: frozenset[Role], *, webhooks: bool = False) -> bool:
+    """Whether a viewer with these roles can read some row of ``model`` (drives each role's schema); ``webhooks``:
+    the viewer is a partner app holding the ``webhooks`` scope."""
+    if webhooks and model in WEBHOOK_MODELS:
+        return True
     audience = AUDIENCE[model]
     if audience is None:  # public types, for all but a member holding only AUDITOR
         return anonymous or roles != {Role.AUDITOR}

@@ -23,6 +23,7 @@ from api.models.signin import (
     WebauthnChallenge,
 )
 from api.models.trusted_documents import TrustedDocument
+from api.models.webhooks import WebhookCursor, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccompanimentAssignment",
@@ -67,4 +68,7 @@ __all__ = [
     "Training",
     "TrustedDocument",
     "WebauthnChallenge",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -264,3 +264,16 @@ class EventKind(enum.StrEnum):
     ADVOCACY_HELD = "ADVOCACY_HELD"
     ADVOCACY_CANCELLED = "ADVOCACY_CANCELLED"
     MEMBER_DEACTIVATED = "MEMBER_DEACTIVATED"
+
+
+class WebhookDeliveryStatus(enum.StrEnum):
+    PENDING = "PENDING"  # due at next_attempt_at (claimed ones are pushed a lease ahead)
+    SUCCEEDED = "SUCCEEDED"  # the receiver answered 2xx
+    FAILED = "FAILED"  # retries exhausted, or a failure no retry can mend (a payload over the size cap)
+    DROPPED = "DROPPED"  # not sent: the app was disabled or its ceiling no longer reads the record's type
+    NOT_VISIBLE = "NOT_VISIBLE"  # not sent: the app may not read this record (never listed)
+
+
+class WebhookDisabledReason(enum.StrEnum):
+    MANUAL = "MANUAL"  # an admin (or the app) disabled it
+    FAILING = "FAILING"  # it kept failing: disabled by the delivery worker

@@ -24,6 +24,7 @@ from api.schema.network.credentials import CredentialQueries
 from api.schema.network.organizations import NetworkQueries
 from api.schema.network.people import Member, PeopleQueries
 from api.schema.network.sessions import SessionQueries
+from api.schema.network.webhooks import WebhookQueries
 from api.schema.rapid_response.types import RapidResponseQueries
 from api.schema.sanctuary.types import SanctuaryQueries
 
@@ -56,6 +57,7 @@ class Query(
     ConsentQueries,
     CredentialQueries,
     SessionQueries,
+    WebhookQueries,
 ):
     @strawberry.field(description="Any object by its opaque id; null when it does not exist or you may not see it.")
     async def node(

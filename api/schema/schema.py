@@ -32,6 +32,7 @@ from api.schema.network.credentials import CredentialMutations
 from api.schema.network.documents import DocumentMutations
 from api.schema.network.mutations import AdminMutations
 from api.schema.network.sessions import SessionMutations
+from api.schema.network.webhook_mutations import WebhookMutations
 from api.schema.query import Query
 from api.schema.rapid_response.mutations import RapidResponseMutations
 from api.schema.rapid_response.subscriptions import RapidResponseSubscriptions
@@ -54,6 +55,7 @@ class Mutation(
     BurnMutations,
     ConsentMutations,
     SessionMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -45,6 +45,7 @@ from api.models import Congregation, Member, Organization, Region, Training
 from api.models.enums import Role
 from api.seed.builder import DemoBuilder
 from api.seed.demo_activities import seed_activities
+from api.seed.demo_webhooks import seed_webhooks
 from api.seed.fiction import CONGREGATIONS, DEMO_DOMAIN, ORGS, REGIONS, ROLE_MEMBERS, VOLUNTEERS, MemberSpec
 
 TOKEN_LIFETIME = timedelta(days=30)
@@ -78,6 +79,7 @@ async def seed_demo(session: AsyncSession, sealer: Sealer, *, seed: int = 202409
     await _network(builder)
     await _members(builder)
     await seed_activities(builder)
+    await seed_webhooks(builder)
     tokens = await _tokens(builder)
     logger.info("demo network written (not yet committed): %s", dict(builder.counts))
     return DemoSeed(

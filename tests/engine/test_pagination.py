@@ -123,6 +123,7 @@ CONNECTIONS = {
     "rapidResponseIncidents": "rr_dispatcher@RR", "broadcastAlerts": "anonymous", "advocacyActions": "anonymous",
     "auditEvents": "auditor+organizer@CG",  # an auditor alone has no other connection to try a cursor on
     "personalAccessTokens": "org_admin@A", "partnerApps": "org_admin@A",
+    "webhookEndpoints": "org_admin@A",
 }  # fmt: skip
 
 

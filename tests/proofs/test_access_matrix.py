@@ -200,6 +200,14 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     ("APP_A", "PartnerApp", ("name", "clientId", "scopes", "maxRoles", "disabledAt", "redirectUris", "public",
                              "grants", "trustedDocumentsOnly")): ("*", expect(
         v="org_admin@A", a="org_admin@L1 " + OTHER_ADMINS)),
+    # webhooks of partner apps: their organization's admins (and the app itself with the `webhooks` scope, tested
+    # in tests/webhooks): never the secret, never a body
+    ("EP_A", "WebhookEndpoint", ("url", "eventKinds", "document", "description", "createdAt", "secretRotatedAt",
+     "previousSecretExpiresAt", "disabledAt", "disabledReason", "consecutiveFailures", "failingSince", "lastError",
+     "version")): ("*", expect(v="org_admin@A", a="org_admin@L1 " + OTHER_ADMINS)),
+    ("DL_A", "WebhookDelivery", ("eventKind", "status", "attempts", "nextAttemptAt", "lastAttemptAt",
+     "lastResponseCode", "lastError", "deliveredAt", "createdAt")): ("*", expect(
+        v="org_admin@A", a="org_admin@L1 " + OTHER_ADMINS)),
 }  # fmt: skip
 
 

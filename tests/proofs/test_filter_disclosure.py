@@ -80,6 +80,8 @@ OPEN_FILTERS = {
     ("advocacyActions", "startsBefore"): ("AdvocacyAction", "startsAt"),
     ("auditEvents", "occurredFrom"): ("AuditEvent", "occurredAt"),
     ("auditEvents", "occurredBefore"): ("AuditEvent", "occurredAt"),
+    ("webhookEndpoints", "appId"): ("WebhookEndpoint", "app"),
+    ("deliveries", "status"): ("WebhookDelivery", "status"),
 }
 PAGING = {"first", "after", "last", "before", "orderBy", "updatedSince"}  # updatedSince: `updatedAt`, T1 (below)
 NOT_FILTERS = {("node", "id"), ("nodes", "ids")}  # lookups by opaque id, through the row rule

@@ -39,6 +39,12 @@ MAY_CALL: dict[str, frozenset[Role]] = {
     "partnerAppDocumentsAdd": frozenset({R.ORG_ADMIN}),  # what an app may send: decided by a person
     "partnerAppDocumentsRemove": frozenset({R.ORG_ADMIN}),
     "partnerAppTrustedDocumentsOnlySet": frozenset({R.ORG_ADMIN}),
+    # ... and their webhook endpoints (a partner app holding the `webhooks` scope: its own, tests/webhooks)
+    "webhookEndpointCreate": frozenset({R.ORG_ADMIN}),
+    "webhookEndpointUpdate": frozenset({R.ORG_ADMIN}),
+    "webhookEndpointDelete": frozenset({R.ORG_ADMIN}),
+    "webhookEndpointRotateSecret": frozenset({R.ORG_ADMIN}),
+    "webhookDeliveryReplay": frozenset({R.ORG_ADMIN}),
     "memberCreate": frozenset({R.ORG_ADMIN}),
     "memberUpdate": frozenset({R.ORG_ADMIN}),
     "memberDeactivate": frozenset({R.ORG_ADMIN}),
@@ -159,6 +165,14 @@ def _inputs(org: Organization) -> dict[str, dict[str, Any]]:
         "partnerAppDocumentsAdd": {"app": _id("PartnerApp"), "manifest": {}},
         "partnerAppDocumentsRemove": {"app": _id("PartnerApp"), "documentIds": []},
         "partnerAppTrustedDocumentsOnlySet": {"app": _id("PartnerApp"), "trustedDocumentsOnly": True},
+        "webhookEndpointCreate": {
+            "appId": _id("PartnerApp"), "url": "https://example.org/hook", "eventKinds": ["INCIDENT_REPORTED"],
+            "document": "subscription { node { id } }",
+        },
+        "webhookEndpointUpdate": {"id": _id("WebhookEndpoint"), "enabled": False},
+        "webhookEndpointDelete": {"id": _id("WebhookEndpoint")},
+        "webhookEndpointRotateSecret": {"id": _id("WebhookEndpoint")},
+        "webhookDeliveryReplay": {"id": _id("WebhookDelivery")},
         "regionCreate": {"name": f"Region {tag}", "code": f"r-{tag}"},
         "regionUpdate": {"id": _id("Region"), "name": f"Region {tag}"},
         "organizationCreate": {"name": f"Org {tag}", "kind": "COMMUNITY_GROUP", "regionId": region},

@@ -26,6 +26,8 @@ from api.models import (
     PersonalAccessToken,
     ShiftAssignment,
     Training,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from api.models.enums import (
     AdvocacyKind,
@@ -166,6 +168,15 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
         PersonalAccessToken.member_id == people["accompanier@A"].id))).one()  # fmt: skip
     r["APP_A"], _secret = await create_client(db, world.orgs["A"], name="A's app", scopes=["read"],
                                               max_roles=["ORG_ADMIN"])  # fmt: skip
+    r["EP_A"] = WebhookEndpoint(id=uuid.uuid4(), organization_id=world.orgs["A"].id, app_id=r["APP_A"].id,
+                                url="https://hooks.example.org/a", event_kinds=["CASE_OPENED"],
+                                document="subscription { node { id } }", description="A's receiver")  # fmt: skip
+    db.add(r["EP_A"])
+    await db.flush()
+    r["DL_A"] = WebhookDelivery(id=uuid.uuid4(), endpoint_id=r["EP_A"].id, organization_id=world.orgs["A"].id,
+                                event_id=1, event_kind="CASE_OPENED", attempts=1, last_response_code=500,
+                                last_error="HTTP_STATUS", next_attempt_at=datetime.now(UTC))  # fmt: skip
+    db.add(r["DL_A"])
     r["AV1"] = AdvocacyAction(id=uuid.uuid4(), organization_id=world.orgs["CG"].id, title="Public vigil",
                               kind=AdvocacyKind.VIGIL, level=AdvocacyLevel.LOCAL, visibility=Visibility.PUBLIC,
                               starts_at=datetime.now(UTC) + timedelta(days=2), status=AdvocacyStatus.ANNOUNCED)  # fmt: skip

@@ -25,8 +25,17 @@ from api.models import (
     RapidResponseIncident,
     RevokedToken,
     SanctuaryCase,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
-from api.models.enums import AccompanimentStatus, EventKind, IncidentStatus, Role, SanctuaryCaseStatus
+from api.models.enums import (
+    AccompanimentStatus,
+    EventKind,
+    IncidentStatus,
+    Role,
+    SanctuaryCaseStatus,
+    WebhookDeliveryStatus,
+)
 from api.services.protection import retention
 from api.settings import Settings
 from tests import factories
@@ -150,6 +159,7 @@ async def _housekeeping(db: AsyncSession, seeded: Seeded, org: Any, case: Sanctu
     db.add_all([*keys, *tokens, *burns, *events])
     await db.flush()
     codes, refresh_tokens, devices = await _oauth_rows(db, org, admin)
+    deliveries = await _deliveries(db, org)
     housekeeping = (
         ("idempotency_keys", keys),
         ("revoked_tokens", tokens),
@@ -158,6 +168,7 @@ async def _housekeeping(db: AsyncSession, seeded: Seeded, org: Any, case: Sanctu
         ("oauth_codes", codes),
         ("oauth_refresh_tokens", refresh_tokens),
         ("oauth_device_codes", devices),
+        ("webhook_deliveries", deliveries),
     )
     for name, rows in housekeeping:
         seeded.due[name], seeded.kept[name] = rows[:1], rows[1:]
@@ -192,6 +203,24 @@ async def _oauth_rows(db: AsyncSession, org: Any, admin: Any) -> tuple[list[Any]
     return codes, refresh_tokens, devices
 
 
+async def _deliveries(db: AsyncSession, org: Any) -> list[WebhookDelivery]:
+    """Webhook deliveries: a finished one past the events' window (due), one within it and an old pending one."""
+    app, _secret = await create_client(db, org, name="Hooks", scopes=["read"], max_roles=["ORGANIZER"])
+    endpoint = WebhookEndpoint(organization_id=org.id, app_id=app.id, url="https://hooks.example.org/x",
+                               event_kinds=["MEMBER_DEACTIVATED"], document="subscription { x }")  # fmt: skip
+    db.add(endpoint)
+    await db.flush()
+    done, pending = WebhookDeliveryStatus.SUCCEEDED, WebhookDeliveryStatus.PENDING
+    rows = [
+        WebhookDelivery(id=uuid.uuid4(), endpoint_id=endpoint.id, organization_id=org.id, event_id=n,
+                        event_kind="MEMBER_DEACTIVATED", status=status, created_at=NOW - EVENTS + delta)
+        for n, (status, delta) in enumerate(((done, -EPSILON), (done, EPSILON), (pending, -EPSILON)))
+    ]  # fmt: skip
+    db.add_all(rows)
+    await db.flush()
+    return rows
+
+
 FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "reporter_contact": (RapidResponseIncident, ("reporter_contact",)),
     "exact_location": (RapidResponseIncident, ("exact_location",)),
@@ -206,6 +235,7 @@ KEYS: dict[type[Any], Any] = {
     OAuthAuthorizationCode: OAuthAuthorizationCode.id,
     OAuthRefreshToken: OAuthRefreshToken.id,
     OAuthDeviceCode: OAuthDeviceCode.id,
+    WebhookDelivery: WebhookDelivery.id,
 }
 
 

@@ -31,6 +31,7 @@ from api.auth.live import may_ever_subscribe
 from api.auth.permissions import may_ever_call
 from api.auth.reach import may_ever_read
 from api.auth.viewer import Viewer
+from api.auth.webhooks import acts_as_app_with_scope
 from api.models.base import Tier
 from api.models.enums import Role
 from api.schema.engine.registry import RECORD_MODELS
@@ -39,14 +40,17 @@ from api.schema.schema import schema as full_schema
 
 @dataclass(frozen=True)
 class Audience:
-    """What decides a viewer's schema: anonymous or not, and its roles."""
+    """What decides a viewer's schema: anonymous or not, its roles, and whether it is a partner app holding the
+    ``webhooks`` scope (it then manages its own webhook endpoints)."""
 
     anonymous: bool
     roles: frozenset[Role]
+    webhooks: bool = False
 
     @classmethod
     def of(cls, viewer: Viewer) -> Audience:
-        return cls(viewer.is_anonymous, frozenset() if viewer.is_anonymous else viewer.roles)
+        roles = frozenset() if viewer.is_anonymous else viewer.roles
+        return cls(viewer.is_anonymous, roles, acts_as_app_with_scope(viewer))
 
 
 @lru_cache(maxsize=128)
@@ -126,14 +130,16 @@ class _Pruner:
     def _type_visible(self, name: str) -> bool:
         record = name.removesuffix("Connection").removesuffix("Edge")
         model = RECORD_MODELS.get(record)
-        return model is None or may_ever_read(model, self.audience.anonymous, self.audience.roles)
+        audience = self.audience
+        return model is None or may_ever_read(model, audience.anonymous, audience.roles, webhooks=audience.webhooks)
 
     def _field_visible(self, type_name: str, field_name: str) -> bool:
         definition = full_schema.get_type_by_name(type_name)
         field = next((f for f in getattr(definition, "fields", []) if _graphql_name(f) == field_name), None)
         metadata = getattr(field, "metadata", None) or {}
         if "mutation" in metadata:
-            return may_ever_call(self.audience.anonymous, self.audience.roles, metadata["mutation"])
+            audience = self.audience
+            return may_ever_call(audience.anonymous, audience.roles, metadata["mutation"], webhooks=audience.webhooks)
         if "live" in metadata:
             return may_ever_subscribe(self.audience.anonymous, self.audience.roles, field_name)
         tier = metadata.get("tier")

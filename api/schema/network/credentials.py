@@ -68,7 +68,7 @@ class PartnerAppGrant(enum.Enum):
 class PartnerApp(Node):
     name: str = plain(AppRow.name, "Name of the app.")
     client_id: str = plain(AppRow.client_id, "The app's OAuth 2.0 client id.")
-    scopes: list[str] = plain(AppRow.scopes, "Scopes the app may request (`read`, `write`).")
+    scopes: list[str] = plain(AppRow.scopes, "Scopes the app may request (`read`, `write`, `webhooks`).")
     disabled_at: datetime | None = plain(AppRow.disabled_at, "When the app was disabled, if it was.")
     trusted_documents_only: bool = plain(
         AppRow.trusted_documents_only, "True when its tokens send only its registered documents (by `documentId`)."
@@ -106,7 +106,9 @@ class PersonalAccessTokenRevokeInput:
 @strawberry.input(description="A new partner app of your organization.")
 class PartnerAppCreateInput:
     name: str = strawberry.field(description="Name of the app (1-120 characters).")
-    scopes: list[str] = strawberry.field(description="Scopes it may request: `read`, `write`.")
+    scopes: list[str] = strawberry.field(
+        description="Scopes it may request: `read`, `write`, `webhooks` (it manages its own webhook endpoints)."
+    )
     max_roles: list[Role] = strawberry.field(
         description="The roles it may act with at most: only roles a member of your organization may hold "
         "(as for `memberUpdate`), otherwise `ROLE_NOT_ALLOWED`. Acting for a person, it gets the intersection "

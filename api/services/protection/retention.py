@@ -8,7 +8,8 @@ The windows are settings (``SANCTUARY_RETENTION_*``):
   sanctuary cases, 180 days after close (a DECLINED case has no close time: its last change counts);
 - housekeeping: expired idempotency keys, revoked-token rows and case burn requests; OAuth authorization codes
   (``SANCTUARY_REFRESH_TOKEN_DAYS`` after they expired), refresh tokens and device codes past their expiry;
-- events of the outbox (``domain_event``), ``SANCTUARY_RETENTION_EVENTS_DAYS`` after they happened.
+- events of the outbox (``domain_event``), ``SANCTUARY_RETENTION_EVENTS_DAYS`` after they happened, and the
+  webhook deliveries no longer pending as old.
 
 Each policy runs set-based statements of at most ``purge_batch_size`` rows; rows a running request holds
 locked are skipped and picked up by the next run. A real run writes one audit event per policy and
@@ -39,9 +40,10 @@ from api.models import (
     RapidResponseIncident,
     RevokedToken,
     SanctuaryCase,
+    WebhookDelivery,
 )
 from api.models.base import storage_name
-from api.models.enums import AuditAction, AuditOutcome, SanctuaryCaseStatus
+from api.models.enums import AuditAction, AuditOutcome, SanctuaryCaseStatus, WebhookDeliveryStatus
 from api.services.shared import idempotency
 from api.settings import Settings
 
@@ -160,6 +162,15 @@ def _anonymous(outcome: Outcome) -> Outcome:
     return outcome
 
 
+async def forget_webhook_deliveries(session: AsyncSession, settings: Settings, now: datetime, dry_run: bool) -> Outcome:
+    """Webhook deliveries no longer pending, older than the events' window (their event is gone too)."""
+    due = and_(
+        WebhookDelivery.created_at < now - timedelta(days=settings.retention_events_days),
+        WebhookDelivery.status != WebhookDeliveryStatus.PENDING,
+    )
+    return await _delete(session, settings, "webhook_deliveries", WebhookDelivery, WebhookDelivery.id, due, dry_run)
+
+
 POLICIES: tuple[Policy, ...] = (
     purge_reporter_contacts,
     coarsen_exact_locations,
@@ -172,6 +183,7 @@ POLICIES: tuple[Policy, ...] = (
     forget_oauth_codes,
     forget_oauth_refresh_tokens,
     forget_oauth_device_codes,
+    forget_webhook_deliveries,
 )
 
 

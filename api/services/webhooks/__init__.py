@@ -1,0 +1,1 @@
+"""Managing partner apps' webhook endpoints and deliveries: registration, updates, secret rotation, replay."""

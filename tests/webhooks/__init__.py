@@ -1,0 +1,1 @@
+"""Webhooks: registration and its access rules, deliveries to a real receiver on loopback, the SSRF guard."""

@@ -1,0 +1,83 @@
+"""Helpers of the webhook tests: partner apps with tokens, registration over GraphQL, one worker pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth.clients import create_client
+from api.crypto import Sealer
+from api.models import OAuthClient, Organization
+from api.models.enums import Role
+from api.schema.engine.ids import encode_global_id
+from api.settings import Settings
+from api.webhooks.worker import Pass, run_pass
+from tests.graphql import gql
+
+CREATE = """mutation M($input: WebhookEndpointCreateInput!) { webhookEndpointCreate(input: $input) {
+  secret webhookEndpoint { id url eventKinds } userErrors { code field message } } }"""
+INCIDENT_DOCUMENT = "subscription { incidentEvents { kind incident { id kind status exactLocation } } }"
+
+
+@dataclass
+class App:
+    """A partner app row, its secret and an access token."""
+
+    row: OAuthClient
+    token: str
+
+    @property
+    def gid(self) -> str:
+        return gid_app(self.row)
+
+
+def gid_app(row: OAuthClient) -> str:
+    return encode_global_id("PartnerApp", row.id)
+
+
+async def app(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], org: Organization, roles: list[Role],
+    scopes: tuple[str, ...] = ("read", "webhooks"),
+) -> App:  # fmt: skip
+    """A committed partner app of ``org`` with ``roles`` as its ceiling, and a client-credentials token."""
+    async with sessions() as session:
+        row, secret = await create_client(
+            session, org, name="Partner", scopes=list(scopes), max_roles=[r.value for r in roles]
+        )
+        await session.commit()
+    response = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret)
+    )
+    assert response.status_code == 200, response.text
+    return App(row, response.json()["access_token"])
+
+
+async def register(
+    client: httpx.AsyncClient, token: str, app_gid: str, url: str, kinds: list[str],
+    document: str = INCIDENT_DOCUMENT,
+) -> dict[str, Any]:  # fmt: skip
+    """webhookEndpointCreate's payload (the caller checks userErrors)."""
+    variables = {"input": {"appId": app_gid, "url": url, "eventKinds": kinds, "document": document}}
+    body = await gql(client, CREATE, variables, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["webhookEndpointCreate"]
+    return payload
+
+
+async def registered(client: httpx.AsyncClient, token: str, app_gid: str, url: str, kinds: list[str],
+                     document: str = INCIDENT_DOCUMENT) -> tuple[str, str]:  # fmt: skip
+    """A registered endpoint's id and secret."""
+    payload = await register(client, token, app_gid, url, kinds, document)
+    assert payload["userErrors"] == [], payload
+    return payload["webhookEndpoint"]["id"], payload["secret"]
+
+
+async def one_pass(
+    sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, now: datetime | None = None
+) -> Pass:
+    """One round of the worker, as the service runs it (``now``: a later moment, to make retries due)."""
+    return await run_pass(sessions, sealer, settings, now or datetime.now(UTC))
