@@ -19,6 +19,7 @@ from api import scheduler
 from api.auth import oauth
 from api.auth.oidc import ExternalIssuers, parse_issuers
 from api.auth.signing import SigningKeys
+from api.cors import GraphQLCors
 from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
 from api.events.hub import EventHub
@@ -115,6 +116,7 @@ def create_app(
         middleware=[
             Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s),
             Middleware(OAuthAccess),  # an access line per /oauth/* request
+            Middleware(GraphQLCors, origins=settings.origins),  # partner frontends on other origins
         ],
         lifespan=lifespan,
     )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import WebhookDelivery, WebhookEndpoint
 from api.models.enums import WebhookDeliveryStatus, WebhookDisabledReason
+from api.observability import metrics
 from api.settings import Settings
 from api.webhooks.sender import Outcome
 
@@ -59,6 +60,9 @@ async def settle(session: AsyncSession, attempt: Attempt, outcome: Outcome, now:
         .where(WebhookDelivery.id == attempt.delivery_id)
         .values(**values, version=WebhookDelivery.version + 1)
     )
+    counted = "delivered" if outcome.ok else "gave_up" if values["status"] is S.FAILED else "retried"
+    metrics.webhook_delivery(counted)
+    metrics.event_delivered("webhook", "delivered" if outcome.ok else "failed")
     if outcome.ok:
         await session.execute(
             update(WebhookEndpoint)
@@ -97,6 +101,7 @@ async def _count_failure(
 
 async def close(session: AsyncSession, delivery_id: uuid.UUID, status: WebhookDeliveryStatus, error: str) -> None:
     """End a delivery without sending it (not visible to the app, app disabled, document no longer valid)."""
+    metrics.webhook_delivery("skipped")
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id)

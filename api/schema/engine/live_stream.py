@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from api.events.event import Event, from_row
 from api.events.horizon import Horizon
+from api.observability import metrics
 from api.schema.engine.live import LiveOperation
 from api.services.shared import events
 
@@ -42,11 +43,14 @@ class LiveSubscription:
     def start(self) -> None:
         """Register for live events, then run (catch-up first when resuming)."""
         self.server.subscriptions.add(self)
+        metrics.subscription_opened()
         self.position = self.position or self.server.horizon
         self._task = asyncio.create_task(self._run(), name="live-subscription")
 
     def stop(self) -> None:
         """Stop delivering (the client completed it, or the connection closed)."""
+        if self in self.server.subscriptions:
+            metrics.subscription_closed()
         self.server.subscriptions.discard(self)
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
@@ -107,9 +111,11 @@ class LiveSubscription:
         connection = self.connection
         viewer, body = await self.server.delivered(connection.authorization, self.operation, event, cursor)
         if not await connection.still(viewer) or body is None:
+            metrics.event_delivered("subscription", "withheld")
             return
         with contextlib.suppress(Exception):
             await connection.send({"id": self.op_id, "type": "next", "payload": body})
+            metrics.event_delivered("subscription")
 
 
 _COLUMNS = (
