@@ -114,6 +114,21 @@ def test_the_bootstrap_persists_nothing() -> None:
     assert "window.sanctuarySignIn" in source
 
 
+def test_the_sign_in_script_keeps_tokens_in_memory_only() -> None:
+    """signin.js writes only the PKCE round trip (verifier and state) to sessionStorage, removes it when the
+    page loads again, and never touches localStorage or cookies (the browser test proves the effect)."""
+    source = (Path(graphiql.STATIC) / "signin.js").read_text()
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("//"))
+    assert "localStorage" not in code
+    assert "document.cookie" not in code
+    assert re.findall(r"sessionStorage\.(\w+)\((\w+)", code) == [
+        ("setItem", "PENDING"), ("getItem", "PENDING"), ("removeItem", "PENDING")
+    ]  # fmt: skip
+    assert 'code_challenge_method: "S256"' in code
+    assert "crypto.getRandomValues" in code
+    assert "history.replaceState" in code
+
+
 @pytest.mark.parametrize("enabled", [False])
 async def test_without_graphiql_there_is_no_page_and_no_assets(
     enabled: bool, app: object, settings: object, sessionmaker: object, engine: object, sealer: object
