@@ -164,7 +164,6 @@ class Steps:
 
     def __init__(self, page: Any, served: str, watch: Watch, shots: Path) -> None:
         self.page, self.served, self.watch, self.shots = page, served, watch, shots
-        self.status = page.locator("#signin-status")
 
     async def shot(self, name: str) -> None:
         await self.page.screenshot(path=self.shots / f"{name}.png")
@@ -182,7 +181,7 @@ class Steps:
         """GraphiQL, not signed in: the docs show the public schema (no `me`)."""
         await self.page.goto(f"{self.served}/graphql")
         await self.page.locator(".graphiql-container").wait_for()
-        await self.page.locator("#signin-status", has_text="Not signed in").wait_for()
+        await self.page.get_by_role("status").filter(has_text="Not signed in").wait_for()
         await _open_docs_on_query(self.page)
         await _docs_show(self.page, present="congregations", absent="me")
         await self.shot("3-graphiql-public-schema")
@@ -190,8 +189,9 @@ class Steps:
     async def sign_in_at_once(self) -> None:
         """Sign in: answered at once (the browser's sign-in session lives); the docs grow `me`."""
         await self.page.get_by_role("button", name="Sign in").click()
-        await self.page.locator("#signin-status", has_text="Signed in as Rosa").wait_for()
+        await self.page.get_by_role("status").filter(has_text="Signed in as Rosa").wait_for()
         await self.page.get_by_role("button", name="Sign out").wait_for()
+        assert await self.page.evaluate("document.activeElement.id") == "signout-button"  # focus not lost
         await _docs_show(self.page, present="me", absent="no such field")
         await self.shot("4-graphiql-signed-in")
         assert self.watch.grants == ["authorization_code"]
@@ -214,7 +214,7 @@ class Steps:
     async def sign_out(self) -> None:
         """Sign out: GraphiQL starts afresh, anonymously; the docs shrink back to the public schema."""
         await self.page.get_by_role("button", name="Sign out").click()
-        await self.page.locator("#signin-status", has_text="Not signed in").wait_for()
+        await self.page.get_by_role("status").filter(has_text="Not signed in").wait_for()
         await self.page.get_by_role("button", name="Sign in").wait_for()
         await _open_docs_on_query(self.page)
         await _docs_show(self.page, present="congregations", absent="me")
@@ -228,7 +228,7 @@ class Steps:
         await self.page.wait_for_url(lambda url: urlsplit(url).path == "/signin")
         await self.shot("7-signin-page")
         await self.page.get_by_role("button", name="Sign in with a passkey").click()
-        await self.page.locator("#signin-status", has_text="Signed in as Rosa").wait_for()
+        await self.page.get_by_role("status").filter(has_text="Signed in as Rosa").wait_for()
         assert urlsplit(self.page.url).path == "/graphql"
         assert urlsplit(self.page.url).query == ""
         await _open_docs_on_query(self.page)

@@ -86,19 +86,28 @@
     );
   }
 
+  var bar = status.parentElement;
+  var keepFocus = false; // a button of the bar was used: the focus moves to the one that replaces it
+
   function show(text, signedIn) {
     status.textContent = text;
     signInButton.hidden = signedIn;
     signOutButton.hidden = !signedIn;
     signInButton.disabled = false;
     signOutButton.disabled = false;
+    bar.removeAttribute("aria-busy");
     document.body.setAttribute("data-signed-in", signedIn ? "true" : "false");
+    if (keepFocus) {
+      keepFocus = false;
+      (signedIn ? signOutButton : signInButton).focus();
+    }
   }
 
   function busy(text) {
     status.textContent = text;
     signInButton.disabled = true;
     signOutButton.disabled = true;
+    bar.setAttribute("aria-busy", "true");
   }
 
   async function whoAmI() {
@@ -128,12 +137,14 @@
   }
 
   signInButton.addEventListener("click", function () {
+    keepFocus = true;
     busy("Signing in…");
     client.signIn().catch(function (failure) {
       show("Sign-in failed: " + failure.message + " Not signed in: GraphiQL shows the public schema.", false);
     });
   });
   signOutButton.addEventListener("click", function () {
+    keepFocus = true;
     busy("Signing out…");
     client.signOut();
   });
