@@ -17,12 +17,13 @@ from starlette.routing import Route
 
 from api import scheduler
 from api.auth import oauth
-from api.auth.oauth import OAuthServer
 from api.auth.oidc import ExternalIssuers, parse_issuers
 from api.auth.signing import SigningKeys
 from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
 from api.events.hub import EventHub
+from api.oauth import routes as oauth_routes
+from api.oauth.server import PeopleServer
 from api.ratelimit.gate import RateGate
 from api.ratelimit.store import buckets_from_settings
 from api.settings import Settings, get_settings
@@ -93,6 +94,7 @@ def create_app(
             Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),
             Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
             *signin_pages.routes(),
+            *oauth_routes.routes(),
         ],
         middleware=[Middleware(UnavailableMiddleware, retry_after_s=settings.unavailable_retry_after_s)],
         lifespan=lifespan,
@@ -115,7 +117,7 @@ def configure_state(
     app.state.sealer = sealer
     app.state.settings = settings
     app.state.signing_keys = SigningKeys(sealer)
-    app.state.oauth_server = OAuthServer(settings)
+    app.state.oauth_server = PeopleServer(settings)
     app.state.external_issuers = ExternalIssuers(parse_issuers(settings.oidc_issuers))
 
 

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # The passkeys' relying-party id is the host of public_url (e.g. `localhost`).
     invitation_hours: float = Field(default=72, gt=0, le=720)
     signin_session_hours: float = Field(default=12, gt=0, le=720)
+    # OAuth for people (api/oauth/): how long a refresh token lives (rotated on every use; the chain ends
+    # at most this long after its last use) and how long a device-flow user code stays valid.
+    refresh_token_days: float = Field(default=30, gt=0, le=366)
+    device_code_minutes: float = Field(default=10, gt=0, le=60)
     # The Retry-After of a 503 answered because the database is unavailable.
     unavailable_retry_after_s: int = Field(default=5, ge=1)
     # Rate limits (api/ratelimit/policy.py), as JSON overriding some of them; the buckets live in PostgreSQL

@@ -1,4 +1,5 @@
-"""Verifying the access tokens this service issued to partner apps (RFC 9068 JWTs, ES256 only)."""
+"""Verifying the access tokens this service issued (RFC 9068 JWTs, ES256 only): to partner apps acting for their
+organization (client credentials), and acting for a person (``sid``: see :mod:`api.auth.delegated`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.delegated import viewer_for_delegated
 from api.auth.jose import peek
 from api.auth.roles import app_ceiling
 from api.auth.signing import ALGORITHM, SigningKeys
@@ -49,8 +51,9 @@ class VerifiedToken:
         return app_ceiling(claimed, self.organization[0])
 
 
-async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, token: str) -> VerifiedToken | None:
-    """Signature (pinned ES256, our keys only), ``typ``, ``iss``, ``aud``, ``exp``, ``nbf``; then revocation."""
+async def decode(session: AsyncSession, keys: SigningKeys, settings: Settings, token: str) -> dict[str, Any] | None:
+    """The claims of a token whose signature (pinned ES256, our keys only), ``typ``, ``iss``, ``aud``, ``exp`` and
+    ``nbf`` verify; None otherwise. Nothing about revocation."""
     header, _claims = peek(token)
     if header.get("alg") != ALGORITHM or header.get("typ") != "at+jwt" or not isinstance(header.get("kid"), str):
         return None
@@ -67,7 +70,16 @@ async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, t
         ).validate(decoded.claims)
     except (JoseError, ValueError, KeyError):
         return None
-    claims = decoded.claims
+    return dict(decoded.claims)
+
+
+async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, token: str) -> VerifiedToken | None:
+    """:func:`decode`, then the client, its organization and the revocation."""
+    claims = await decode(session, keys, settings, token)
+    return None if claims is None else await _with_client(session, claims)
+
+
+async def _with_client(session: AsyncSession, claims: dict[str, Any]) -> VerifiedToken:
     revoked = exists().where(RevokedToken.jti == str(claims["jti"])).label("revoked")
     row = (
         await session.execute(  # the client, its organization and the revocation, in one round trip
@@ -84,8 +96,12 @@ async def verify(session: AsyncSession, keys: SigningKeys, settings: Settings, t
 async def viewer_for_access_token(
     session: AsyncSession, keys: SigningKeys, settings: Settings, token: str
 ) -> Viewer | None:
-    """The partner app's viewer, within the role ceiling its organization gives it now."""
-    verified = await verify(session, keys, settings, token)
+    """The partner app's viewer, within the role ceiling its organization gives it now; or, for a token acting for
+    a person, that person within the app's ceiling (:func:`api.auth.delegated.viewer_for_delegated`)."""
+    claims = await decode(session, keys, settings, token)
+    if claims is not None and "sid" in claims:
+        return await viewer_for_delegated(session, claims)
+    verified = None if claims is None else await _with_client(session, claims)
     if verified is None or verified.is_revoked() or verified.client is None:
         return None
     client = verified.client

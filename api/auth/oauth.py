@@ -17,7 +17,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from authlib.oauth2.rfc6749 import AuthorizationServer, InvalidScopeError, OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    InvalidScopeError,
+    OAuth2Error,
+    OAuth2Request,
+    UnsupportedGrantTypeError,
+)
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
@@ -31,17 +37,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth.access_tokens import VerifiedToken, verify
-from api.auth.clients import AUTH_METHODS, SCOPES, Client, find_client
+from api.auth.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, SCOPES, AnyClient, Client, find_any_client
+from api.auth.delegated import Grantee, claims_for
 from api.auth.signing import ALGORITHM
 from api.models import RevokedToken
 from api.settings import Settings
 
 MAX_FORM_BYTES = 8192
+REFRESH_PREFIX = "snt_rt_"
 
-_client: ContextVar[Client | None] = ContextVar("oauth_client", default=None)
+_client: ContextVar[AnyClient | None] = ContextVar("oauth_client", default=None)
 _key: ContextVar[ECKey | None] = ContextVar("oauth_signing_key", default=None)
 _token: ContextVar[tuple[str, VerifiedToken] | None] = ContextVar("oauth_presented_token", default=None)
 _revoked: ContextVar[list[VerifiedToken] | None] = ContextVar("oauth_revoked", default=None)
+# the token response authlib built in this request (its refresh token is stored, hashed, after it)
+issued: ContextVar[dict[str, Any] | None] = ContextVar("oauth_issued", default=None)
 
 
 class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
@@ -55,7 +65,7 @@ class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
 
 
 class _Revocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+    CLIENT_AUTH_METHODS = [*AUTH_METHODS, PUBLIC_AUTH_METHOD]  # a public client revokes its own tokens
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> VerifiedToken | None:
         return _presented(token_string)
@@ -84,7 +94,10 @@ class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def __init__(self, settings: Settings) -> None:
         lifetime = settings.access_token_minutes * 60
-        super().__init__(settings.issuer, alg=ALGORITHM, expires_generator=lambda client, grant_type: lifetime)
+        super().__init__(
+            settings.issuer, alg=ALGORITHM, expires_generator=lambda client, grant_type: lifetime,
+            refresh_token_generator=lambda client, grant_type, user, scope: REFRESH_PREFIX + secrets.token_urlsafe(32),
+        )  # fmt: skip
         self.audience = settings.api_audience
 
     def get_jwks(self) -> KeySet:
@@ -96,7 +109,12 @@ class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         return self.audience
 
     def get_extra_claims(self, client: Client, grant_type: str, user: Any, scope: str) -> dict[str, Any]:
+        if isinstance(user, Grantee):  # acting for a person: api.auth.delegated
+            return claims_for(user)
         return {"org": str(client.row.organization_id), "roles": sorted(client.roles)}
+
+    def get_auth_time(self, user: Any) -> int | None:
+        return int(user.auth_time.timestamp()) if isinstance(user, Grantee) else None
 
     def get_jti(self, client: Client, grant_type: str, user: Any, scope: str) -> str:
         return secrets.token_urlsafe(18)
@@ -113,12 +131,28 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(_Revocation)
         self.register_endpoint(_Introspection)
 
-    def query_client(self, client_id: str) -> Client | None:
+    async def before_token(self, request: Request, session: AsyncSession, form: dict[str, str]) -> Response | None:
+        """Load what the grant's synchronous hooks need; a response here ends the request (api.oauth overrides)."""
+        return None
+
+    async def after_token(self, request: Request, session: AsyncSession, response: Response) -> None:
+        """Store what the grant issued (api.oauth overrides)."""
+
+    def query_client(self, client_id: str) -> AnyClient | None:
         client = _client.get()
         return client if client is not None and client.get_client_id() == client_id else None
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """JWT access tokens are self-contained: nothing to store."""
+        """JWT access tokens are self-contained; a refresh token is stored (hashed) once authlib is done."""
+        issued.set(token)
+
+    def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
+        """authlib's error, except the one that would quote the caller's grant type."""
+        if isinstance(error, UnsupportedGrantTypeError):
+            body = {"error": error.error, "error_description": "This grant type is not supported."}
+            return self.handle_response(400, body, [("Cache-Control", "no-store")])
+        response: Response = super().handle_error_response(request, error)
+        return response
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """No signal handlers."""
@@ -147,10 +181,20 @@ def _presented(token_string: str) -> VerifiedToken | None:
     return presented[1] if presented is not None and presented[0] == token_string else None
 
 
-Endpoint = Callable[[Request, AsyncSession, "_Request", dict[str, str]], Awaitable[Response]]
+Endpoint = Callable[[Request, AsyncSession, OAuth2Request, dict[str, str]], Awaitable[Response]]
 
 
-async def _serve(request: Request, endpoint: Endpoint) -> Response:
+def use_client(client: AnyClient | None) -> None:
+    """The client authlib's hooks will find for this request (loaded by the caller)."""
+    _client.set(client)
+
+
+def loaded_client() -> AnyClient | None:
+    """The client this request names (loaded by :func:`serve`, not yet authenticated)."""
+    return _client.get()
+
+
+async def serve(request: Request, endpoint: Endpoint) -> Response:
     """Parse the form, load the client authlib will ask for, run the endpoint: one session, one transaction."""
     try:
         form = await _form(request)
@@ -160,7 +204,7 @@ async def _serve(request: Request, endpoint: Endpoint) -> Response:
     prepared = _Request(settings.issuer + request.url.path, request.headers, form)  # headers: case-insensitive
     client_id = form.get("client_id") or extract_basic_authorization(request.headers)[0]
     async with request.app.state.sessionmaker() as session:
-        _client.set(await find_client(session, client_id))
+        _client.set(await find_any_client(session, client_id, settings.public_url))
         response = await endpoint(request, session, prepared, form)
         await session.commit()
     return response
@@ -201,27 +245,33 @@ def _invalid_request() -> Response:
 
 async def token_endpoint(request: Request) -> Response:
     """Client credentials grant: a 15-minute signed access token."""
-    return await _serve(request, _issue)
+    return await serve(request, _issue)
 
 
 async def revocation_endpoint(request: Request) -> Response:
     """RFC 7009: the presented token stops working on the next request."""
-    return await _serve(request, _revoke)
+    return await serve(request, _revoke)
 
 
 async def introspection_endpoint(request: Request) -> Response:
     """RFC 7662: whether a token is active, for the client it was issued to."""
-    return await _serve(request, _introspect)
+    return await serve(request, _introspect)
 
 
-async def _issue(request: Request, session: AsyncSession, prepared: _Request, form: dict[str, str]) -> Response:
-    _key.set(await request.app.state.signing_keys.signing_key(session))
-    response: Response = request.app.state.oauth_server.create_token_response(prepared)
+async def _issue(request: Request, session: AsyncSession, prepared: OAuth2Request, form: dict[str, str]) -> Response:
+    server: OAuthServer = request.app.state.oauth_server
+    issued.set(None)
+    response = await server.before_token(request, session, form)
+    if response is None:
+        _key.set(await request.app.state.signing_keys.signing_key(session))
+        response = server.create_token_response(prepared)
+        await server.after_token(request, session, response)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # browser apps of other origins (no cookie is read)
     return response
 
 
-async def _revoke(request: Request, session: AsyncSession, prepared: _Request, form: dict[str, str]) -> Response:
+async def _revoke(request: Request, session: AsyncSession, prepared: OAuth2Request, form: dict[str, str]) -> Response:
     await _load_presented(request, session, form)
     _revoked.set([])
     response: Response = request.app.state.oauth_server.create_endpoint_response("revocation", prepared)
@@ -230,7 +280,9 @@ async def _revoke(request: Request, session: AsyncSession, prepared: _Request, f
     return response
 
 
-async def _introspect(request: Request, session: AsyncSession, prepared: _Request, form: dict[str, str]) -> Response:
+async def _introspect(
+    request: Request, session: AsyncSession, prepared: OAuth2Request, form: dict[str, str]
+) -> Response:
     await _load_presented(request, session, form)
     response: Response = request.app.state.oauth_server.create_endpoint_response("introspection", prepared)
     return response

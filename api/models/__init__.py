@@ -13,7 +13,10 @@ from api.models.sanctuary import CaseBurnRequest, CaseSupporter, HospitalityShif
 from api.models.security import DataKey, IdempotencyKey, OAuthClient, PersonalAccessToken, RevokedToken, SigningKey
 from api.models.signin import (
     MemberInvitation,
+    OAuthAuthorizationCode,
     OAuthConsent,
+    OAuthDeviceCode,
+    OAuthRefreshToken,
     OAuthSession,
     Passkey,
     SigninSession,
@@ -41,8 +44,11 @@ __all__ = [
     "Member",
     "MemberInvitation",
     "MemberRoleGrant",
+    "OAuthAuthorizationCode",
     "OAuthClient",
     "OAuthConsent",
+    "OAuthDeviceCode",
+    "OAuthRefreshToken",
     "OAuthSession",
     "Organization",
     "Passkey",

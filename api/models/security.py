@@ -53,7 +53,12 @@ class DataKey(Entity):
 
 
 class OAuthClient(Entity):
-    """A partner app of an organization (OAuth 2.0 client credentials); only the secret's hash is stored."""
+    """A partner app of an organization (OAuth 2.0 client); only the secret's hash is stored.
+
+    A public client (a single-page or native app, a script) has no usable secret and authenticates
+    with PKCE alone; ``grant_types`` lists what it may use; redirects go only to ``redirect_uris``
+    (exact match).
+    """
 
     __tablename__ = "oauth_client"
 
@@ -64,6 +69,14 @@ class OAuthClient(Entity):
     scopes: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
     max_roles: Mapped[list[str]] = field(Tier.T1, ARRAY(String(32)), nullable=False, default=list)
     disabled_at: Mapped[datetime | None] = field(Tier.T1, DateTime(timezone=True))
+    redirect_uris: Mapped[list[str]] = field(
+        Tier.T1, ARRAY(String(500)), nullable=False, default=list, server_default="{}"
+    )
+    public: Mapped[bool] = field(Tier.T1, Boolean, nullable=False, default=False, server_default="false")
+    grant_types: Mapped[list[str]] = field(
+        Tier.T1, ARRAY(String(64)), nullable=False, default=lambda: ["client_credentials"],
+        server_default="{client_credentials}",
+    )  # fmt: skip
 
 
 class SigningKey(Entity):

@@ -81,6 +81,8 @@ class OAuthSession(Entity):
     last_used_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = field(Tier.T2, String(32))
+    # when the person signed in to grant it (the access tokens' auth_time, refresh after refresh)
+    auth_time: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
 
 
 class OAuthConsent(Entity):
@@ -93,3 +95,55 @@ class OAuthConsent(Entity):
     client_id: Mapped[uuid.UUID] = uuid_fk("oauth_client.id", ondelete="CASCADE")
     scopes: Mapped[list[str]] = field(Tier.T2, ARRAY(String(32)), nullable=False, default=list)
     revoked_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+
+
+class OAuthAuthorizationCode(Entity):
+    """An authorization code (stored as a hash), single use, bound to its client, redirect URI, PKCE challenge,
+    member and sign-in time; ``session_id`` is the app session its exchange started (ended if it is replayed)."""
+
+    __tablename__ = "oauth_authorization_code"
+
+    code_hash: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False, unique=True)
+    member_id: Mapped[uuid.UUID] = uuid_fk("member.id", ondelete="CASCADE")
+    # None: the API's own GraphiQL
+    client_id: Mapped[uuid.UUID | None] = uuid_fk("oauth_client.id", nullable=True, ondelete="CASCADE")
+    redirect_uri: Mapped[str] = field(Tier.T2, String(500), nullable=False)
+    scopes: Mapped[list[str]] = field(Tier.T2, ARRAY(String(32)), nullable=False, default=list)
+    code_challenge: Mapped[str] = field(Tier.T2, String(128), nullable=False)
+    auth_time: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
+    device_name: Mapped[str] = field(Tier.T2, String(200), nullable=False, default="")
+    expires_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+    session_id: Mapped[uuid.UUID | None] = uuid_fk("oauth_session.id", nullable=True, ondelete="CASCADE")
+
+
+class OAuthRefreshToken(Entity):
+    """A refresh token of an app session (stored as a hash); rotated on use: a spent one presented again ends
+    the whole session."""
+
+    __tablename__ = "oauth_refresh_token"
+
+    session_id: Mapped[uuid.UUID] = uuid_fk("oauth_session.id", ondelete="CASCADE")
+    token_hash: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False, unique=True)
+    expires_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+
+
+class OAuthDeviceCode(Entity):
+    """A device authorization request (RFC 8628): device and user codes stored as hashes; approved or denied by
+    a signed-in member on ``/signin/device``; polled by the device until it expires."""
+
+    __tablename__ = "oauth_device_code"
+
+    device_code_hash: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False, unique=True)
+    user_code_hash: Mapped[bytes] = field(Tier.T2, LargeBinary, nullable=False, unique=True)
+    client_id: Mapped[uuid.UUID] = uuid_fk("oauth_client.id", ondelete="CASCADE")
+    scopes: Mapped[list[str]] = field(Tier.T2, ARRAY(String(32)), nullable=False, default=list)
+    device_name: Mapped[str] = field(Tier.T2, String(200), nullable=False, default="")
+    expires_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
+    interval_s: Mapped[int] = field(Tier.T2, Integer, nullable=False, default=5)
+    last_polled_at: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))
+    # PENDING, APPROVED, DENIED, USED
+    status: Mapped[str] = field(Tier.T2, String(16), nullable=False, default="PENDING")
+    member_id: Mapped[uuid.UUID | None] = uuid_fk("member.id", nullable=True, ondelete="CASCADE")
+    auth_time: Mapped[datetime | None] = field(Tier.T2, DateTime(timezone=True))

@@ -35,13 +35,14 @@ def csrf_field(csrf: str) -> str:
     return f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
 
 
-def signin_page(lang: str, csrf: str, notice: str | None = None) -> str:
-    """The sign-in page: passkey first."""
+def signin_page(lang: str, csrf: str, notice: str | None = None, finish: str = "/signin") -> str:
+    """The sign-in page: passkey first (``finish``: where the ceremony ends, with the page to go back to)."""
     t = TEXTS[lang]
     body = (
         (f'<p role="status">{escape(t[notice])}</p>' if notice else "")
         + f"<p>{escape(t['intro_signin'])}</p>"
-        + '<form id="signin" data-ceremony="authenticate" data-options="/signin/options" data-finish="/signin">'
+        + '<form id="signin" data-ceremony="authenticate" data-options="/signin/options" '
+        + f'data-finish="{escape(finish)}">'
         + csrf_field(csrf)
         + f'<button type="submit">{escape(t["signin_button"])}</button></form>'
         + _ceremony_messages(t, "failed")

@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from sqlalchemy import delete, select
@@ -31,6 +32,7 @@ from api.signin.web import (
     finish,
     form_value,
     relying_party,
+    safe_next,
     secure,
     settings_of,
 )
@@ -79,10 +81,12 @@ async def signin_form(request: Request) -> Response:
     async with database(request) as session:
         current = await sessions.current_session(session, request.cookies.get(sessions.COOKIE))
         await session.commit()
+    back = safe_next(request.query_params.get("next"))
     if current is not None:
-        return finish(request, RedirectResponse("/signin/account", status_code=303))
+        return finish(request, RedirectResponse(back or "/signin/account", status_code=303))
     notice = "signed_out" if request.query_params.get("out") == "1" else None
-    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice))
+    end = "/signin" + (f"?{urlencode({'next': back})}" if back else "")
+    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice, end))
 
 
 async def _credential_body(request: Request) -> dict[str, Any] | Response:
@@ -122,7 +126,8 @@ async def signin_finish(request: Request) -> Response:
             await session.commit()
             return refused(request)
         session.add(signin_event(member.organization_id, member.id, "passkey", AuditOutcome.ALLOWED))
-        response = await signed_in(request, session, JSONResponse({"redirect": "/signin/account"}), member)
+        back = safe_next(request.query_params.get("next")) or "/signin/account"  # e.g. the authorization request
+        response = await signed_in(request, session, JSONResponse({"redirect": back}), member)
         await session.commit()
     return finish(request, response)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -92,6 +92,16 @@ def finish(request: Request, response: Response, *, csrf: str | None = None) -> 
     if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
         response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="lax", secure=secure(request), path="/signin")
     return response
+
+
+def safe_next(value: str | None) -> str | None:
+    """Where to go after signing in: a relative path on this origin only (``/...``, never ``//`` or a scheme)."""
+    if not value or len(value) > 4000 or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return None
+    if "\\" in value or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
 
 
 def device_name(request: Request) -> str:

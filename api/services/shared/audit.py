@@ -101,3 +101,25 @@ def signin_event(
         record_ids=[member_id] if member_id else [],
         fields=[f"signin.{what}"],
     )
+
+
+def oauth_event(
+    organization_id: uuid.UUID | None,
+    member_id: uuid.UUID | None,
+    client_id: str | None,
+    what: str,
+    outcome: AuditOutcome,
+    record_ids: Iterable[uuid.UUID] = (),
+) -> AuditEvent:
+    """An OAuth event (``oauth.consent``, ``oauth.code_exchange``, ``oauth.refresh_reuse``, ``oauth.device_approve``...):
+    who, which app, which records (the app session...), never a code or token."""
+    return AuditEvent(
+        organization_id=organization_id,
+        actor_member_id=member_id,
+        actor_client_id=client_id,
+        action=AuditAction.MUTATION,
+        outcome=outcome,
+        operation_name="oauth",
+        record_ids=sorted(set(record_ids)),
+        fields=[f"oauth.{what}"],
+    )
