@@ -88,8 +88,11 @@
       return metadata;
     }
 
-    function authorizeUrl(authorize, request) {
+    function authorizeUrl(authorize, request, prompt) {
       var url = new URL(authorize);
+      if (prompt) {
+        url.searchParams.set("prompt", prompt);
+      }
       var params = {
         response_type: "code",
         client_id: CLIENT_ID,
@@ -153,11 +156,12 @@
       );
     }
 
-    /** Ask for a code without leaving the page: answered at once while the browser's sign-in session lives
-     * (the redirect to this page is followed by fetch; its final URL carries the code); false otherwise. */
+    /** Ask for a code without leaving the page (prompt=none): answered at once while the browser's sign-in
+     * session lives (fetch follows the redirect to this page; its final URL carries the code, or
+     * error=login_required); false otherwise. */
     async function silently() {
       var request = await newRequest();
-      var response = await fetch(authorizeUrl((await endpoints()).authorize, request), {
+      var response = await fetch(authorizeUrl((await endpoints()).authorize, request, "none"), {
         credentials: "same-origin",
         cache: "no-store",
         headers: { Accept: "text/html" },
@@ -165,7 +169,7 @@
       var landed = new URL(response.url);
       var expected = new URL(redirectUri);
       if (landed.origin + landed.pathname !== expected.origin + expected.pathname) {
-        return false; // the sign-in page: nobody is signed in in this browser
+        return false; // elsewhere (a sign-in or error page): not answered silently
       }
       var code = landed.searchParams.get("code");
       if (!code || landed.searchParams.get("state") !== request.state) {
