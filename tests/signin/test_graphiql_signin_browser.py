@@ -15,8 +15,9 @@ SANCTUARY_REQUIRE_BROWSER=1 (CI), where it fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.models import SigninSession
 from api.models.enums import Role
+from api.signin.sessions import end_member_sessions
 from tests import factories
 from tests.graphql import gid
 from tests.signin.test_browser import AUTHENTICATOR, CHROMIUM, FLAGS, browser_required, served
@@ -75,6 +77,7 @@ class Watch:
         self.origin = origin
         self.foreign: list[str] = []
         self.problems: list[str] = []
+        self.refused: list[str] = []
         self.issued: list[dict[str, Any]] = []
         self.grants: list[str] = []
         self.graphql_authorization: list[str] = []
@@ -93,7 +96,12 @@ class Watch:
         page.on("request", self._request)
         page.on("response", self._response)
         page.on("pageerror", lambda error: self.problems.append(str(error)))
-        page.on("console", lambda message: self.problems.append(message.text) if message.type == "error" else None)
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":  # chromium reports a refused request (4xx) as an error too: kept apart
+            refused = message.text.startswith("Failed to load resource")
+            (self.refused if refused else self.problems).append(message.text)
 
     def _request(self, request: Any) -> None:
         path = urlsplit(request.url).path
@@ -243,12 +251,11 @@ class Steps:
         assert [secret for secret in self.watch.secrets() if secret in stored] == [], "a token was persisted"
 
 
-async def test_graphiql_signs_a_member_in_and_out_in_chromium(
-    served: str, invitation: tuple[Any, str], live_sessions: async_sessionmaker[AsyncSession], artifacts: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def _chromium(served: str, shots: Path) -> AsyncIterator[Steps]:
+    """Chromium with a virtual authenticator, its page watched; yields the steps to drive it."""
     from playwright.async_api import async_playwright
 
-    member, link = invitation
     watch = Watch(served)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
@@ -260,30 +267,83 @@ async def test_graphiql_signs_a_member_in_and_out_in_chromium(
             cdp = await context.new_cdp_session(page)
             await cdp.send("WebAuthn.enable")
             await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-            steps = Steps(page, served, watch, artifacts)
-            await steps.register_passkey(link)
-            await steps.graphiql_is_public()
-            await steps.sign_in_at_once()
-            await steps.query_own_data_and_refresh()
-            await steps.sign_out()
-            await steps.sign_in_through_the_signin_page()
+            yield Steps(page, served, watch, shots)
         finally:
             await browser.close()
-            print(f"GraphiQL sign-in screenshots: {artifacts}")
+            print(f"GraphiQL sign-in screenshots: {shots}")
     assert watch.foreign == []  # nothing was asked of any other origin
     assert watch.problems == []  # no Content-Security-Policy violation, no script error
-    await _revoked_and_ended(served, watch, live_sessions, member)
+
+
+async def test_graphiql_signs_a_member_in_and_out_in_chromium(
+    served: str, invitation: tuple[Any, str], live_sessions: async_sessionmaker[AsyncSession], artifacts: Path
+) -> None:
+    member, link = invitation
+    async with _chromium(served, artifacts) as steps:
+        await steps.register_passkey(link)
+        await steps.graphiql_is_public()
+        await steps.sign_in_at_once()
+        await steps.query_own_data_and_refresh()
+        await steps.sign_out()
+        await steps.sign_in_through_the_signin_page()
+    assert steps.watch.refused == []
+    await _revoked_and_ended(served, steps.watch, live_sessions, member)
+
+
+async def test_graphiql_recovers_a_failed_refresh_while_the_browser_is_signed_in_and_shows_when_it_is_not(
+    served: str, invitation: tuple[Any, str], live_sessions: async_sessionmaker[AsyncSession], artifacts: Path
+) -> None:
+    member, link = invitation
+    async with _chromium(served, artifacts / "refresh") as steps:
+        await steps.register_passkey(link)
+        await steps.graphiql_is_public()
+        await steps.sign_in_at_once()
+        issued = steps.watch.issued
+        await steps.page.evaluate("window.sanctuarySignIn.refreshNow()")
+        await _until(lambda: len(issued) == 2)
+        assert (await _replay(served, issued[0]["refresh_token"])).status_code == 400  # a thief: the chain ends
+        await steps.page.evaluate("window.sanctuarySignIn.refreshNow()")  # refused, so authorized again at once
+        assert steps.watch.grants == ["authorization_code", "refresh_token", "refresh_token", "authorization_code"]
+        await _until(lambda: len(issued) == 3)
+        await steps.page.get_by_role("status").filter(has_text="Signed in as Rosa").wait_for()
+        assert (await _run(steps.page, "{ me { alias } }"))["data"]["me"] == {"alias": "Rosa"}
+        assert steps.watch.graphql_authorization[-1] == f"Bearer {issued[2]['access_token']}"
+        async with live_sessions() as session:  # the browser's sign-in session ends (e.g. by an admin)
+            await end_member_sessions(session, member.id)
+            await session.commit()
+        await steps.page.evaluate("window.sanctuarySignIn.refreshNow()")
+        await _until(lambda: len(issued) == 4)
+        assert (await _replay(served, issued[2]["refresh_token"])).status_code == 400  # the new chain ends too
+        await steps.page.evaluate("window.sanctuarySignIn.refreshNow()")  # refused, and nobody to authorize
+        await steps.page.get_by_role("status").filter(has_text="Your session ended").wait_for()
+        await steps.page.get_by_role("button", name="Sign in").wait_for()
+        await _open_docs_on_query(steps.page)
+        await _docs_show(steps.page, present="congregations", absent="me")
+        await steps.shot("session-ended")
+    assert len(steps.watch.refused) == 2  # the two refused refreshes, and nothing else
+
+
+async def _replay(served: str, refresh_token: str) -> httpx.Response:
+    """Present a refresh token at the token endpoint, as GraphiQL does (as a thief holding a copy would)."""
+    async with httpx.AsyncClient(base_url=served) as client:
+        return await client.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": "graphiql"},
+        )
 
 
 async def _revoked_and_ended(
     served: str, watch: Watch, live_sessions: async_sessionmaker[AsyncSession], member: Any
 ) -> None:
-    """Sign-out revoked the refresh token it held and ended the browser's sign-in session."""
-    held = watch.issued[1]["refresh_token"]
+    """Sign-out revoked the tokens it held and ended the browser's sign-in session."""
     async with httpx.AsyncClient(base_url=served) as client:
-        spent = await client.post(
-            "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": held, "client_id": "graphiql"}
+        me = await client.post(
+            "/graphql",
+            json={"query": "{ me { alias } }"},
+            headers={"Authorization": f"Bearer {watch.issued[1]['access_token']}"},
         )
+    assert me.status_code == 401  # the access token held at sign-out was revoked
+    spent = await _replay(served, watch.issued[1]["refresh_token"])
     assert spent.status_code == 400
     assert spent.json()["error"] == "invalid_grant"
     async with live_sessions() as session:

@@ -8,7 +8,7 @@
 // - the access token is refreshed before it expires (the refresh token rotates on every use, so only one
 //   refresh is ever in flight); when refreshing fails, authorization is asked again in the background, which
 //   answers at once while the browser's sign-in session lives; otherwise the page shows it is signed out;
-// - sign-out revokes the refresh token, forgets both tokens and ends the browser's sign-in session.
+// - sign-out revokes the refresh and access tokens, forgets them and ends the browser's sign-in session.
 // Every endpoint comes from /.well-known/oauth-authorization-server and must be on this page's origin.
 (function () {
   "use strict";
@@ -272,29 +272,35 @@
       });
     }
 
-    /** Sign out: revoke the refresh token, forget both tokens, end the browser's sign-in session. */
+    async function revoke(token, hint) {
+      var endpoint = (await endpoints()).revoke;
+      if (endpoint === null) {
+        return false;
+      }
+      var response = await fetch(endpoint, {
+        method: "POST",
+        credentials: "omit",
+        cache: "no-store",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: form({ token: token, token_type_hint: hint, client_id: CLIENT_ID }),
+      });
+      return response.ok;
+    }
+
+    /** Sign out: revoke the refresh and access tokens, forget them, end the browser's sign-in session. */
     async function signOut() {
+      if (refreshing !== null) {
+        await refreshing.catch(function () {}); // what it brings is revoked below, not kept
+      }
       var held = tokens;
       forget();
       onChange(false, null);
       var failures = [];
       if (held !== null) {
-        try {
-          var revoke = (await endpoints()).revoke;
-          if (revoke !== null) {
-            var response = await fetch(revoke, {
-              method: "POST",
-              credentials: "omit",
-              cache: "no-store",
-              headers: { "Content-Type": "application/x-www-form-urlencoded" },
-              body: form({ token: held.refresh, token_type_hint: "refresh_token", client_id: CLIENT_ID }),
-            });
-            if (!response.ok) {
-              failures.push("the refresh token could not be revoked");
-            }
-          }
-        } catch (failure) {
-          failures.push("the refresh token could not be revoked");
+        var revoked = await Promise.all([revoke(held.refresh, "refresh_token"), revoke(held.access, "access_token")])
+          .catch(function () { return [false]; });
+        if (revoked.indexOf(false) !== -1) {
+          failures.push("the tokens could not be revoked");
         }
       }
       try {
