@@ -323,6 +323,24 @@ async def test_graphiql_recovers_a_failed_refresh_while_the_browser_is_signed_in
     assert len(steps.watch.refused) == 2  # the two refused refreshes, and nothing else
 
 
+async def test_graphiql_refuses_an_answer_it_did_not_ask_for(served: str, artifacts: Path) -> None:
+    """A forged return to GraphiQL (someone else's code, a guessed state: login CSRF) is refused unspent."""
+    async with _chromium(served, artifacts / "forged") as steps:
+        page = steps.page
+        await page.goto(f"{served}/graphql")
+        await page.get_by_role("button", name="Sign in").click()  # nobody is signed in: off to /signin
+        await page.wait_for_url(lambda url: urlsplit(url).path == "/signin")
+        pending = await page.evaluate("Object.keys(sessionStorage)")
+        assert pending == ["sanctuary.graphiql.pkce"]  # the verifier and state, for this round trip only
+        await page.goto(f"{served}/graphql?code=someone-elses&state=guessed")
+        await page.get_by_role("status").filter(has_text="did not match").wait_for()
+        await steps.shot("forged-answer-refused")
+        assert steps.watch.grants == []  # the code was never presented
+        assert urlsplit(page.url).query == ""
+        assert await page.evaluate("Object.keys(sessionStorage)") == []
+    assert steps.watch.refused == []
+
+
 async def _replay(served: str, refresh_token: str) -> httpx.Response:
     """Present a refresh token at the token endpoint, as GraphiQL does (as a thief holding a copy would)."""
     async with httpx.AsyncClient(base_url=served) as client:

@@ -203,8 +203,13 @@
         return false;
       }
       window.history.replaceState(null, "", window.location.pathname + window.location.hash);
-      var expected = pending ? JSON.parse(pending) : null;
-      if (code === null || expected === null || state !== expected.state) {
+      var expected = null;
+      try {
+        expected = JSON.parse(pending || "null");
+      } catch (failure) {
+        expected = null; // not ours: the answer is refused below
+      }
+      if (code === null || !expected || typeof expected.verifier !== "string" || state !== expected.state) {
         onChange(false, error ? "Sign-in was not completed." : "The sign-in answer did not match this page's request.");
         return true;
       }
