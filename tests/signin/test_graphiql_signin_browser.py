@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -153,7 +154,14 @@ async def _run(page: Any, query: str) -> dict[str, Any]:
     await page.keyboard.press("Control+A")
     await page.keyboard.press("Delete")
     await page.keyboard.insert_text(query)
-    is_run = lambda response: urlsplit(response.url).path == "/graphql" and response.request.method == "POST"  # noqa: E731
+    sent = json.dumps(query)  # the document as the fetcher sends it (JSON), not GraphiQL's own requests
+
+    def is_run(response: Any) -> bool:
+        request = response.request
+        return (
+            urlsplit(response.url).path == "/graphql" and request.method == "POST" and sent in (request.post_data or "")
+        )
+
     async with page.expect_response(is_run) as answered:
         await page.locator(".graphiql-execute-button").click()
     answer: dict[str, Any] = await (await answered.value).json()
