@@ -23,6 +23,7 @@ from api.crypto import Sealer, sealer_from_settings
 from api.db import engine_from_settings, session_factory
 from api.events.hub import EventHub
 from api.oauth import routes as oauth_routes
+from api.oauth import server as oauth_server
 from api.oauth.server import PeopleServer
 from api.ratelimit.gate import RateGate
 from api.ratelimit.store import buckets_from_settings
@@ -90,7 +91,7 @@ def create_app(
                 else []
             ),
             Route("/oauth/token", token_endpoint, methods=["POST"]),
-            Route("/oauth/revoke", oauth.revocation_endpoint, methods=["POST"]),
+            Route("/oauth/revoke", oauth_server.revocation_endpoint, methods=["POST"]),
             Route("/oauth/introspect", oauth.introspection_endpoint, methods=["POST"]),
             Route("/.well-known/jwks.json", oauth.jwks_endpoint, methods=["GET"]),
             *signin_pages.routes(),

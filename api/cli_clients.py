@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, or_, select, update
 
-from api.auth.clients import SCOPES, ClientRegistrationError, create_client
+from api.auth.clients import GRANTS, SCOPES, ClientRegistrationError, create_client
 from api.cli_commands import CliError, connect, load_settings, open_database, require_head, run_db
 from api.db import session_factory
 from api.models import OAuthClient, Organization
@@ -19,7 +19,7 @@ from api.services.shared.audit import operator_event
 
 def add_client_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
     """Register `client create` and `client disable`."""
-    client = commands.add_parser("client", help="partner apps (OAuth 2.0 client credentials)")
+    client = commands.add_parser("client", help="partner apps (OAuth 2.0 clients)")
     actions = client.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=type(common))
     create = actions.add_parser("create", parents=[common], help="register a partner app; prints its secret once")
     create.add_argument("--org", required=True, help="the organization (its name or id)")
@@ -29,6 +29,18 @@ def add_client_commands(commands: argparse._SubParsersAction, common: argparse.A
         "--max-role", action="append", required=True, metavar="ROLE",
         help=f"a role the app may act with (repeat for several): {', '.join(r.value.lower() for r in Role)}",
     )  # fmt: skip
+    create.add_argument(
+        "--grant", action="append", choices=GRANTS, metavar="GRANT",
+        help=f"a grant the app may use (repeat for several): {', '.join(GRANTS)} (client_credentials)",
+    )  # fmt: skip
+    create.add_argument(
+        "--redirect-uri", action="append", metavar="URI",
+        help="where people come back after signing in (authorization_code; repeat; exact match): https, or http on "
+        "localhost/127.0.0.1",
+    )  # fmt: skip
+    create.add_argument(
+        "--public", action="store_true", help="a public app (single-page, native, script): no secret, PKCE only"
+    )
     create.set_defaults(handler=client_create_command)
     disable = actions.add_parser("disable", parents=[common], help="disable a partner app; its tokens stop working")
     disable.add_argument("--client-id", required=True, help="the app's client id")
@@ -48,8 +60,10 @@ def client_create_command(args: argparse.Namespace) -> int:
                 if org is None:
                     raise CliError(f"no organization named {args.org!r}", code=2)
                 try:
-                    row, secret = await create_client(session, org, name=args.name, scopes=scopes,
-                                                      max_roles=args.max_role)  # fmt: skip
+                    row, secret = await create_client(
+                        session, org, name=args.name, scopes=scopes, max_roles=args.max_role, grants=args.grant,
+                        redirect_uris=args.redirect_uri, public=args.public,
+                    )  # fmt: skip
                 except ClientRegistrationError as error:
                     raise CliError(str(error), code=2) from None
                 session.add(operator_event(org.id, "client create", [row.id]))
@@ -59,6 +73,10 @@ def client_create_command(args: argparse.Namespace) -> int:
     with open_database(settings) as (url, _embedded):
         client_id, secret = run_db(create(url), url)
     print(f"Partner app registered. client_id: {client_id}", file=sys.stderr)
+    if args.public:  # no secret to show: the client id follows on stdout
+        print("A public app holds no secret: it proves itself with PKCE.", file=sys.stderr)
+        print(client_id)
+        return 0
     print("The client secret follows on stdout; it is shown once and stored only as a hash.", file=sys.stderr)
     print(secret)
     return 0

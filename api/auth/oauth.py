@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.auth.access_tokens import VerifiedToken, verify
 from api.auth.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, SCOPES, AnyClient, Client, find_any_client
-from api.auth.delegated import Grantee, claims_for
+from api.auth.delegated import Grantee, claims_for, viewer_for_delegated
 from api.auth.signing import ALGORITHM
 from api.models import RevokedToken
 from api.settings import Settings
@@ -197,7 +197,7 @@ def loaded_client() -> AnyClient | None:
 async def serve(request: Request, endpoint: Endpoint) -> Response:
     """Parse the form, load the client authlib will ask for, run the endpoint: one session, one transaction."""
     try:
-        form = await _form(request)
+        form = await form_of(request)
     except FormError:
         return _invalid_request()
     settings: Settings = request.app.state.settings
@@ -213,7 +213,7 @@ async def serve(request: Request, endpoint: Endpoint) -> Response:
 async def requested_client_id(request: Request) -> str | None:
     """The client id a token request names (form or Basic credentials), unverified; None if malformed."""
     try:
-        form = await _form(request)
+        form = await form_of(request)
     except FormError:
         return None
     return form.get("client_id") or extract_basic_authorization(request.headers)[0]
@@ -223,7 +223,7 @@ class FormError(Exception):
     """The request body is not a small application/x-www-form-urlencoded form."""
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_of(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     if content_type != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
@@ -300,6 +300,12 @@ async def _load_presented(request: Request, session: AsyncSession, form: dict[st
     verified = (
         await verify(session, request.app.state.signing_keys, request.app.state.settings, token) if token else None
     )
+    if (
+        verified is not None
+        and "sid" in verified.claims
+        and await viewer_for_delegated(session, verified.claims) is None
+    ):
+        verified.revoked = True  # acting for a person whose session, membership or roles have ended
     _token.set((token, verified) if verified is not None else None)
 
 

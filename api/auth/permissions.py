@@ -25,6 +25,8 @@ MUTATIONS: dict[str, frozenset[Role]] = {
     "personalAccessTokenRevoke": _ORG_ADMIN,
     "partnerAppCreate": _ORG_ADMIN,
     "partnerAppDisable": _ORG_ADMIN,
+    # a member's own consents to partner apps (any role: it is the person's own choice)
+    "appConsentRevoke": frozenset(Role),
     # administration
     "regionCreate": _HUB,
     "regionUpdate": _HUB,
@@ -87,6 +89,7 @@ MUTATIONS: dict[str, frozenset[Role]] = {
 MEMBERS_ONLY = frozenset(
     {
         "personalAccessTokenCreate",
+        "appConsentRevoke",
         "memberInvite",
         "hospitalityShiftSignUp",
         "hospitalityShiftWithdraw",

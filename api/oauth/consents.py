@@ -73,4 +73,5 @@ async def revoke(session: AsyncSession, member_id: uuid.UUID, consent_id: uuid.U
         session, "consent_revoked", OAuthSession.member_id == member_id, OAuthSession.client_id == consent.client_id
     )
     await session.flush()
+    await session.refresh(consent)  # its updated_at was set by the database
     return consent

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Request, UnauthorizedClientError
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Request,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -150,8 +156,11 @@ class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
 
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
 
-    def query_device_credential(self, device_code: str) -> Presented | None:
-        return loaded.get().presented
+    def query_device_credential(self, device_code: str) -> Presented:
+        presented = loaded.get().presented
+        if presented is None:  # unknown or already used: RFC 6749 §5.2's invalid_grant (authlib says invalid_request)
+            raise InvalidGrantError()
+        return presented
 
     def validate_device_credential(self, credential: Presented) -> Grantee:
         row = credential.row

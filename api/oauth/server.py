@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from authlib.oauth2.rfc6749 import OAuth2Error
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from api.auth import oauth
 from api.auth.clients import AUTH_METHODS, DEVICE_CODE_GRANT, PUBLIC_AUTH_METHOD, SCOPES
-from api.auth.oauth import OAuthServer, loaded_client, serve
-from api.oauth import device_codes, token
-from api.oauth.grants import CodeGrant, DeviceAuthorization, DeviceGrant, Pending, RefreshGrant, S256Challenge, pending
+from api.auth.oauth import REFRESH_PREFIX, FormError, OAuthServer, form_of, loaded_client, serve
+from api.models import OAuthSession
+from api.oauth import device_codes, store, token
+from api.oauth.grants import (
+    TOKEN_AUTH_METHODS,
+    CodeGrant,
+    DeviceAuthorization,
+    DeviceGrant,
+    Pending,
+    RefreshGrant,
+    S256Challenge,
+    pending,
+)
 from api.settings import Settings
 
 
@@ -30,6 +42,31 @@ class PeopleServer(OAuthServer):
 
     async def after_token(self, request: Request, session: AsyncSession, response: Response) -> None:
         await token.after_token(request, session, response)
+
+
+async def revocation_endpoint(request: Request) -> Response:
+    """RFC 7009 for every token: a refresh token ends its app session (the client it was issued to only);
+    access tokens go to the partner apps' endpoint (:func:`api.auth.oauth.revocation_endpoint`)."""
+    try:
+        form = await form_of(request)
+    except FormError:
+        form = {}
+    if not form.get("token", "").startswith(REFRESH_PREFIX):
+        return await oauth.revocation_endpoint(request)
+    return await serve(request, _revoke_refresh)
+
+
+async def _revoke_refresh(request: Request, session: AsyncSession, prepared: Any, form: dict[str, str]) -> Response:
+    server: PeopleServer = request.app.state.oauth_server
+    try:
+        client = server.authenticate_client(prepared, list(TOKEN_AUTH_METHODS), "revocation")
+    except OAuth2Error as error:
+        response: Response = server.handle_error_response(prepared, error)
+        return response
+    found = await store.load_refresh(session, form["token"])
+    if found is not None and found[1].client_id == store.client_row_id(client):
+        await store.end_sessions(session, "revoked_by_app", OAuthSession.id == found[1].id)
+    return Response(status_code=200, headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"})
 
 
 async def device_authorization_endpoint(request: Request) -> Response:

@@ -70,11 +70,13 @@ async def _load_refresh(session: AsyncSession, token: str) -> Response | None:
     if found is None:
         return None
     refresh, app_session = found
+    if app_session.revoked_at is not None:
+        return _refused()  # the chain already ended (its tokens were spent with it)
     if refresh.used_at is not None:  # a spent token again: a copy is in someone else's hands; end the chain
         ended = await store.end_sessions(session, "refresh_reuse", OAuthSession.id == app_session.id)
         session.add(oauth_event(None, app_session.member_id, None, "refresh_reuse", AuditOutcome.DENIED, ended))
         return _refused()
-    if refresh.expires_at <= datetime.now(UTC) or app_session.revoked_at is not None or client is None:
+    if refresh.expires_at <= datetime.now(UTC) or client is None:
         return None
     state = loaded.get()
     state.presented = Presented(refresh, _public_id(client, app_session.client_id), app_session.scopes)

@@ -2,7 +2,8 @@
 
 The view calls :meth:`RateGate.admit` around each /graphql request (the in-flight cap), then
 :meth:`RateGate.charge` once the caller is known, and :meth:`RateGate.decorate` on the response. A member
-pays from their bucket, a partner app from its client id's, anyone else (and any token that fails) from
+pays from their bucket (also through a partner app acting for them), a partner app acting for its organization
+from its client id's, anyone else (and any token that fails) from
 their address's. /oauth/token goes through :meth:`RateGate.token_endpoint`.
 """
 
@@ -104,7 +105,7 @@ class RateGate:
             return None
 
     def _identity(self, request: Request, viewer: Viewer | None) -> tuple[str, str]:
-        if viewer is not None and viewer.member_id is not None and (viewer.own_credential or not viewer.client_id):
+        if viewer is not None and viewer.member_id is not None:  # a person, also through an app acting for them
             return "member", str(viewer.member_id)
         if viewer is not None and viewer.client_id:
             return "app", viewer.client_id

@@ -19,6 +19,7 @@ from api.schema.engine.ids import decode_global_id
 from api.schema.engine.registry import MODELS
 from api.schema.engine.relay import MAX_PAGE_SIZE, Node
 from api.schema.network.audit import AuditQueries
+from api.schema.network.consents import ConsentQueries
 from api.schema.network.organizations import NetworkQueries
 from api.schema.network.people import Member, PeopleQueries
 from api.schema.rapid_response.types import RapidResponseQueries
@@ -50,6 +51,7 @@ class Query(
     RapidResponseQueries,
     AdvocacyQueries,
     AuditQueries,
+    ConsentQueries,
 ):
     @strawberry.field(description="Any object by its opaque id; null when it does not exist or you may not see it.")
     async def node(

@@ -25,6 +25,7 @@ from api.schema.engine.errors import MASKED_MESSAGE, ClientError
 from api.schema.engine.execution import DirectExecutionContext
 from api.schema.engine.limits import DEFAULT_LIMITS, Limits
 from api.schema.engine.request_body import PreparedDocument
+from api.schema.network.consents import ConsentMutations
 from api.schema.network.credentials import CredentialMutations
 from api.schema.network.mutations import AdminMutations
 from api.schema.query import Query
@@ -44,6 +45,7 @@ class Mutation(
     AccompanimentMutations,
     RapidResponseMutations,
     BurnMutations,
+    ConsentMutations,
 ):
     pass
 

@@ -158,6 +158,10 @@ async def test_the_token_gets_only_the_intersection_of_the_persons_roles_and_the
     narrow, _ = await partner_app(db, org, ["ACCOMPANIER"])
     own = await factories.token_for(db, member)
     async with browser(app) as person:
+        await sign_in_directly(db, person, member)
+        _verifier, challenge = pkce()
+        screen = await person.get((await person.get(authorize_url(narrow.client_id, challenge))).headers["location"])
+        assert '<ul class="roles"><li>accompanier</li></ul>' in screen.text  # not org admin: outside the ceiling
         token = (await tokens_for(db, person, member, narrow.client_id, scope="read write"))["access_token"]
         await forbidden(person, "memberInvite", {"memberId": gid(member)}, Actor(member, token))
         await ok(person, "memberInvite", {"memberId": gid(member)}, Actor(member, own), "link")
@@ -184,3 +188,18 @@ async def test_an_app_whose_organization_cannot_hold_the_role_gets_nothing(app: 
         _verifier, challenge = pkce()
         back = returned(await person.get(authorize_url(app_row.client_id, challenge)))
         assert back["error"] == "access_denied"
+
+
+async def test_the_sign_in_page_goes_back_only_to_a_path_of_this_origin(app: object, db: AsyncSession) -> None:
+    member = await factories.member(db, await factories.organization(db), Role.ORGANIZER)
+    async with browser(app) as person:
+        for unsafe in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
+                       "/oauth/authorize\r\nX: y"):  # fmt: skip
+            page = await person.get("/signin", params={"next": unsafe})
+            assert 'data-finish="/signin"' in page.text
+            assert "evil" not in page.text
+        await sign_in_directly(db, person, member)
+        for unsafe in ("//evil.example/x", "https://evil.example/"):
+            assert (await person.get("/signin", params={"next": unsafe})).headers["location"] == "/signin/account"
+        back = await person.get("/signin", params={"next": "/oauth/authorize?client_id=x"})
+        assert back.headers["location"] == "/oauth/authorize?client_id=x"

@@ -379,3 +379,30 @@ async def test_member_invite_by_the_operator_prints_the_link_once_and_is_audited
     assert hours == 2
     code, _out, err = await _cli("member", "invite", "--member", "nobody@example.test", env=env)
     assert code == 2
+
+
+async def test_client_create_registers_a_public_app_with_redirect_uris_and_grants(
+    migrated: tuple[str, dict[str, str]],
+) -> None:
+    url, env = migrated
+    name = (await _organizations(url, OrganizationKind.LEGAL_AID))[OrganizationKind.LEGAL_AID]
+    base = ("client", "create", "--org", name, "--max-role", "legal_advocate")
+    code, out, err = await _cli(*base, "--public", "--grant", "authorization_code", "--grant", "device_code",
+                                "--redirect-uri", "https://app.example/cb", "--redirect-uri",
+                                "http://127.0.0.1:5173/cb", env=env)  # fmt: skip
+    assert code == 0, err
+    client_id = out.strip()
+    assert client_id.startswith("snt_client_")
+    row = await _scalar(
+        url, "SELECT array_to_string(redirect_uris, ' ') || '|' || public || '|' || array_to_string(grant_types, ' ') "
+        "FROM oauth_client WHERE client_id = :id", id=client_id,
+    )  # fmt: skip
+    assert row == "https://app.example/cb http://127.0.0.1:5173/cb|true|authorization_code device_code"
+    for wrong in (
+        ("--grant", "authorization_code", "--redirect-uri", "http://app.example/cb"),  # http off the loopback
+        ("--grant", "authorization_code", "--redirect-uri", "https://app.example/cb#x"),  # a fragment
+        ("--grant", "authorization_code"),  # no redirect URI
+        ("--public",),  # a public app with client credentials
+    ):
+        code, out, err = await _cli(*base, *wrong, env=env)
+        assert (code, out, err.count("\n")) == (2, "", 1), wrong

@@ -18,6 +18,7 @@ from api.schema.engine.ids import encode_global_id
 from api.schema.engine.registry import FLOORS
 from api.schema.schema import schema
 from tests.graphql import gql
+from tests.proofs.delegated import delegated_token, observe_all, schema_of
 from tests.proofs.world import World, build_world
 
 SINGLE = [
@@ -232,19 +233,29 @@ async def _observe(client: httpx.AsyncClient, token: str | None, type_name: str,
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
-async def test_role_field_matrix(client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, viewer: str) -> None:
+async def test_role_field_matrix(
+    app: object, client: httpx.AsyncClient, db: AsyncSession, sealer: Sealer, viewer: str
+) -> None:
     world = await build_world(db, sealer)
     token = await _token(client, world, viewer)
     mismatches = []
+    observed: list[tuple[str, Any, str, tuple[str, Any]]] = []
     for (record, type_name, fields), (value, expectations) in MATRIX.items():
         outcome = expected(record, expectations, viewer)
         for field in fields:
             seen, got = await _observe(client, token, type_name, world.records[record], field)
+            observed.append((type_name, world.records[record], field, (seen, got)))
             if value == "*" and outcome == "V" and seen == "NULL":
                 continue  # allowed, and empty on this record
             if seen != outcome or (seen == "V" and value != "*" and got != value):
                 mismatches.append(f"{record}.{field}: expected {outcome}, got {seen}")
     assert mismatches == []
+    if viewer in world.members:  # the same cells through a partner frontend acting for this member
+        assert token is not None
+        delegated = await delegated_token(app, db, world.members[viewer])
+        assert await schema_of(client, delegated) == await schema_of(client, token)  # the same X cells
+        cells = [(type_name, record, field) for type_name, record, field, seen in observed if seen[0] != "X"]
+        assert await observe_all(client, delegated, cells) == [seen for *_cell, seen in observed if seen[0] != "X"]
 
 
 def test_every_sensitive_field_of_every_record_type_is_in_the_matrix() -> None:

@@ -40,6 +40,8 @@ MAY_CALL: dict[str, frozenset[Role]] = {
     "memberDeactivate": frozenset({R.ORG_ADMIN}),
     "memberInvite": frozenset({R.ORG_ADMIN}),
     "trainingRecord": frozenset({R.ORG_ADMIN}),
+    # every person: "a consent to an app is remembered until revoked" (their own choice, whatever their roles)
+    "appConsentRevoke": frozenset(Role),
     # a burn: "two people who held the role" (two org admins of the host organization)
     "sanctuaryCaseBurn": frozenset({R.ORG_ADMIN}),
     # network_coordinator: "manage organizations and regions"; an org admin keeps its own organization's profile
@@ -104,6 +106,7 @@ PEOPLE_ONLY = frozenset(
         "sanctuaryCaseBurn",
         "personalAccessTokenCreate",  # a person's own credential: nobody, no app, mints one for another
         "memberInvite",  # a sign-in link: an app holding one could enroll its own passkey as the person
+        "appConsentRevoke",  # a person's own consent: an app acting for its organization holds none
     }
 )
 # A kind of organization where each role fits (domain.md: dispatchers on rapid-response teams, sanctuary
@@ -148,6 +151,7 @@ def _inputs(org: Organization) -> dict[str, dict[str, Any]]:
         "memberUpdate": {"id": _id("Member")},
         "memberDeactivate": {"id": _id("Member")},
         "memberInvite": {"memberId": _id("Member")},
+        "appConsentRevoke": {"id": _id("AppConsent")},
         "trainingRecord": {"memberId": _id("Member"), "kind": "ACCOMPANIMENT", "completedAt": soon},
         "advocacyActionPlan": {
             "title": "Vigil", "kind": "VIGIL", "level": "LOCAL", "startsAt": soon, "visibility": "NETWORK"

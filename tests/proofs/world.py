@@ -21,6 +21,7 @@ from api.models import (
     HouseholdLink,
     IncidentDispatch,
     IncidentTimelineEvent,
+    Member,
     Organization,
     PersonalAccessToken,
     ShiftAssignment,
@@ -52,6 +53,7 @@ class World:
     (``app:role+role@org``: client id and secret), and records by name."""
 
     tokens: dict[str, str] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=dict)  # the members of the tokens, by the same key
     apps: dict[str, tuple[str, str]] = field(default_factory=dict)
     records: dict[str, Any] = field(default_factory=dict)
     orgs: dict[str, Organization] = field(default_factory=dict)
@@ -94,6 +96,7 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
         roles = role if isinstance(role, tuple) else (role,)
         people[key] = await f.member(db, org, *roles, legal_name=f"Legal {key}", phone="555-0199")
         world.tokens[key] = await f.token_for(db, people[key])
+        world.members[key] = people[key]
     r = world.records
     r["member_L1"] = people["legal_advocate@L1"]
     r["member_A"] = people["accompanier@A"]

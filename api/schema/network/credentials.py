@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,12 +39,31 @@ class PersonalAccessToken(Node):
         return related(info, MemberRow, root.member_id)
 
 
+@strawberry.enum(description="An OAuth grant a partner app may use.")
+class PartnerAppGrant(enum.Enum):
+    CLIENT_CREDENTIALS = strawberry.enum_value("client_credentials", description="Act for its organization.")
+    AUTHORIZATION_CODE = strawberry.enum_value(
+        "authorization_code", description="Act for a person who signs in and consents (with PKCE S256; refresh)."
+    )
+    DEVICE_CODE = strawberry.enum_value(
+        "device_code", description="Act for a person who approves a code on /signin/device (RFC 8628; refresh)."
+    )
+
+
 @node_type(AppRow, floor=Tier.T1, description="A partner app of your organization (an OAuth 2.0 client).")
 class PartnerApp(Node):
     name: str = plain(AppRow.name, "Name of the app.")
     client_id: str = plain(AppRow.client_id, "The app's OAuth 2.0 client id.")
     scopes: list[str] = plain(AppRow.scopes, "Scopes the app may request (`read`, `write`).")
     disabled_at: datetime | None = plain(AppRow.disabled_at, "When the app was disabled, if it was.")
+    redirect_uris: list[str] = plain(
+        AppRow.redirect_uris, "Where the authorization code grant may send people back (matched exactly)."
+    )
+    public: bool = plain(AppRow.public, "A public app (single-page, native, script) holds no secret; PKCE proves it.")
+
+    @strawberry.field(description="The grants the app may use. Network (T1).")
+    def grants(self, root: strawberry.Parent[AppRow]) -> list[PartnerAppGrant]:
+        return [PartnerAppGrant(grant) for grant in root.grant_types]
 
     @strawberry.field(description="The roles the app may act with at most (its ceiling). Network (T1).")
     def max_roles(self, root: strawberry.Parent[AppRow]) -> list[Role]:
@@ -72,7 +92,21 @@ class PartnerAppCreateInput:
     scopes: list[str] = strawberry.field(description="Scopes it may request: `read`, `write`.")
     max_roles: list[Role] = strawberry.field(
         description="The roles it may act with at most: only roles a member of your organization may hold "
-        "(as for `memberUpdate`), otherwise `ROLE_NOT_ALLOWED`."
+        "(as for `memberUpdate`), otherwise `ROLE_NOT_ALLOWED`. Acting for a person, it gets the intersection "
+        "of that person's roles and these."
+    )
+    grants: list[PartnerAppGrant] | None = strawberry.field(
+        default=None, description="The grants it may use (default: client credentials only)."
+    )
+    redirect_uris: list[str] | None = strawberry.field(
+        default=None,
+        description="Where people come back after signing in (authorization code; at most 10, matched exactly): "
+        "https, or http on localhost or 127.0.0.1; no fragment. Otherwise `INVALID_REDIRECT_URI`.",
+    )
+    public: bool = strawberry.field(
+        default=False,
+        description="A public app (single-page, native, script): no usable secret, PKCE only; not with client "
+        "credentials.",
     )
 
 
@@ -126,11 +160,13 @@ class CredentialMutations:
 
     @mutation(
         "partnerAppCreate",
-        "Register a partner app of your organization. `clientSecret` is shown this once and stored only as a hash.",
+        "Register a partner app of your organization. `clientSecret` is shown this once and stored only as a hash "
+        "(a public app's is of no use: it proves itself with PKCE).",
         returns=_APP,
         errors=codes(
             INVALID_NAME="Name empty or longer than 120 characters.",
-            INVALID_GRANT="Scopes that cannot be granted, or an empty ceiling.",
+            INVALID_GRANT="Scopes or grants that cannot be granted, or an empty ceiling.",
+            INVALID_REDIRECT_URI="A redirect URI is not https (or loopback http), has a fragment, or is missing.",
             ROLE_NOT_ALLOWED="A role of the ceiling is not one a member of your organization may hold.",
         ),
         extra={"client_secret": (str, "The client secret for the token endpoint.")},
@@ -141,9 +177,13 @@ class CredentialMutations:
         context = info.context
         if len(input.scopes) > 10 or len(input.max_roles) > len(Role):
             raise UserFacingError("INVALID_GRANT", "Too many scopes or roles.", "scopes")
+        if len(input.redirect_uris or []) > 10:
+            raise UserFacingError("INVALID_REDIRECT_URI", "At most 10 redirect URIs.", "redirectUris")
         row, secret = await credentials.register_partner_app(
             context.session, context.viewer, name=input.name, scopes=input.scopes,
             max_roles=[role.value for role in input.max_roles],
+            grants=[str(grant.value) for grant in input.grants or []], redirect_uris=input.redirect_uris,
+            public=input.public,
         )  # fmt: skip
         return Done(row, {"client_secret": secret})
 

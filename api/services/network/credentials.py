@@ -56,23 +56,32 @@ async def revoke_member_token(session: AsyncSession, viewer: Viewer, token_id: u
 
 
 async def register_partner_app(
-    session: AsyncSession, viewer: Viewer, *, name: str, scopes: list[str], max_roles: list[str]
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    name: str,
+    scopes: list[str],
+    max_roles: list[str],
+    grants: list[str] | None = None,
+    redirect_uris: list[str] | None = None,
+    public: bool = False,
 ) -> tuple[OAuthClient, str]:
-    """Register a partner app of the viewer's organization (secret returned once)."""
+    """Register a partner app of the viewer's organization (secret returned once; none usable when public)."""
     if not 1 <= len(name.strip()) <= 120:
         raise UserFacingError("INVALID_NAME", "Give the app a name of 1 to 120 characters.", "name")
     organization = await session.get_one(Organization, viewer.organization_id)
     try:
         return await create_client(
             session, organization, name=name.strip(), scopes=scopes, max_roles=max_roles,
-            grantable=grantable(viewer, organization.kind),
+            grantable=grantable(viewer, organization.kind), grants=grants, redirect_uris=redirect_uris, public=public,
         )  # fmt: skip
     except CeilingError:
         raise UserFacingError(
             "ROLE_NOT_ALLOWED", "A role in the list cannot be granted to an app of your organization.", "maxRoles"
         ) from None
     except ClientRegistrationError as error:
-        raise UserFacingError("INVALID_GRANT", str(error), error.field) from None
+        code = "INVALID_REDIRECT_URI" if error.field == "redirectUris" else "INVALID_GRANT"
+        raise UserFacingError(code, str(error), error.field) from None
 
 
 async def disable_partner_app(session: AsyncSession, viewer: Viewer, app_id: uuid.UUID) -> OAuthClient:
