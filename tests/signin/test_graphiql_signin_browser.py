@@ -5,10 +5,12 @@ An org admin invites a member (``memberInvite``) → the member opens the link a
 GraphiQL shows the public schema → Sign in (OAuth 2.1 + PKCE, answered at once by the browser's session) →
 a query returns the member's own data → a silent refresh → Sign out → the public schema again → Sign in
 once more, this time through the passkey sign-in page and back. Nothing is fetched from another origin;
-no token is ever in localStorage, sessionStorage or a script-readable cookie.
+no token is ever in localStorage, sessionStorage or a script-readable cookie. Also: a refused refresh is
+recovered at once while the browser is signed in, and shown (with the public schema) when it is not; a
+forged return to GraphiQL (login CSRF) is refused without spending its code.
 
-Screenshots of each step go to ``$SANCTUARY_TEST_ARTIFACTS/graphiql-signin`` (or the pytest basetemp);
-the path is printed. Without /usr/bin/chromium (or Playwright) the test skips, unless
+Screenshots of each step go to ``$SANCTUARY_TEST_ARTIFACTS/graphiql-signin/<test>`` (or the same under the
+pytest basetemp); the path is printed. Without /usr/bin/chromium (or Playwright) the test skips, unless
 SANCTUARY_REQUIRE_BROWSER=1 (CI), where it fails.
 """
 
@@ -41,12 +43,13 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the screenshots go: $SANCTUARY_TEST_ARTIFACTS, or a folder under the pytest basetemp."""
+def artifacts(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """Where a test's screenshots go: $SANCTUARY_TEST_ARTIFACTS/graphiql-signin/<test>, or the same under the
+    pytest basetemp."""
     chosen = os.environ.get("SANCTUARY_TEST_ARTIFACTS")
-    folder = Path(chosen) / "graphiql-signin" if chosen else tmp_path_factory.mktemp("graphiql-signin")
+    base = Path(chosen) if chosen else tmp_path_factory.getbasetemp()
+    folder = base / "graphiql-signin" / str(request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"GraphiQL sign-in screenshots: {folder}")
     return folder
 
 
@@ -302,7 +305,7 @@ async def test_graphiql_recovers_a_failed_refresh_while_the_browser_is_signed_in
     served: str, invitation: tuple[Any, str], live_sessions: async_sessionmaker[AsyncSession], artifacts: Path
 ) -> None:
     member, link = invitation
-    async with _chromium(served, artifacts / "refresh") as steps:
+    async with _chromium(served, artifacts) as steps:
         await steps.register_passkey(link)
         await steps.graphiql_is_public()
         await steps.sign_in_at_once()
@@ -333,7 +336,7 @@ async def test_graphiql_recovers_a_failed_refresh_while_the_browser_is_signed_in
 
 async def test_graphiql_refuses_an_answer_it_did_not_ask_for(served: str, artifacts: Path) -> None:
     """A forged return to GraphiQL (someone else's code, a guessed state: login CSRF) is refused unspent."""
-    async with _chromium(served, artifacts / "forged") as steps:
+    async with _chromium(served, artifacts) as steps:
         page = steps.page
         await page.goto(f"{served}/graphql")
         await page.get_by_role("button", name="Sign in").click()  # nobody is signed in: off to /signin
