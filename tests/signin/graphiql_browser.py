@@ -47,9 +47,14 @@ class Watch:
         page.on("console", self._console)
 
     def _console(self, message: Any) -> None:
-        if message.type == "error":  # chromium reports a refused request (4xx) as an error too: kept apart
-            refused = message.text.startswith("Failed to load resource")
-            (self.refused if refused else self.problems).append(message.text)
+        if message.type != "error":
+            return
+        if message.text.startswith("Failed to load resource: the server responded"):  # a refused request (4xx)
+            self.refused.append(message.text)
+        elif message.text.startswith("Failed to load resource: net::ERR_ABORTED"):  # cut short by a navigation
+            return
+        else:
+            self.problems.append(message.text)
 
     def _request(self, request: Any) -> None:
         path = urlsplit(request.url).path
@@ -222,12 +227,25 @@ async def chromium(served: str, shots: Path) -> AsyncIterator[Steps]:
             cdp = await context.new_cdp_session(page)
             await cdp.send("WebAuthn.enable")
             await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-            yield Steps(page, served, watch, shots)
+            try:
+                yield Steps(page, served, watch, shots)
+            except BaseException:
+                await _keep_evidence(page, watch, shots)
+                raise
         finally:
             await browser.close()
             print(f"GraphiQL sign-in screenshots: {shots}")
     assert watch.foreign == []  # nothing was asked of any other origin
     assert watch.problems == []  # no Content-Security-Policy violation, no script error
+
+
+async def _keep_evidence(page: Any, watch: Watch, shots: Path) -> None:
+    """On a failure: the page as it was, and what the page did (no token values: only which requests)."""
+    with contextlib.suppress(Exception):
+        await page.screenshot(path=shots / "failure.png")
+    seen = {"url": page.url, "foreign": watch.foreign, "problems": watch.problems, "refused": watch.refused,
+            "grants": watch.grants, "issued": len(watch.issued)}  # fmt: skip
+    (shots / "failure.json").write_text(json.dumps(seen, indent=2))
 
 
 async def replay(served: str, refresh_token: str) -> httpx.Response:
