@@ -18,6 +18,7 @@ from graphql import FieldNode, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from api.auth.clients import GRAPHIQL_CLIENT_ID
 from api.auth.oauth import requested_client_id
 from api.auth.viewer import Viewer
 from api.ratelimit.buckets import Buckets, Spent, spend
@@ -82,6 +83,8 @@ class RateGate:
         address = client_address(request, self.limits.trusted_proxies)
         spent = await self._spend("token_address", address, 1, 0)
         client_id = await requested_client_id(request) if spent is None or spent.granted else None
+        if client_id == GRAPHIQL_CLIENT_ID:  # every person's GraphiQL: one bucket per address, not one for all
+            client_id = f"{client_id}@{address}"
         if client_id:  # 0 points above a floor of 1: whether a point is left, taking none
             spent = await self._spend("token_client", client_id, 0, 1) or spent
         if spent is not None and not spent.granted:

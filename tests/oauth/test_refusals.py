@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Member, OAuthAuthorizationCode, OAuthClient, OAuthSession, Organization
 from api.models.enums import OrganizationKind, Role
+from api.schema.engine.ids import encode_global_id
 from tests import factories
-from tests.graphql import gid
+from tests.graphql import error_codes, gid, gql
 from tests.oauth.flows import (
     SPA,
     authorize_url,
@@ -203,3 +205,18 @@ async def test_the_sign_in_page_goes_back_only_to_a_path_of_this_origin(app: obj
             assert (await person.get("/signin", params={"next": unsafe})).headers["location"] == "/signin/account"
         back = await person.get("/signin", params={"next": "/oauth/authorize?client_id=x"})
         assert back.headers["location"] == "/oauth/authorize?client_id=x"
+
+
+async def test_an_app_whose_scopes_shrink_loses_them_on_the_next_request(app: object, db: AsyncSession) -> None:
+    org = await factories.organization(db, OrganizationKind.COMMUNITY_GROUP)
+    member = await factories.member(db, org, Role.ORGANIZER)
+    app_row, _ = await partner_app(db, org, ["ORGANIZER"], scopes=["read", "write"])
+    revoke = "mutation($id: ID!) { appConsentRevoke(input: {id: $id}) { userErrors { code } } }"
+    variables = {"id": encode_global_id("AppConsent", uuid.uuid4())}
+    async with browser(app) as person:
+        token = (await tokens_for(db, person, member, app_row.client_id, scope="read write"))["access_token"]
+        before = await gql(person, revoke, variables, token=token)
+        assert before["data"]["appConsentRevoke"]["userErrors"] == [{"code": "OWN_CREDENTIAL_REQUIRED"}]  # may write
+        await db.execute(update(OAuthClient).where(OAuthClient.id == app_row.id).values(scopes=["read"]))
+        after = await gql(person, revoke, variables, token=token)
+        assert error_codes(after) == ["FORBIDDEN"]

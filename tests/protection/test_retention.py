@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.clients import create_client
 from api.crypto import Sealer
 from api.models import (
     AccompanimentRequest,
@@ -17,6 +18,10 @@ from api.models import (
     CaseBurnRequest,
     DomainEvent,
     IdempotencyKey,
+    OAuthAuthorizationCode,
+    OAuthDeviceCode,
+    OAuthRefreshToken,
+    OAuthSession,
     RapidResponseIncident,
     RevokedToken,
     SanctuaryCase,
@@ -33,6 +38,7 @@ CONTACT = timedelta(hours=72)
 LOCATION = timedelta(days=30)
 CLOSED = timedelta(days=180)
 EVENTS = timedelta(days=7)
+REFRESH = timedelta(days=30)
 
 
 @dataclass
@@ -143,14 +149,47 @@ async def _housekeeping(db: AsyncSession, seeded: Seeded, org: Any, case: Sanctu
     ]  # fmt: skip
     db.add_all([*keys, *tokens, *burns, *events])
     await db.flush()
+    codes, refresh_tokens, devices = await _oauth_rows(db, org, admin)
     housekeeping = (
         ("idempotency_keys", keys),
         ("revoked_tokens", tokens),
         ("burn_requests", burns),
         ("events", events),
+        ("oauth_codes", codes),
+        ("oauth_refresh_tokens", refresh_tokens),
+        ("oauth_device_codes", devices),
     )
     for name, rows in housekeeping:
         seeded.due[name], seeded.kept[name] = rows[:1], rows[1:]
+
+
+async def _oauth_rows(db: AsyncSession, org: Any, admin: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """Authorization codes, refresh tokens and device codes just past (due) and just inside (kept) their windows."""
+    app, _secret = await create_client(db, org, name="App", scopes=["read"], max_roles=["ORG_ADMIN"],
+                                       grants=["authorization_code", "device_code"], redirect_uris=["https://a.example/cb"])  # fmt: skip
+    app_session = OAuthSession(id=uuid.uuid4(), member_id=admin.id, client_id=app.id, grant_type="authorization_code")
+    db.add(app_session)
+    await db.flush()
+    codes = [
+        OAuthAuthorizationCode(
+            id=uuid.uuid4(), code_hash=uuid.uuid4().bytes, member_id=admin.id, client_id=app.id, redirect_uri="x",
+            code_challenge="c", auth_time=NOW, expires_at=NOW - REFRESH + delta,
+        )
+        for delta in (-EPSILON, EPSILON)
+    ]  # fmt: skip
+    refresh_tokens = [
+        OAuthRefreshToken(id=uuid.uuid4(), session_id=app_session.id, token_hash=uuid.uuid4().bytes,
+                          expires_at=NOW + delta)
+        for delta in (-EPSILON, EPSILON)
+    ]  # fmt: skip
+    devices = [
+        OAuthDeviceCode(id=uuid.uuid4(), device_code_hash=uuid.uuid4().bytes, user_code_hash=uuid.uuid4().bytes,
+                        client_id=app.id, expires_at=NOW + delta)
+        for delta in (-EPSILON, EPSILON)
+    ]  # fmt: skip
+    db.add_all([*codes, *refresh_tokens, *devices])
+    await db.flush()
+    return codes, refresh_tokens, devices
 
 
 FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -164,6 +203,9 @@ KEYS: dict[type[Any], Any] = {
     RevokedToken: RevokedToken.jti,
     CaseBurnRequest: CaseBurnRequest.id,
     DomainEvent: DomainEvent.id,
+    OAuthAuthorizationCode: OAuthAuthorizationCode.id,
+    OAuthRefreshToken: OAuthRefreshToken.id,
+    OAuthDeviceCode: OAuthDeviceCode.id,
 }
 
 

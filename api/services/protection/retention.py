@@ -6,7 +6,8 @@ The windows are settings (``SANCTUARY_RETENTION_*``):
 - an incident's exact location, 30 days after close (the coarse area stays);
 - the notes of closed accompaniment requests and the legal status summary and location detail of closed
   sanctuary cases, 180 days after close (a DECLINED case has no close time: its last change counts);
-- housekeeping: expired idempotency keys, revoked-token rows and case burn requests;
+- housekeeping: expired idempotency keys, revoked-token rows and case burn requests; OAuth authorization codes
+  (``SANCTUARY_REFRESH_TOKEN_DAYS`` after they expired), refresh tokens and device codes past their expiry;
 - events of the outbox (``domain_event``), ``SANCTUARY_RETENTION_EVENTS_DAYS`` after they happened.
 
 Each policy runs set-based statements of at most ``purge_batch_size`` rows; rows a running request holds
@@ -32,6 +33,9 @@ from api.models import (
     CaseBurnRequest,
     DomainEvent,
     IdempotencyKey,
+    OAuthAuthorizationCode,
+    OAuthDeviceCode,
+    OAuthRefreshToken,
     RapidResponseIncident,
     RevokedToken,
     SanctuaryCase,
@@ -126,6 +130,36 @@ async def forget_events(session: AsyncSession, settings: Settings, now: datetime
     return outcome
 
 
+async def forget_oauth_codes(session: AsyncSession, settings: Settings, now: datetime, dry_run: bool) -> Outcome:
+    """Authorization codes (hashes) once the longest chain their exchange could have started has ended: until
+    then a replay is recognized and ends that chain."""
+    due = OAuthAuthorizationCode.expires_at < now - timedelta(days=settings.refresh_token_days)
+    model, key = OAuthAuthorizationCode, OAuthAuthorizationCode.id
+    return _anonymous(await _delete(session, settings, "oauth_codes", model, key, due, dry_run))
+
+
+async def forget_oauth_refresh_tokens(
+    session: AsyncSession, settings: Settings, now: datetime, dry_run: bool
+) -> Outcome:
+    """Refresh tokens (hashes, spent or not) past the end of their chain."""
+    due = OAuthRefreshToken.expires_at < now
+    model, key = OAuthRefreshToken, OAuthRefreshToken.id
+    return _anonymous(await _delete(session, settings, "oauth_refresh_tokens", model, key, due, dry_run))
+
+
+async def forget_oauth_device_codes(session: AsyncSession, settings: Settings, now: datetime, dry_run: bool) -> Outcome:
+    """Device authorizations (hashes of their codes) that expired."""
+    due = OAuthDeviceCode.expires_at < now
+    model, key = OAuthDeviceCode, OAuthDeviceCode.id
+    return _anonymous(await _delete(session, settings, "oauth_device_codes", model, key, due, dry_run))
+
+
+def _anonymous(outcome: Outcome) -> Outcome:
+    """An outcome audited without record ids (rows of credentials' hashes are not records anyone reads)."""
+    outcome.records = {None: []} if outcome.count else {}
+    return outcome
+
+
 POLICIES: tuple[Policy, ...] = (
     purge_reporter_contacts,
     coarsen_exact_locations,
@@ -135,6 +169,9 @@ POLICIES: tuple[Policy, ...] = (
     forget_revoked_tokens,
     forget_burn_requests,
     forget_events,
+    forget_oauth_codes,
+    forget_oauth_refresh_tokens,
+    forget_oauth_device_codes,
 )
 
 
