@@ -9,10 +9,11 @@ import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from tests.canaries import canary
 from tests.signin.test_browser import AUTHENTICATOR, CHROMIUM, FLAGS
 
 TIMEOUT_MS = 30_000
@@ -57,15 +58,21 @@ class Watch:
             self.problems.append(message.text)
 
     def _request(self, request: Any) -> None:
-        path = urlsplit(request.url).path
-        if request.method == "POST" and path == "/graphql":
+        url = urlsplit(request.url)
+        for name, value in parse_qsl(url.query):  # the code (and state) GraphiQL is sent back: never logged
+            if name in ("code", "state"):
+                canary(value)
+        if request.method == "POST" and url.path == "/graphql":
             self.graphql_authorization.append(request.headers.get("authorization", ""))
-        if request.method == "POST" and path == "/oauth/token":
-            self.grants.append(dict(pair.split("=", 1) for pair in (request.post_data or "").split("&"))["grant_type"])
+        if request.method == "POST" and url.path == "/oauth/token":
+            self.grants.append(dict(parse_qsl(request.post_data or ""))["grant_type"])
 
     async def _response(self, response: Any) -> None:
         if response.request.method == "POST" and urlsplit(response.url).path == "/oauth/token" and response.ok:
-            self.issued.append(await response.json())
+            answer = await response.json()
+            canary(answer["access_token"])  # tests/conftest.py: no log line of the session may hold them
+            canary(answer["refresh_token"])
+            self.issued.append(answer)
 
     def secrets(self) -> list[str]:
         """Every access and refresh token the page was issued."""

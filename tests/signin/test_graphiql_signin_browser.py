@@ -30,6 +30,7 @@ from api.models import SigninSession
 from api.models.enums import Role
 from api.signin.sessions import end_member_sessions
 from tests import factories
+from tests.canaries import canary
 from tests.graphql import gid
 from tests.signin import graphiql_browser as browser
 from tests.signin.test_browser import browser_required, served
@@ -67,6 +68,7 @@ async def invitation(served: str, live_sessions: async_sessionmaker[AsyncSession
     payload = answer.json()["data"]["memberInvite"]
     assert payload["userErrors"] == []
     assert payload["link"].startswith(served)
+    canary(payload["link"].rsplit("/", 1)[1])  # the invitation's secret: never in a log line
     return member, payload["link"]
 
 
