@@ -7,7 +7,8 @@
 //   Authorization; after sign-in or sign-out GraphiQL gets a new fetcher, which makes it read the schema
 //   again, so the docs explorer shows the caller's own role schema at once; sign-out also starts GraphiQL
 //   afresh (empty storage), so nothing the person queried stays on the page;
-// - window.sanctuarySignIn.setAccessToken(token) hands GraphiQL a token by hand (memory only; null forgets it).
+// - window.sanctuarySignIn.setAccessToken(token) hands GraphiQL a token by hand (memory only; null forgets it);
+//   window.sanctuarySignIn.refreshNow() refreshes the signed-in tokens at once (as done before they expire).
 (function () {
   "use strict";
   var bundle = window.SanctuaryGraphiQLBundle;
