@@ -272,6 +272,7 @@
         credentials: "same-origin",
         cache: "no-store",
         redirect: "manual",
+        referrerPolicy: "same-origin", // the page's no-referrer would let a browser send `Origin: null`
         headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": field.value },
         body: form({ csrf: field.value }),
       });
