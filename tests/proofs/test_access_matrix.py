@@ -197,7 +197,8 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     # credentials: a member's own token, its organization's admins; partner apps: their organization's admins
     ("PAT_A", "PersonalAccessToken", ("name", "createdAt", "expiresAt", "revokedAt")): ("*", expect(
         v="org_admin@A accompanier@A", a=" ".join(m for m in MEMBERS if m not in {"org_admin@A", "accompanier@A"}))),
-    ("APP_A", "PartnerApp", ("name", "clientId", "scopes", "maxRoles", "disabledAt")): ("*", expect(
+    ("APP_A", "PartnerApp", ("name", "clientId", "scopes", "maxRoles", "disabledAt", "redirectUris", "public",
+                             "grants")): ("*", expect(
         v="org_admin@A", a="org_admin@L1 " + OTHER_ADMINS)),
 }  # fmt: skip
 
