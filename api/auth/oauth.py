@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from authlib.oauth2.rfc6749 import (
@@ -39,11 +38,11 @@ from starlette.responses import JSONResponse, Response
 from api.auth.access_tokens import VerifiedToken, verify
 from api.auth.clients import AUTH_METHODS, PUBLIC_AUTH_METHOD, SCOPES, AnyClient, Client, find_any_client
 from api.auth.delegated import Grantee, claims_for, viewer_for_delegated
+from api.auth.forms import FormError, form_of, invalid_request
 from api.auth.signing import ALGORITHM
 from api.models import RevokedToken
 from api.settings import Settings
 
-MAX_FORM_BYTES = 8192
 REFRESH_PREFIX = "snt_rt_"
 
 _client: ContextVar[AnyClient | None] = ContextVar("oauth_client", default=None)
@@ -199,7 +198,7 @@ async def serve(request: Request, endpoint: Endpoint) -> Response:
     try:
         form = await form_of(request)
     except FormError:
-        return _invalid_request()
+        return invalid_request()
     settings: Settings = request.app.state.settings
     prepared = _Request(settings.issuer + request.url.path, request.headers, form)  # headers: case-insensitive
     client_id = form.get("client_id") or extract_basic_authorization(request.headers)[0]
@@ -208,39 +207,6 @@ async def serve(request: Request, endpoint: Endpoint) -> Response:
         response = await endpoint(request, session, prepared, form)
         await session.commit()
     return response
-
-
-async def requested_client_id(request: Request) -> str | None:
-    """The client id a token request names (form or Basic credentials), unverified; None if malformed."""
-    try:
-        form = await form_of(request)
-    except FormError:
-        return None
-    return form.get("client_id") or extract_basic_authorization(request.headers)[0]
-
-
-class FormError(Exception):
-    """The request body is not a small application/x-www-form-urlencoded form."""
-
-
-async def form_of(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if content_type != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
-        raise FormError
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=20)
-    except (ValueError, UnicodeDecodeError):
-        raise FormError from None
-    return dict(pairs)
-
-
-def _invalid_request() -> Response:
-    return JSONResponse(
-        {"error": "invalid_request", "error_description": "Send an application/x-www-form-urlencoded body."},
-        status_code=400,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 async def token_endpoint(request: Request) -> Response:

@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, Response
 
 from api.auth import oauth
 from api.auth.clients import AUTH_METHODS, DEVICE_CODE_GRANT, PUBLIC_AUTH_METHOD, SCOPES
-from api.auth.oauth import REFRESH_PREFIX, FormError, OAuthServer, form_of, loaded_client, serve
+from api.auth.forms import FormError, form_of
+from api.auth.oauth import REFRESH_PREFIX, OAuthServer, loaded_client, serve
 from api.models import OAuthSession
 from api.oauth import device_codes, store, token
 from api.oauth.grants import (

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth.clients import GRAPHIQL_CLIENT_ID
-from api.auth.oauth import requested_client_id
+from api.auth.forms import requested_client_id
 from api.auth.viewer import Viewer
 from api.ratelimit.buckets import Buckets, Spent, spend
 from api.ratelimit.caller import client_address
