@@ -82,6 +82,9 @@ async def test_graphiql_signs_a_member_in_and_out_in_chromium(
         await steps.sign_in_at_once()
         await steps.query_own_data_and_refresh()
         await steps.sign_out()
+        async with live_sessions() as session:  # Sign in is offered again only once the browser's session ended
+            ended = await session.scalars(select(SigninSession.revoked_at).where(SigninSession.member_id == member.id))
+            assert None not in list(ended)
         await steps.sign_in_through_the_signin_page()
     assert steps.watch.refused == []
     await _revoked_and_ended(served, steps.watch, live_sessions, member)

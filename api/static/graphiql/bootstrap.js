@@ -125,12 +125,24 @@
     }
   }
 
-  async function changed(signedIn, notice) {
-    render(!signedIn);
+  var showsSignedIn = false; // whom GraphiQL was last rendered for
+
+  /** The client's news: signed in (again), or out; `unsettled` while signing out is still under way. */
+  async function changed(signedIn, notice, unsettled) {
     if (!signedIn) {
-      show((notice ? notice + " " : "") + "Not signed in: GraphiQL shows the public schema.", false);
+      if (showsSignedIn) {
+        render(true); // at once: the public schema, and nothing of the last person's on the page
+        showsSignedIn = false;
+      }
+      if (unsettled) {
+        busy("Signing out…"); // no Sign in until the browser's session has ended too
+      } else {
+        show((notice ? notice + " " : "") + "Not signed in: GraphiQL shows the public schema.", false);
+      }
       return;
     }
+    render(false);
+    showsSignedIn = true;
     var who = await whoAmI();
     if (client.signedIn()) {
       show("Signed in as " + (who || "an unnamed member") + ": GraphiQL shows your role's schema.", true);

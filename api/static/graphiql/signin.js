@@ -56,7 +56,7 @@
     return body;
   }
 
-  /** The sign-in client; `onChange(signedIn, notice)` is called on every change of state. */
+  /** The sign-in client; `onChange(signedIn, notice, unsettled)` is called on every change of state. */
   function create(options) {
     var redirectUri = options.redirectUri;
     var onChange = options.onChange;
@@ -300,7 +300,7 @@
       }
       var held = tokens;
       forget();
-      onChange(false, null);
+      onChange(false, null, true); // signed out at once on the page; the server side follows
       var failures = [];
       if (held !== null) {
         var revoked = await Promise.all([revoke(held.refresh, "refresh_token"), revoke(held.access, "access_token")])
@@ -314,9 +314,7 @@
       } catch (failure) {
         failures.push("the browser's sign-in session could not be ended");
       }
-      if (failures.length) {
-        onChange(false, "Signed out here, but " + failures.join(" and ") + ".");
-      }
+      onChange(false, failures.length ? "Signed out here, but " + failures.join(" and ") + "." : null);
     }
 
     return Object.freeze({
