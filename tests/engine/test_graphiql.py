@@ -3,6 +3,7 @@ strict Content-Security-Policy, with nothing loaded from a CDN and nothing persi
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -112,6 +113,33 @@ def test_the_bootstrap_persists_nothing() -> None:
     assert "shouldPersistHeaders: false" in source
     assert "localStorage" not in source.replace("never localStorage", "")
     assert "window.sanctuarySignIn" in source
+
+
+def test_the_sign_in_script_keeps_tokens_in_memory_only() -> None:
+    """signin.js writes only the PKCE round trip (verifier and state) to sessionStorage, removes it when the
+    page loads again, and never touches localStorage or cookies (the browser test proves the effect)."""
+    source = (Path(graphiql.STATIC) / "signin.js").read_text()
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("//"))
+    assert "localStorage" not in code
+    assert "document.cookie" not in code
+    assert re.findall(r"sessionStorage\.(\w+)\((\w+)", code) == [
+        ("setItem", "PENDING"), ("getItem", "PENDING"), ("removeItem", "PENDING")
+    ]  # fmt: skip
+    assert 'code_challenge_method: "S256"' in code
+    assert "crypto.getRandomValues" in code
+    assert "history.replaceState" in code
+
+
+def test_the_bundle_is_built_from_exactly_pinned_packages() -> None:
+    """graphiql/build.sh runs `npm ci`: every dependency is pinned to one version, and the committed lockfile
+    holds those versions (a rebuild gives the same bundle)."""
+    folder = Path(graphiql.__file__).resolve().parents[3] / "graphiql"
+    package = json.loads((folder / "package.json").read_text())
+    lock = json.loads((folder / "package-lock.json").read_text())
+    pinned = package["dependencies"] | package["devDependencies"]
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", version) for version in pinned.values()), pinned
+    assert {name: lock["packages"][f"node_modules/{name}"]["version"] for name in pinned} == pinned
+    assert lock["packages"][""]["dependencies"] | lock["packages"][""]["devDependencies"] == pinned
 
 
 @pytest.mark.parametrize("enabled", [False])

@@ -75,7 +75,9 @@ def served(live_engine: AsyncEngine, settings: Settings, browser_required: None)
         update={"database_url": database_url, "public_url": public_url, "purge_interval_minutes": 0}
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(served_settings), host="127.0.0.1", port=port, log_level="warning")
+        # log_config=None: uvicorn leaves the process's logging alone (no handlers, levels or propagation of
+        # its own that later tests of the logs, e.g. tests/proofs/test_clean_logs.py, would inherit)
+        uvicorn.Config(create_app(served_settings), host="127.0.0.1", port=port, log_config=None)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

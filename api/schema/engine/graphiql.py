@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 STATIC = Path(__file__).resolve().parents[2] / "static" / "graphiql"
 PREFIX = "/graphiql"
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-ASSETS = ("graphiql.min.css", "page.css", "graphiql.min.js", "bootstrap.js")
+ASSETS = ("graphiql.min.css", "page.css", "graphiql.min.js", "signin.js", "bootstrap.js")
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
