@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.auth.tokens import hash_token
 from api.models import Member, OAuthSession, SigninSession
@@ -51,8 +52,9 @@ async def current_session(session: AsyncSession, token: str | None) -> tuple[Sig
     if found is None:
         return None
     row, member = found
-    row.last_used_at = now
-    await session.flush()
+    # a plain UPDATE (no version bump): two requests of one browser at once must not conflict over a timestamp
+    await session.execute(update(SigninSession).where(SigninSession.id == row.id).values(last_used_at=now))
+    set_committed_value(row, "last_used_at", now)
     return row, member
 
 
