@@ -31,7 +31,7 @@ async def test_two_requests_with_one_cookie_at_once_both_succeed_and_sign_out_st
                 await db.commit()
                 return found is not None
 
-        assert await asyncio.gather(request(), request()) == [True, True]
+        assert list(await asyncio.gather(request(), request())) == [True, True]
         async with live_sessions() as db:  # the version was not bumped behind the ORM's back: sign-out works
             current = await current_session(db, cookie)
             assert current is not None
