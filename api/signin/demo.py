@@ -18,7 +18,7 @@ from api.models.enums import AuditOutcome
 from api.seed.fiction import DEMO_DOMAIN, ROLE_MEMBERS
 from api.services.shared.audit import signin_event
 from api.signin.throttle import account_key, throttled
-from api.signin.web import csrf_ok, database, finish, form_value, settings_of, signed_in
+from api.signin.web import csrf_ok, database, finish, form_value, safe_next, settings_of, signed_in
 
 DEMO_EMAILS = [f"{spec.local_part}@{DEMO_DOMAIN}" for spec in ROLE_MEMBERS.values()]
 
@@ -43,6 +43,7 @@ async def demo_signin(request: Request) -> Response:
     if not await csrf_ok(request):
         return finish(request, Response(status_code=403))
     chosen = (await form_value(request, "member") or "")[:100]
+    back = safe_next(await form_value(request, "next")) or "/signin/account"
     if limited := await throttled(request, account_key("member", chosen), page=True):
         return limited
     try:
@@ -54,8 +55,6 @@ async def demo_signin(request: Request) -> Response:
         if member is None:
             return finish(request, Response(status_code=404))
         session.add(signin_event(member.organization_id, member.id, "demo", AuditOutcome.ALLOWED))
-        response = await signed_in(
-            request, session, RedirectResponse("/signin/account", status_code=303), member, "DEMO"
-        )
+        response = await signed_in(request, session, RedirectResponse(back, status_code=303), member, "DEMO")
         await session.commit()
     return finish(request, response)

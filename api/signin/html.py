@@ -39,7 +39,7 @@ def csrf_field(csrf: str) -> str:
 
 def signin_page(
     lang: str, csrf: str, notice: str | None = None, finish: str = "/signin", *,
-    issuers: Sequence[tuple[str, str]] = (), demo: Sequence[tuple[str, str]] = (),
+    issuers: Sequence[tuple[str, str]] = (), demo: Sequence[tuple[str, str]] = (), back: str | None = None,
 ) -> str:  # fmt: skip
     """The sign-in page: passkey first (``finish``: where the ceremony ends, with the page to go back to);
     then each external issuer ((path, name)); the demo's members ((id, alias))."""
@@ -56,15 +56,17 @@ def signin_page(
             f'<p><a class="issuer" href="{escape(path)}">{escape(t["signin_with"])} {escape(name)}</a></p>'
             for path, name in issuers
         )
-        + (_demo_section(t, csrf, demo) if demo else "")
+        + (_demo_section(t, csrf, demo, back) if demo else "")
     )
     return layout(lang, "title_signin", body, "/signin")
 
 
-def _demo_section(t: dict[str, str], csrf: str, members: Sequence[tuple[str, str]]) -> str:
-    """The demo's one-click sign-in, clearly marked: one POST form (CSRF) per demo member."""
+def _demo_section(t: dict[str, str], csrf: str, members: Sequence[tuple[str, str]], back: str | None) -> str:
+    """The demo's one-click sign-in, clearly marked: one POST form (CSRF) per demo member (``back``: the page
+    to return to, e.g. GraphiQL's authorization request)."""
+    back_field = f'<input type="hidden" name="next" value="{escape(back)}">' if back else ""
     buttons = "".join(
-        f'<li><form method="post" action="/signin/demo">{csrf_field(csrf)}'
+        f'<li><form method="post" action="/signin/demo">{csrf_field(csrf)}{back_field}'
         f'<input type="hidden" name="member" value="{escape(member_id)}">'
         f'<button type="submit">{escape(t["demo_button"])} {escape(alias)}</button></form></li>'
         for member_id, alias in members

@@ -75,7 +75,9 @@ async def signin_form(request: Request) -> Response:
     notice = "signed_out" if request.query_params.get("out") == "1" else None
     end = "/signin" + (f"?{urlencode({'next': back})}" if back else "")
     members, links = await demo.demo_members(request), issuers.issuer_links(request)
-    return page(request, lambda lang, csrf: html.signin_page(lang, csrf, notice, end, issuers=links, demo=members))
+    return page(
+        request, lambda lang, csrf: html.signin_page(lang, csrf, notice, end, issuers=links, demo=members, back=back)
+    )
 
 
 async def _credential_body(request: Request) -> dict[str, Any] | Response:

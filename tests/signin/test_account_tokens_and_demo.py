@@ -185,3 +185,23 @@ async def test_the_account_page_lists_ones_sessions_and_ends_another_browsers(
         assert (await other_browser.get("/signin/account")).status_code == 303
         assert (await client.get("/signin/account")).status_code == 200
         assert await db.scalar(select(SigninSession.revoked_at).where(SigninSession.id == theirs)) is None
+
+
+async def test_the_demo_sign_in_returns_to_the_page_that_asked_for_it_on_this_origin_only(
+    db: AsyncSession, settings: Settings, app_client: DemoClient
+) -> None:
+    first, second = await _demo_members(db)
+    client = app_client(settings.with_demo())
+    back = "/oauth/authorize?response_type=code&client_id=graphiql&state=s"
+    page = (await client.get("/signin", params={"next": back})).text
+    assert 'name="next" value="/oauth/authorize?response_type=code&amp;client_id=graphiql&amp;state=s"' in page
+    token = await csrf(client, "/signin")
+    signed = await client.post("/signin/demo", data={"csrf": token, "member": str(first.id), "next": back})
+    assert (signed.status_code, signed.headers["location"]) == (303, back)
+    client.cookies.delete(COOKIE)
+    token = await csrf(client, "/signin")
+    for elsewhere in ("//evil.example/x", "https://evil.example/x", "/\\evil.example"):
+        signed = await client.post("/signin/demo", data={"csrf": token, "member": str(second.id), "next": elsewhere})
+        assert (signed.status_code, signed.headers["location"]) == (303, "/signin/account")
+        client.cookies.delete(COOKIE)
+        token = await csrf(client, "/signin")
