@@ -21,8 +21,10 @@ SCOPE = "webhooks"
 
 
 def acts_as_app_with_scope(viewer: Viewer) -> bool:
-    """The viewer is a partner app holding the ``webhooks`` scope (it manages its own endpoints)."""
-    return viewer.client_id is not None and SCOPE in viewer.scopes
+    """The viewer is a partner app acting for its organization and holding the ``webhooks`` scope (it manages its
+    own endpoints). Not an app acting for a person: its webhooks would deliver under the app's whole ceiling,
+    beyond that person's rights."""
+    return viewer.client_id is not None and viewer.member_id is None and SCOPE in viewer.scopes
 
 
 def _own_app(viewer: Viewer) -> ColumnElement[bool]:

@@ -26,7 +26,7 @@ async def test_the_metadata_describes_every_endpoint_and_each_one_answers(client
         "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"
     }  # fmt: skip
     assert "none" in meta["token_endpoint_auth_methods_supported"]
-    assert meta["scopes_supported"] == ["read", "write"]
+    assert meta["scopes_supported"] == ["read", "write", "webhooks"]  # webhooks: for client credentials only
     for key in ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "jwks_uri"):
         assert meta[key].startswith(ORIGIN + "/")
     paths = {key: meta[key].removeprefix(ORIGIN) for key in REQUIRED if key.endswith(("endpoint", "uri"))}

@@ -153,3 +153,24 @@ async def test_an_admin_disables_enables_updates_and_deletes_an_endpoint(
     gone = await ok(client, "webhookEndpointDelete", {"id": endpoint["id"]}, admin, "deletedId")
     assert gone["deletedId"] == endpoint["id"]
     assert (await gql(client, READ, {"id": endpoint["id"]}, token=admin.token))["data"]["node"] is None
+
+
+def test_an_app_acting_for_a_person_does_not_manage_webhooks_even_with_the_scope() -> None:
+    """Its endpoints would deliver under the app's whole ceiling, beyond that person's rights."""
+    from uuid import uuid4
+
+    from api.auth.permissions import may_call
+    from api.auth.viewer import Viewer
+    from api.auth.webhooks import acts_as_app_with_scope
+    from api.schema.engine.audience import Audience
+
+    scopes = frozenset({"read", "write", "webhooks"})
+    itself = Viewer(organization_id=uuid4(), roles=frozenset({Role.RR_DISPATCHER}), client_id="app", scopes=scopes)
+    for_a_person = Viewer(
+        member_id=uuid4(), organization_id=itself.organization_id, roles=itself.roles, client_id="app", scopes=scopes
+    )
+    assert acts_as_app_with_scope(itself)
+    assert may_call(itself, "webhookEndpointCreate")
+    assert not acts_as_app_with_scope(for_a_person)
+    assert not any(may_call(for_a_person, m) for m in ("webhookEndpointCreate", "webhookDeliveryReplay"))
+    assert Audience.of(for_a_person) != Audience.of(itself)  # the webhook types are not in its schema
