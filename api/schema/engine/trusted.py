@@ -155,24 +155,12 @@ async def resolve(session: AsyncSession, viewer: Viewer) -> bool:
     """Serve the request's trusted document, if it names one (True); RequestRefused when it names an unknown
     one, or when the caller's app sends only trusted documents and the request names none."""
     prepared = current()
-    key = prepared.document_id if prepared is not None else None
-    if viewer.client_id is None:
-        if key is not None:  # documents belong to apps: a person's own credential has none
-            raise _not_found(prepared)
-        return False
-    if key is None:
-        if await sends_only_trusted(session, viewer.client_id):
-            raise RequestRefused(
-                "TRUSTED_DOCUMENTS_ONLY",
-                "This app sends only its registered documents: send `documentId` (`sha256:<hex>`), not `query`.",
-            )
+    asked = (prepared.document_id, prepared.apollo) if prepared is not None and prepared.document_id else None
+    found = await _registered_document(session, viewer, asked)
+    if found is None:
         return False
     assert prepared is not None
-    cached = _PARSED.get(key)  # then only whether the app registered it: its text is read once per process
-    found = await registered(session, viewer.client_id, key, text=cached is None)
-    if found is False:
-        raise _not_found(prepared)
-    text, document = cached if cached is not None else _parsed(key, str(found))
+    text, document = found
     remember(replace(prepared, payload={**prepared.payload, "query": text}, document=document))
     return True
 
@@ -180,27 +168,35 @@ async def resolve(session: AsyncSession, viewer: Viewer) -> bool:
 async def live_payload(session: AsyncSession, viewer: Viewer, payload: dict[str, Any]) -> dict[str, Any]:
     """A subscription's payload (over WebSocket) under the same rule as a request: a registered document's text
     put in place of its id, or RequestRefused (unknown id; an ad-hoc document from an app sending only trusted ones)."""
-    asked = asked_document(payload)
+    found = await _registered_document(session, viewer, asked_document(payload))
+    if found is None:
+        return payload
+    rest = {key: value for key, value in payload.items() if key not in ("documentId", "extensions")}
+    return {**rest, "query": found[0]}
+
+
+async def _registered_document(
+    session: AsyncSession, viewer: Viewer, asked: tuple[str, bool] | None
+) -> tuple[str, DocumentNode] | None:
+    """The one rule of both paths: the registered document ``asked`` names (its key, and whether Apollo's way),
+    parsed; None when no document is named and the caller may send ad-hoc ones; RequestRefused otherwise."""
     if viewer.client_id is None:
         if asked is not None:  # documents belong to apps: a person's own credential has none
             raise _refusal(apollo=asked[1])
-        return payload
+        return None
     if asked is None:
         if await sends_only_trusted(session, viewer.client_id):
             raise RequestRefused(
                 "TRUSTED_DOCUMENTS_ONLY",
                 "This app sends only its registered documents: send `documentId` (`sha256:<hex>`), not `query`.",
             )
-        return payload
-    found = await registered(session, viewer.client_id, asked[0], text=True)
+        return None
+    key, apollo = asked
+    cached = _PARSED.get(key)  # then only whether the app registered it: its text is read once per process
+    found = await registered(session, viewer.client_id, key, text=cached is None)
     if found is False:
-        raise _refusal(apollo=asked[1])
-    rest = {key: value for key, value in payload.items() if key not in ("documentId", "extensions")}
-    return {**rest, "query": str(found)}
-
-
-def _not_found(prepared: Any) -> RequestRefused:
-    return _refusal(apollo=prepared.apollo)
+        raise _refusal(apollo=apollo)
+    return cached if cached is not None else _parsed(key, str(found))
 
 
 def _refusal(*, apollo: bool) -> RequestRefused:
