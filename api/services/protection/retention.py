@@ -127,9 +127,8 @@ async def forget_burn_requests(session: AsyncSession, settings: Settings, now: d
 async def forget_events(session: AsyncSession, settings: Settings, now: datetime, dry_run: bool) -> Outcome:
     """Events of the outbox older than the window: consumers can no longer resume from before it."""
     due = DomainEvent.occurred_at < now - timedelta(days=settings.retention_events_days)
-    outcome = await _delete(session, settings, "events", DomainEvent, DomainEvent.id, due, dry_run)
-    outcome.records = {None: []} if outcome.count else {}  # event ids are not record ids
-    return outcome
+    # event ids are not record ids
+    return _anonymous(await _delete(session, settings, "events", DomainEvent, DomainEvent.id, due, dry_run))
 
 
 async def forget_oauth_codes(session: AsyncSession, settings: Settings, now: datetime, dry_run: bool) -> Outcome:
@@ -157,7 +156,7 @@ async def forget_oauth_device_codes(session: AsyncSession, settings: Settings, n
 
 
 def _anonymous(outcome: Outcome) -> Outcome:
-    """An outcome audited without record ids (rows of credentials' hashes are not records anyone reads)."""
+    """An outcome audited without record ids (events, rows of credentials' hashes: not records anyone reads)."""
     outcome.records = {None: []} if outcome.count else {}
     return outcome
 
