@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     live_max_connections_per_member: int = Field(default=10, ge=1)
     live_max_connections_per_app: int = Field(default=200, ge=1)
     live_max_message_bytes: int = Field(default=65_536, ge=1_024)
+    live_outbox: int = Field(default=1_000, ge=10)  # messages waiting for a slow client before its connection closes
     # The operator's view (api/observability/). Traces: OTLP over HTTP to the collector at otel_endpoint (its
     # base URL; /v1/traces is added), off when unset. Metrics: Prometheus at http://metrics_host:metrics_port/metrics,
     # off when the port is unset; metrics_operations caps the operation names given a label of their own.

@@ -50,6 +50,7 @@ class WithheldReason(enum.StrEnum):
     AUTHENTICATION_REQUIRED = "AUTHENTICATION_REQUIRED"
     ROLE_NOT_PERMITTED = "ROLE_NOT_PERMITTED"
     NO_RELATIONSHIP = "NO_RELATIONSHIP"
+    PUBLIC_ONLY = "PUBLIC_ONLY"  # a public subscription carries what anyone may read, whoever receives it
 
 
 class Relation(enum.StrEnum):

@@ -204,11 +204,11 @@ def event_received(kind: str) -> None:
         _metrics.events.labels(kind).inc()
 
 
-def event_delivered(channel: str, outcome: str = "delivered") -> None:
-    """Count one event handed to a receiver: ``channel`` subscription | webhook, ``outcome`` delivered |
+def event_delivered(channel: str, outcome: str = "delivered", *, count: int = 1) -> None:
+    """Count ``count`` events handed to receivers: ``channel`` subscription | webhook, ``outcome`` delivered |
     withheld (the receiver may not read it) | dropped | failed."""
-    if _metrics is not None:
-        _metrics.deliveries.labels(bounded(channel, DELIVERY_CHANNELS), bounded(outcome, DELIVERY_OUTCOMES)).inc()
+    if _metrics is not None and count:
+        _metrics.deliveries.labels(bounded(channel, DELIVERY_CHANNELS), bounded(outcome, DELIVERY_OUTCOMES)).inc(count)
 
 
 def webhook_delivery(outcome: str) -> None:

@@ -183,6 +183,9 @@ async def test_broadcast_alerts_are_public_at_coarse_precision(
     await watch.add(served, "anonymous", None, ALERTS)
     await watch.add(served, "anonymous exact", None, ALERTS_EXACT)
     await watch.add(served, "org_admin@B", world.tokens["org_admin@B"], ALERTS_EXACT)
+    # the region's dispatcher reads the exact location in queries and on incidentEvents, never on the public feed
+    await watch.add(served, "dispatcher@RR", world.tokens["dispatcher@RR"], ALERTS_EXACT)
+    await watch.add(served, "dispatcher@RR incidents", world.tokens["dispatcher@RR"], INCIDENTS)
     async with live_sessions() as db:
         unconfirmed = await w.incident(db, live_sealer, world.orgs["RR"])  # never a public alert
         await w.emit(db, EventKind.INCIDENT_BROADCAST, unconfirmed)
@@ -192,12 +195,16 @@ async def test_broadcast_alerts_are_public_at_coarse_precision(
     assert public["incident"]["id"] == _gid("RapidResponseIncident", alert)
     assert public["incident"]["coarseArea"]
     assert _refused(await watch.first("anonymous exact"))  # the exact location is not in the public schema
-    member = (await watch.first("org_admin@B"))["payload"]
-    assert member["data"]["broadcastAlerts"]["incident"] == {"id": _gid("RapidResponseIncident", alert),
-                                                             "exactLocation": None}  # fmt: skip
-    assert [entry["path"] for entry in member["extensions"]["withheld"]] == [
-        ["broadcastAlerts", "incident", "exactLocation"]
-    ]
+    for key in ("org_admin@B", "dispatcher@RR"):
+        member = (await watch.first(key))["payload"]
+        assert member["data"]["broadcastAlerts"]["incident"] == {"id": _gid("RapidResponseIncident", alert),
+                                                                 "exactLocation": None}  # fmt: skip
+        assert member["extensions"]["withheld"] == [
+            {"path": ["broadcastAlerts", "incident", "exactLocation"], "reason": "PUBLIC_ONLY"}
+        ]
+    # the same dispatcher's own subscription: the first event is the unconfirmed one, with its exact location
+    incidents = (await watch.first("dispatcher@RR incidents"))["payload"]["data"]["incidentEvents"]
+    assert incidents["incident"]["exactLocation"] == "88 Canary Row"
 
 
 async def test_burn_requests_reach_the_owning_organizations_admins_only(

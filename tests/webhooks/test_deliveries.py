@@ -176,7 +176,7 @@ async def test_a_payload_never_exceeds_the_apps_ceiling(
 ) -> None:  # fmt: skip
     crew, elsewhere = await _team(live_sessions), await _team(live_sessions)
     alerts = ["INCIDENT_BROADCAST"]
-    # a responder app reads exact locations only of incidents it is dispatched to: withheld here
+    # public alerts carry what anyone may read, whoever receives them: a responder app's exact location is withheld
     responder = await app(hook_client, live_sessions, crew.org, [Role.RR_RESPONDER])
     exact = "subscription { broadcastAlerts { kind incident { id exactLocation } } }"
     await registered(hook_client, responder.token, responder.gid, receiver.url + "/responder", alerts, exact)
@@ -201,12 +201,15 @@ async def test_a_payload_never_exceeds_the_apps_ceiling(
     assert sorted(sent) == ["organizer", "responder"]
     assert sent["responder"]["data"]["broadcastAlerts"]["incident"]["exactLocation"] is None
     assert sent["responder"]["withheld"] == [
-        {"path": ["broadcastAlerts", "incident", "exactLocation"], "reason": "NO_RELATIONSHIP"}
+        {"path": ["broadcastAlerts", "incident", "exactLocation"], "reason": "PUBLIC_ONLY"}
     ]
-    assert sent["organizer"]["data"]["broadcastAlerts"]["incident"] == {
-        "status": "OPEN",
+    assert sent["organizer"]["data"]["broadcastAlerts"]["incident"] == {  # the status is for members: not public
+        "status": None,
         "coarseArea": "Mill district, Alder County",
     }
+    assert sent["organizer"]["withheld"] == [
+        {"path": ["broadcastAlerts", "incident", "status"], "reason": "PUBLIC_ONLY"}
+    ]
     assert location not in b"".join(r.body for r in receiver.requests).decode()
     [hidden] = await _deliveries(live_sessions, stranger_endpoint)
     assert hidden.status == WebhookDeliveryStatus.NOT_VISIBLE

@@ -21,6 +21,7 @@ the document); :func:`prepare_operation` validates once for reuse (at registrati
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -47,8 +48,9 @@ from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.facts import load_facts
+from api.auth.fields import WithheldReason
 from api.auth.live import may_subscribe
-from api.auth.viewer import Viewer
+from api.auth.viewer import ANONYMOUS, Viewer
 from api.crypto import Sealer
 from api.events.event import Event
 from api.events.horizon import Horizon, InvalidCursor
@@ -93,9 +95,12 @@ class LiveOperation:
     spec: LiveSpec
     arguments: dict[str, Any]
     start: Horizon | None
+    audience: Audience  # the schema it was validated against
     document_hash: str
     key: str  # document, variables and operation name: equal keys render alike for one viewer
     sent: Sent = field(compare=False, repr=False)
+    # a public subscription's document as anonymous callers would send it (see :func:`rendering`)
+    rendered_as: LiveOperation | None = field(default=None, compare=False, repr=False)
 
 
 def prepare_operation(viewer: Viewer, payload: dict[str, Any], settings: Settings) -> LiveOperation:
@@ -127,12 +132,29 @@ def _prepared_operation(audience: Audience, body: bytes, limits: Limits) -> Live
         message = f"This document could return {cost} objects per event, over the limit of {limits.cost}."
         raise LiveRefused([{"message": message, "extensions": {"code": "COST_LIMIT_EXCEEDED", "cost": cost}}])
     try:
-        return _operation(schema, prepared, sent)
+        operation = _operation(schema, audience, prepared, sent)
     except GraphQLError as error:
         raise LiveRefused([safe_error(dict(error.formatted), error, sent)]) from None
+    if operation.spec.public and not audience.anonymous:
+        return dataclasses.replace(operation, rendered_as=_public_twin(body, limits))
+    return operation
 
 
-def _operation(schema: strawberry.Schema, prepared: Prepared, sent: Sent) -> LiveOperation:
+def _public_twin(body: bytes, limits: Limits) -> LiveOperation | None:
+    """The same request prepared for anonymous callers, when it is valid for them (None otherwise)."""
+    try:
+        return _prepared_operation(Audience.of(ANONYMOUS), body, limits)
+    except LiveRefused:
+        return None
+
+
+def rendering(operation: LiveOperation) -> LiveOperation:
+    """The operation that renders ``operation``'s payloads. A public subscription's document that anonymous callers
+    could send as well is rendered as theirs (one render serves every audience); otherwise the operation itself."""
+    return operation.rendered_as or operation
+
+
+def _operation(schema: strawberry.Schema, audience: Audience, prepared: Prepared, sent: Sent) -> LiveOperation:
     payload = prepared.payload
     assert prepared.document is not None
     name = payload.get("operationName") if isinstance(payload.get("operationName"), str) else None
@@ -163,7 +185,7 @@ def _operation(schema: strawberry.Schema, prepared: Prepared, sent: Sent) -> Liv
     key = hashlib.sha256(orjson.dumps([text, variables, name], option=orjson.OPT_SORT_KEYS)).hexdigest()
     return LiveOperation(
         schema, prepared.document, name, variables, root.name.value, spec, spec.arguments(arguments), start,
-        digest, key, sent,
+        audience, digest, key, sent,
     )  # fmt: skip
 
 
@@ -227,10 +249,13 @@ def concerns(viewer: Viewer, operation: LiveOperation, event: Event) -> bool:
 async def render_in(
     session: AsyncSession, state: AppState, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str
 ) -> dict[str, Any] | None:
-    """:func:`render` in ``session`` (a fresh one, committed here: the audit of the T2/T3 fields it returned)."""
+    """:func:`render` in ``session`` (a fresh one, committed here: the audit of the T2/T3 fields it returned).
+    A public subscription (``spec.public``) renders what an anonymous caller may read, for any viewer allowed it."""
     spec = operation.spec
     if not concerns(viewer, operation, event):
         return None
+    if spec.public:
+        viewer, operation = ANONYMOUS, rendering(operation)
     facts = await load_facts(session, viewer)
     if not spec.relevant(event, viewer, facts, operation.arguments):
         return None
@@ -281,5 +306,8 @@ def _body(result: Any, ctx: Context, operation: LiveOperation) -> dict[str, Any]
             for e in result.errors
         ]
     if ctx.withheld:
-        body["extensions"] = {"withheld": ctx.withheld}
+        withheld = ctx.withheld
+        if operation.spec.public:  # rendered as for anyone: that is why, whatever the anonymous rule said
+            withheld = [{**entry, "reason": WithheldReason.PUBLIC_ONLY.value} for entry in withheld]
+        body["extensions"] = {"withheld": withheld}
     return body

@@ -17,6 +17,7 @@ app's subscription follows the trusted-documents rule of requests (``documentId`
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from datetime import datetime
@@ -30,7 +31,7 @@ from api.auth.authenticate import AuthenticationError, authenticate, credential_
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.schema.engine.audience import Audience
 from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation
-from api.schema.engine.live_server import EXPIRED, REVOKED, LiveServer, expired
+from api.schema.engine.live_server import EXPIRED, REVOKED, LiveServer, credential_key, expired
 from api.schema.engine.live_stream import LiveSubscription
 from api.schema.engine.request_body import RequestRefused
 from api.schema.engine.trusted import live_payload
@@ -50,11 +51,15 @@ class LiveConnection:
         self.websocket, self.server = websocket, server
         self.settings = server.state.settings
         self.authorization: str | None = None
+        self.credential: str | None = None  # the credential's digest: subscriptions holding it are rendered together
         self.viewer: Viewer = ANONYMOUS
+        self.audience = Audience.of(ANONYMOUS)  # the schema its subscriptions were validated against
         self.expires_at: datetime | None = None
         self.subscriptions: dict[str, LiveSubscription] = {}
         self.closed = False
-        self._send_lock = asyncio.Lock()
+        self._outbox: collections.deque[str] = collections.deque()  # messages not yet written, in order
+        self._ready = asyncio.Event()
+        self._behind = False  # the outbox overflowed: closing
 
     async def run(self) -> None:
         """Serve the connection until it closes."""
@@ -62,8 +67,8 @@ class LiveConnection:
         try:
             await self._initialise()
             self.server.connections.add(self)
+            timers = [asyncio.create_task(self._write()), asyncio.create_task(self._ping())]  # credentials: recheck
             await self.send({"type": "connection_ack"})
-            timers = [asyncio.create_task(self._ping())]  # credentials: LiveServer.recheck, for all connections
             while not self.closed:
                 await self._handle(await self._receive())
         except (Closed, WebSocketDisconnect):
@@ -81,6 +86,8 @@ class LiveConnection:
         if self.closed:
             return
         self.closed = True
+        self._outbox.clear()  # nothing more for a viewer whose access ended, nor for one that fell behind
+        self._ready.set()
         for subscription in list(self.subscriptions.values()):
             subscription.stop()
         with contextlib.suppress(Exception):
@@ -88,15 +95,38 @@ class LiveConnection:
                 await self.websocket.close(code, reason)
 
     async def send(self, message: dict[str, Any]) -> None:
-        """Send one protocol message (serialized: several subscriptions deliver at once)."""
-        if self.closed:
+        """Send one protocol message, after those already queued (:class:`Closed` once the connection is closed)."""
+        if self.closed or not self.push(orjson.dumps(message).decode()):
             raise Closed
-        async with self._send_lock:
-            try:
-                await self.websocket.send_text(orjson.dumps(message).decode())
-            except Exception:
-                self.closed = True
-                raise Closed from None
+
+    def push(self, text: str) -> bool:
+        """Queue one message for the writer; False when closed, or when the client has fallen ``live_outbox``
+        messages behind: the connection then closes (1013), and the client resumes from its last cursor."""
+        if self.closed or self._behind:
+            return False
+        if len(self._outbox) >= self.settings.live_outbox:
+            self._behind = True  # the writer closes it
+            self._outbox.clear()
+            self._ready.set()
+            return False
+        self._outbox.append(text)
+        self._ready.set()
+        return True
+
+    async def _write(self) -> None:
+        """Write the queued messages in order (one writer per connection: a client that reads slowly holds up
+        no one else)."""
+        while not self.closed:
+            await self._ready.wait()
+            self._ready.clear()
+            if self._behind:
+                await self.close(1013, "Falling behind: reconnect and resume")
+            while self._outbox and not self.closed:
+                try:
+                    await self.websocket.send_text(self._outbox.popleft())
+                except Exception:
+                    self.closed = True
+                    self._outbox.clear()
 
     async def _receive(self) -> dict[str, Any]:
         message = await self.websocket.receive()
@@ -128,6 +158,7 @@ class LiveConnection:
         payload = message.get("payload")
         value = payload.get("Authorization") or payload.get("authorization") if isinstance(payload, dict) else None
         self.authorization = value if isinstance(value, str) and value.strip() else None
+        self.credential = credential_key(self.authorization)
         state: Any = self.server.state
         async with state.sessionmaker() as session:
             try:
@@ -139,6 +170,7 @@ class LiveConnection:
                 await self.close(EXPIRED, "Unauthorized: the token is invalid, expired or revoked")
                 raise Closed from None
             self.expires_at = await credential_expiry(session, self.authorization)
+        self.audience = Audience.of(self.viewer)
         if "read" not in self.viewer.scopes:
             await self.close(REVOKED, "Forbidden: this token was not granted the `read` scope")
             raise Closed
@@ -208,7 +240,7 @@ class LiveConnection:
                 code, "Unauthorized: the token expired" if code == EXPIRED else "Forbidden: access revoked"
             )
             return False
-        if Audience.of(viewer) != Audience.of(self.viewer):
+        if Audience.of(viewer) != self.audience:
             await self.close(REVOKED, "Forbidden: your roles changed; reconnect")
             return False
         self.viewer = viewer

@@ -80,6 +80,9 @@ class LiveSpec:
     keeps: Keeps = _always
     rows: Callable[[Viewer], Select[Any]] | None = None  # a narrower row rule than ``readable`` (public alerts)
     arguments: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    # the payload is what an anonymous caller may read, whoever subscribes (public alerts): the same for every
+    # subscriber, so it is rendered once per document; the subscriber's credential is still checked at each event
+    public: bool = False
 
 
 def live(spec: LiveSpec) -> dict[str, Any]:

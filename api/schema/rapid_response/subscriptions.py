@@ -66,7 +66,7 @@ INCIDENTS = LiveSpec(
 DISPATCHES = LiveSpec(DISPATCH_KINDS, {DispatchRow.__tablename__: DispatchRow}, _dispatch, keeps=own_dispatch)
 ALERTS = LiveSpec(
     frozenset({EventKind.INCIDENT_BROADCAST}), {IncidentRow.__tablename__: IncidentRow}, _incident,
-    rows=access.broadcast_alerts,
+    rows=access.broadcast_alerts, public=True,
 )  # fmt: skip
 
 RegionIdsArg = Annotated[
@@ -98,7 +98,10 @@ class RapidResponseSubscriptions:
             yield item
 
     @strawberry.subscription(
-        description="Confirmed incident alerts as they are broadcast: coarse area only. Public.", metadata=live(ALERTS)
+        description="Confirmed incident alerts as they are broadcast: coarse area only. Public: every subscriber "
+        "receives the alert as an anonymous caller may read it (fields beyond that are null and listed as withheld, "
+        "whatever your roles).",
+        metadata=live(ALERTS),
     )
     async def broadcast_alerts(self, info: Info, after: AfterEventArg = None) -> AsyncGenerator[IncidentEvent, None]:
         async for item in over_websocket_only():
