@@ -30,7 +30,7 @@ import asyncpg
 import orjson
 import servers
 from database import DEFAULT_SERVER, plain_url
-from websockets.asyncio.client import ClientConnection, connect
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from api import migrate
 from api.auth.tokens import create_personal_token
@@ -46,6 +46,7 @@ OUT_DIR = Path(__file__).resolve().parent / "out"
 ROLES = (Role.RR_DISPATCHER, Role.RR_RESPONDER, Role.ORG_ADMIN, Role.ACCOMPANIMENT_COORDINATOR,
          Role.HOSPITALITY_VOLUNTEER)  # fmt: skip
 DISPATCHER_QUERY = "subscription { incidentEvents { eventId kind incident { id coarseArea exactLocation } } }"
+PROTOCOL = "graphql-transport-ws"
 ALERT_QUERY = "subscription { broadcastAlerts { eventId kind incident { id coarseArea } } }"
 
 
@@ -119,32 +120,56 @@ class Tally:
 TALLY = Tally()
 
 
-class Subscriber:
-    """One connection and the moments its messages arrived."""
+class Subscriber(WSListener):
+    """One connection (picows: its frames are parsed in C, so that 1,000 of them in one process measure the server,
+    not this client) and the moments its `next` messages arrived."""
 
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
+    def __init__(self) -> None:
         self.arrivals: list[float] = []
+        self.errors = 0  # `next` messages carrying errors (none expected)
+        self.replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()  # the protocol's other messages
+        self.transport: WSTransport | None = None
 
-    async def read(self) -> None:
-        async for raw in self.ws:
-            message = orjson.loads(raw)
-            if message.get("type") == "next":
-                self.arrivals.append(time.perf_counter())
-                TALLY.arrived()
-            elif message.get("type") == "ping":
-                await self.ws.send('{"type":"pong"}')
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type is not WSMsgType.TEXT:
+            return
+        arrived = time.perf_counter()
+        message = orjson.loads(frame.get_payload_as_bytes())
+        if message.get("type") == "next":
+            self.arrivals.append(arrived)
+            self.errors += "errors" in message["payload"]
+            TALLY.arrived()
+        elif message.get("type") == "ping":
+            transport.send(WSMsgType.TEXT, b'{"type":"pong"}')
+        else:
+            self.replies.put_nowait(message)
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.transport is not None
+        self.transport.send(WSMsgType.TEXT, orjson.dumps(message))
+
+    async def reply(self) -> dict[str, Any]:
+        return await asyncio.wait_for(self.replies.get(), 60)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.disconnect()
 
 
 async def subscribe(url: str, token: str | None, query: str) -> Subscriber:
-    ws = await connect(url, subprotocols=["graphql-transport-ws"], open_timeout=60, max_queue=None, compression=None)  # type: ignore[list-item]
-    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}}
-    await ws.send(orjson.dumps(init).decode())
-    assert orjson.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}).decode())
-    await ws.send('{"type":"ping"}')
-    assert orjson.loads(await ws.recv())["type"] == "pong"  # handled in order: the subscription is registered
-    return Subscriber(ws)
+    _transport, subscriber = await ws_connect(
+        Subscriber, url, websocket_handshake_timeout=60, extra_headers={"Sec-WebSocket-Protocol": PROTOCOL}
+    )
+    assert isinstance(subscriber, Subscriber)
+    subscriber.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}})
+    assert (await subscriber.reply())["type"] == "connection_ack"
+    subscriber.send({"id": "1", "type": "subscribe", "payload": {"query": query}})
+    subscriber.send({"type": "ping"})
+    assert (await subscriber.reply())["type"] == "pong"  # handled in order: the subscription is registered
+    return subscriber
 
 
 def plan(args: argparse.Namespace, tokens: list[tuple[Role, str]]) -> list[tuple[str | None, str]]:
@@ -154,6 +179,12 @@ def plan(args: argparse.Namespace, tokens: list[tuple[Role, str]]) -> list[tuple
         role, token = tokens[index % len(tokens)]
         chosen.append((token, DISPATCHER_QUERY if role is Role.RR_DISPATCHER else ALERT_QUERY))
     return chosen
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time the process has used so far (user and system), in milliseconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -213,7 +244,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         '"in_flight": 100000}',
     }  # fmt: skip
     # as `sanctuary-api serve` runs it: no permessage-deflate (see api/cli_serve.py)
-    server = servers.start("live", "service_app:create", env, OUT_DIR, ("--ws-per-message-deflate", "false"))
+    server = servers.start(
+        "live",
+        "service_app:create",
+        env,
+        OUT_DIR,
+        ("--ws-per-message-deflate", "false", *os.environ.get("BENCH_UVICORN", "").split()),
+    )
     try:
         servers.wait_ready(server)
         idle = rss_kib(server.process.pid)
@@ -227,7 +264,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         connecting = time.perf_counter()
         subscribers = await asyncio.gather(*(one(t, q) for t, q in plan(args, tokens)))
         connect_s = time.perf_counter() - connecting
-        readers = [asyncio.create_task(s.read()) for s in subscribers]
         await asyncio.sleep(1.0)
         loaded = rss_kib(server.process.pid)
         stats = await asyncpg.connect(url)
@@ -235,20 +271,23 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for round_index in range(args.events):
             before = await database_work(stats)
             TALLY.expect(len(subscribers))
+            server_cpu, client_cpu = cpu_ms(server.process.pid), time.process_time()
             started, committed = await broadcast(url, team_id, sealer)
             await asyncio.wait_for(TALLY.done.wait(), 120)
+            server_cpu, client_cpu = cpu_ms(server.process.pid) - server_cpu, (time.process_time() - client_cpu) * 1000
             await asyncio.sleep(0.5)  # let the statistics collector catch up
             after = await database_work(stats)
             latencies = [(s.arrivals[round_index] - committed) * 1000 for s in subscribers]
             rounds.append({
                 "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
-                "last_ms": max(latencies), "commit_ms": (committed - started) * 1000, "transactions": after[0] - before[0], "tuples": after[1] - before[1],
+                "last_ms": max(latencies), "commit_ms": (committed - started) * 1000,
+                "server_cpu_ms": server_cpu, "client_cpu_ms": client_cpu, "transactions": after[0] - before[0], "tuples": after[1] - before[1],
             })  # fmt: skip
         await stats.close()
-        for task in readers:
-            task.cancel()
         for subscriber in subscribers:
-            await subscriber.ws.close()
+            subscriber.close()
+        if failed := sum(s.errors for s in subscribers):
+            raise SystemExit(f"{failed} deliveries carried errors")
         return {
             "subscribers": args.subscribers, "members": args.members, "anonymous": int(args.subscribers * args.anonymous),
             "connect_s": connect_s, "rss_idle_kib": idle, "rss_loaded_kib": loaded,
@@ -265,13 +304,14 @@ def summary(results: dict[str, Any]) -> str:
         f"{results['cpus']} CPUs, load average {results['loadavg']:.2f}; connected in {results['connect_s']:.1f} s",
         f"Server memory: {results['rss_idle_kib'] / 1024:.1f} MiB idle, {results['rss_loaded_kib'] / 1024:.1f} MiB "
         f"with the subscribers: {results['kib_per_subscriber']:.1f} KiB per subscriber",
-        f"  {'event':<8}{'p50 ms':>10}{'p95 ms':>10}{'last ms':>10}{'commit ms':>11}{'xacts':>8}{'xacts/sub':>11}",
+        f"  {'event':<8}{'p50 ms':>10}{'p95 ms':>10}{'last ms':>10}{'commit ms':>11}{'server CPU':>12}"
+        f"{'client CPU':>12}{'xacts':>8}{'xacts/sub':>11}",
     ]
     for index, row in enumerate(results["rounds"], 1):
         per = row["transactions"] / results["subscribers"]
         lines.append(
             f"  {index:<8}{row['p50_ms']:>10.1f}{row['p95_ms']:>10.1f}{row['last_ms']:>10.1f}{row['commit_ms']:>11.1f}"
-            f"{row['transactions']:>8}{per:>11.3f}"
+            f"{row['server_cpu_ms']:>12.0f}{row['client_cpu_ms']:>12.0f}{row['transactions']:>8}{per:>11.3f}"
         )
     return "\n".join(lines)
 
