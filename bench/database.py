@@ -70,7 +70,8 @@ async def prepare(url: str, scale: int, sealer: Sealer, *, scratch: bool) -> See
 
 def _from_marker(marker: dict[str, Any]) -> SeedInfo:
     names = {f.name for f in dataclasses.fields(SeedInfo)} - {"seeded_in_this_run"}
-    return SeedInfo(**{name: marker.get(name) for name in names}, seeded_in_this_run=False)
+    values: dict[str, Any] = {name: marker.get(name) for name in names}
+    return SeedInfo(**values, seeded_in_this_run=False)
 
 
 def _matches(marker: dict[str, Any] | None, scale: int, sealer: Sealer) -> bool:

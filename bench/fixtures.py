@@ -106,7 +106,8 @@ def page_sql(advocate: Advocate, position: DeepPage | None) -> str:
             tuple_(model.created_at, model.id) > tuple_(position.created_at, position.record_id)
         )
     statement = statement.order_by(model.created_at.asc(), model.id.asc()).limit(PAGE + 1)
-    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 async def explain(engine: AsyncEngine, sql: str) -> list[str]:

@@ -244,13 +244,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         '"in_flight": 100000}',
     }  # fmt: skip
     # as `sanctuary-api serve` runs it: no permessage-deflate (see api/cli_serve.py)
-    server = servers.start(
-        "live",
-        "service_app:create",
-        env,
-        OUT_DIR,
-        ("--ws-per-message-deflate", "false", *os.environ.get("BENCH_UVICORN", "").split()),
-    )
+    server = servers.start("live", "service_app:create", env, OUT_DIR, ("--ws-per-message-deflate", "false"))
     try:
         servers.wait_ready(server)
         idle = rss_kib(server.process.pid)
