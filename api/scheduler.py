@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import allow_maintenance_statements
-from api.ratelimit import buckets
-from api.schema.engine import live_limits
+from api.ratelimit import buckets, connections
 from api.services.accompaniment import requests as accompaniment
 from api.services.protection import retention
 from api.settings import Settings
@@ -48,7 +47,7 @@ async def _forget_idle_buckets(session: AsyncSession, settings: Settings, now: d
 
 
 async def _forget_stale_live_connections(session: AsyncSession, settings: Settings, now: datetime) -> object:
-    return await live_limits.forget_stale(session, settings)  # stale by the database's clock, like the heartbeats
+    return await connections.forget_stale(session, settings)  # stale by the database's clock, like the heartbeats
 
 
 RETENTION = "retention"

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     # Subscriptions over WebSocket (api/schema/engine/live_socket.py): browsers' origins allowed (comma-separated;
     # empty: the origin of public_url; a client sending no Origin is not a browser and is allowed), how often a
     # connection's credential is checked again, and the limits of a connection. The connections per member and per
-    # app are counted across instances (api/schema/engine/live_limits.py): each instance refreshes its own every
+    # app are counted across instances (api/ratelimit/connections.py): each instance refreshes its own every
     # live_heartbeat_s; a crashed instance's stop counting after three heartbeats.
     allowed_origins: str = ""
     live_recheck_s: float = Field(default=3.0, gt=0, le=60)

@@ -1,4 +1,4 @@
-"""Open subscription WebSockets of every instance (api/schema/engine/live_limits.py): one row per counted
+"""Open subscription WebSockets of every instance (api/ratelimit/connections.py): one row per counted
 connection, so that the limits per member and per app hold across instances sharing the database."""
 
 from __future__ import annotations

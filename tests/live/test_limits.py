@@ -1,4 +1,4 @@
-"""Connections per member and per app hold across instances sharing one database (api/schema/engine/live_limits.py):
+"""Connections per member and per app hold across instances sharing one database (api/ratelimit/connections.py):
 two uvicorn instances on the live database, real WebSocket clients, the slots' table read and aged directly."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from api.auth.clients import create_client
 from api.crypto import Sealer
 from api.models import LiveConnectionSlot
 from api.models.enums import OrganizationKind, Role
-from api.schema.engine.live_limits import KEY_LABEL, LOCK_CLASS, app_key, lock_id, member_key
+from api.ratelimit.connections import KEY_LABEL, LOCK_CLASS, app_key, lock_id, member_key
 from api.settings import Settings
 from tests import factories as f
 from tests.live.harness import WAIT_S, Live, Served, open_live, serving

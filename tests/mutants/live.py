@@ -1,10 +1,10 @@
-"""Mutants of the subscription connection limits across instances (api/schema/engine/live_limits.py)."""
+"""Mutants of the subscription connection limits across instances (api/ratelimit/connections.py)."""
 
 from __future__ import annotations
 
 from tests.mutants.base import Mutant, group
 
-_limits = group("live limits", "api/schema/engine/live_limits.py", "tests/live/test_limits.py")
+_limits = group("live limits", "api/ratelimit/connections.py", "tests/live/test_limits.py")
 
 MUTANTS: tuple[Mutant, ...] = (
     _limits("admits not serialized by the advisory lock",

@@ -7,7 +7,7 @@ and variables, cursor) authenticates the credential again and renders the docume
 for now; every connection holding that credential and document shares the answer. Renders run at most
 ``SANCTUARY_DB_POOL_SIZE`` at a time (each holds a pooled connection). Another task re-checks the credentials
 of all open connections every ``live_recheck_s`` (personal tokens in one statement). The connections per member
-and per app are counted across every instance (:mod:`api.schema.engine.live_limits`, ``self.limits``).
+and per app are counted across every instance (:mod:`api.ratelimit.connections`, ``self.limits``).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from api.events.event import Event
 from api.events.horizon import Horizon
 from api.events.hub import EventHub, SubscriberDropped
 from api.models.enums import EventKind
+from api.ratelimit.connections import ConnectionLimits
 from api.schema.engine.live import AppState, LiveOperation, concerns, reading, render_in
-from api.schema.engine.live_limits import LiveLimits
 
 if TYPE_CHECKING:
     from api.schema.engine.live_socket import LiveConnection
@@ -56,7 +56,7 @@ class LiveServer:
         self._shared: collections.OrderedDict[object, dict[object, asyncio.Future[Any]]] = collections.OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._rechecks: asyncio.Task[None] | None = None
-        self.limits = LiveLimits(state.sessionmaker, state.sealer, state.settings)  # connections per member, app
+        self.limits = ConnectionLimits(state.sessionmaker, state.sealer, state.settings)  # connections per member, app
 
     def start(self) -> None:
         """Start feeding subscriptions from the hub, re-checking the connections' credentials, and the heartbeat

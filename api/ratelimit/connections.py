@@ -96,7 +96,7 @@ def stale_after_s(settings: Settings) -> float:
     return STALE_HEARTBEATS * settings.live_heartbeat_s
 
 
-class LiveLimits:
+class ConnectionLimits:
     """This instance's slots: admitted, released, kept fresh by a heartbeat task."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings) -> None:
