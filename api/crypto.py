@@ -121,6 +121,11 @@ class Sealer:
         a fixed label), so every instance sharing them reads the others' cursors, and none is stored."""
         return tuple(AESGCM(hmac.new(kek.key, _CURSOR_KEY_LABEL, hashlib.sha256).digest()) for kek in self.keks)
 
+    def derived_key(self, label: bytes) -> bytes:
+        """A key for ``label`` derived from the newest key-encryption key (HMAC-SHA256), never stored: every
+        instance holding the same keys derives the same one."""
+        return hmac.new(self.current.key, label, hashlib.sha256).digest()
+
     async def seal(
         self, session: AsyncSession, org_id: uuid.UUID, record_id: uuid.UUID, column: str, value: str | None
     ) -> bytes | None:

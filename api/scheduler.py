@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import allow_maintenance_statements
-from api.ratelimit import buckets
+from api.ratelimit import buckets, connections
 from api.services.accompaniment import requests as accompaniment
 from api.services.protection import retention
 from api.settings import Settings
@@ -46,6 +46,10 @@ async def _forget_idle_buckets(session: AsyncSession, settings: Settings, now: d
     return await buckets.forget_idle(session, now, timedelta(seconds=longest + 3600))
 
 
+async def _forget_stale_live_connections(session: AsyncSession, settings: Settings, now: datetime) -> object:
+    return await connections.forget_stale(session, settings)  # stale by the database's clock, like the heartbeats
+
+
 RETENTION = "retention"
 
 # The periodic jobs, in order: (name for the logs and run_once's results, job). Each runs in its own savepoint. Requests whose
@@ -54,6 +58,7 @@ JOBS: tuple[tuple[str, Job], ...] = (
     ("accompaniment.expire_unfilled", _expire_unfilled),
     (RETENTION, _retention),
     ("ratelimit.forget_idle_buckets", _forget_idle_buckets),
+    ("live.forget_stale_connections", _forget_stale_live_connections),
 )
 
 

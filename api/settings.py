@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     webhooks_secret_overlap_hours: float = Field(default=24.0, ge=0, le=168)
     # Subscriptions over WebSocket (api/schema/engine/live_socket.py): browsers' origins allowed (comma-separated;
     # empty: the origin of public_url; a client sending no Origin is not a browser and is allowed), how often a
-    # connection's credential is checked again, and the limits of a connection.
+    # connection's credential is checked again, and the limits of a connection. The connections per member and per
+    # app are counted across instances (api/ratelimit/connections.py): each instance refreshes its own every
+    # live_heartbeat_s; a crashed instance's stop counting after three heartbeats.
     allowed_origins: str = ""
     live_recheck_s: float = Field(default=3.0, gt=0, le=60)
     live_init_timeout_s: float = Field(default=5.0, gt=0, le=60)
@@ -124,6 +126,7 @@ class Settings(BaseSettings):
     live_max_connections_per_app: int = Field(default=200, ge=1)
     live_max_message_bytes: int = Field(default=65_536, ge=1_024)
     live_outbox: int = Field(default=1_000, ge=10)  # messages waiting for a slow client before its connection closes
+    live_heartbeat_s: float = Field(default=5.0, gt=0, le=60)
     # The operator's view (api/observability/). Traces: OTLP over HTTP to the collector at otel_endpoint (its
     # base URL; /v1/traces is added), off when unset. Metrics: Prometheus at http://metrics_host:metrics_port/metrics,
     # off when the port is unset; metrics_operations caps the operation names given a label of their own.

@@ -5,6 +5,7 @@ from api.models.advocacy import AdvocacyAction, AdvocacyOrganizer
 from api.models.audit import AuditEvent
 from api.models.base import Base, Entity, Tier
 from api.models.events import DomainEvent
+from api.models.live import LiveConnectionSlot
 from api.models.network import Congregation, Organization, Region
 from api.models.people import HouseholdLink, Member, MemberRoleGrant, Person, Training
 from api.models.rapid_response import IncidentDispatch, IncidentTimelineEvent, RapidResponseIncident
@@ -43,6 +44,7 @@ __all__ = [
     "IdempotencyKey",
     "IncidentDispatch",
     "IncidentTimelineEvent",
+    "LiveConnectionSlot",
     "Member",
     "MemberInvitation",
     "MemberRoleGrant",

@@ -21,11 +21,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.mutants import access, oauth, protection, webhooks
+from tests.mutants import access, live, oauth, protection, webhooks
 from tests.mutants.base import Mutant
 
 ROOT = Path(__file__).resolve().parents[2]
-MUTANTS: tuple[Mutant, ...] = (*access.MUTANTS, *protection.MUTANTS, *oauth.MUTANTS, *webhooks.MUTANTS)
+MUTANTS: tuple[Mutant, ...] = (*access.MUTANTS, *protection.MUTANTS, *oauth.MUTANTS, *webhooks.MUTANTS, *live.MUTANTS)
 REQUIRED_RATE = 0.95
 
 # Survivors kept on purpose: the mistake cannot change what anyone sees or may do (name: why).

@@ -11,8 +11,8 @@ The group's answer, serialized once, is queued on each connection's outbox, afte
 outbox, so a slow client holds up no one else (:mod:`api.schema.engine.live_socket`). Subscriptions catching
 up from the table keep their own queue (:mod:`api.schema.engine.live_stream`). Renders run at most half of
 ``SANCTUARY_DB_POOL_SIZE`` at a time (each holds a pooled connection; requests keep the other half). Another
-task re-checks the credentials of all open connections every ``live_recheck_s``. The counts of connections
-per member and per app are this instance's (see README, "Subscriptions").
+task re-checks the credentials of all open connections every ``live_recheck_s``. The connections per member
+and per app are counted across every instance (:mod:`api.ratelimit.connections`, ``self.limits``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from api.events.horizon import Horizon
 from api.events.hub import EventHub, SubscriberDropped
 from api.models.enums import EventKind
 from api.observability import metrics
+from api.ratelimit.connections import ConnectionLimits
 from api.schema.engine.audience import Audience
 from api.schema.engine.live import AppState, LiveOperation, concerns, reading, render_in, rendering
 
@@ -67,11 +68,14 @@ class LiveServer:
         self._tails: dict[tuple[str | None, str], asyncio.Future[None]] = {}  # each group's last delivery
         self._task: asyncio.Task[None] | None = None
         self._rechecks: asyncio.Task[None] | None = None
+        self.limits = ConnectionLimits(state.sessionmaker, state.sealer, state.settings)  # connections per member, app
 
     def start(self) -> None:
-        """Start feeding subscriptions from the hub, and re-checking the connections' credentials."""
+        """Start feeding subscriptions from the hub, re-checking the connections' credentials, and the heartbeat
+        of the connections' slots."""
         self._task = asyncio.create_task(self._feed(), name="live-feed")
         self._rechecks = asyncio.create_task(self._recheck_periodically(), name="live-recheck")
+        self.limits.start()
 
     async def stop(self, code: int = 1012, reason: str = "The service is restarting: reconnect.") -> None:
         """Close every connection (1012: clients reconnect and resume) and stop feeding."""
@@ -82,15 +86,7 @@ class LiveServer:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-
-    def admits(self, viewer: Viewer) -> bool:
-        """Whether one more connection of this viewer's member and app stays within this instance's limits."""
-        settings = self.state.settings
-        members = sum(1 for c in self.connections if viewer.member_id and c.viewer.member_id == viewer.member_id)
-        apps = sum(1 for c in self.connections if viewer.client_id and c.viewer.client_id == viewer.client_id)
-        if viewer.member_id is not None and members >= settings.live_max_connections_per_member:
-            return False
-        return not (viewer.client_id is not None and apps >= settings.live_max_connections_per_app)
+        await self.limits.stop()  # this instance's slots given back at once
 
     async def _feed(self) -> None:
         await self.hub.connected.wait()

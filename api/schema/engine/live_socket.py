@@ -80,6 +80,7 @@ class LiveConnection:
                 subscription.stop()
             self.server.connections.discard(self)
             await self.close(1000, "")
+            await self.server.limits.release(self)  # once closed (admits on this instance no longer count it)
 
     async def close(self, code: int, reason: str) -> None:
         """Close with ``code`` (once); the receive loop then ends."""
@@ -174,7 +175,7 @@ class LiveConnection:
         if "read" not in self.viewer.scopes:
             await self.close(REVOKED, "Forbidden: this token was not granted the `read` scope")
             raise Closed
-        if not self.server.admits(self.viewer):
+        if not await self.server.limits.admit(self):
             await self.close(4429, "Too many connections for this member or app")
             raise Closed
 
