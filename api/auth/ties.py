@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.viewer import Viewer
 from api.models import (
@@ -126,6 +127,11 @@ def dispatch_regions(viewer: Viewer) -> Select[Any]:
     return select(Region.id).where(
         or_(Region.id.in_(viewer.region_ids), own(viewer, Region.rapid_response_organization_id))
     )
+
+
+def in_dispatch_regions(viewer: Viewer, column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """The row's region (``column``) is one the viewer dispatches for."""
+    return column.in_(dispatch_regions(viewer))
 
 
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:

@@ -176,6 +176,28 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
         v=RR_ROWS, a="rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
     ("T1", "IncidentTimelineEvent", ("note",)): ("Debrief: van 3", expect(
         v=RR_ROWS, a="rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    # D2/T2: RR's, on I2 (region Y): like I2's details, not for RR's dispatchers; only RR's admins (a colleague,
+    # who is no viewer here, was sent)
+    ("D2", "IncidentDispatch", ("role", "version")): ("*", expect(
+        v="org_admin@RR", a=" ".join(m for m in READERS if m != "org_admin@RR"))),
+    ("D2", "IncidentDispatch", ("dispatchedAt", "arrivedAt", "releasedAt")): ("*", expect(
+        v="org_admin@RR", a="rr_dispatcher@RR rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 "
+                            "network_coordinator@hub org_admin@hub")),
+    ("T2", "IncidentTimelineEvent", ("kind", "occurredAt")): ("*", expect(
+        v="org_admin@RR", a="rr_dispatcher@RR rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    ("T2", "IncidentTimelineEvent", ("note",)): ("Debrief: road 9", expect(
+        v="org_admin@RR", a="rr_dispatcher@RR rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    # D4/T4: on I4 (region Z, designated to RR by the hub): RR's dispatchers dispatch there, so they read them
+    ("D4", "IncidentDispatch", ("role", "version")): ("*", expect(
+        v="rr_dispatcher@RR org_admin@RR",
+        a=" ".join(m for m in READERS if m not in {"rr_dispatcher@RR", "org_admin@RR"}))),
+    ("D4", "IncidentDispatch", ("dispatchedAt", "arrivedAt", "releasedAt")): ("*", expect(
+        v="rr_dispatcher@RR org_admin@RR", a="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 "
+                                             "network_coordinator@hub org_admin@hub")),
+    ("T4", "IncidentTimelineEvent", ("kind", "occurredAt")): ("*", expect(
+        v="rr_dispatcher@RR org_admin@RR", a="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    ("T4", "IncidentTimelineEvent", ("note",)): ("Debrief: road 4", expect(
+        v="rr_dispatcher@RR org_admin@RR", a="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
     # the network: regions, organizations, congregations, members, trainings
     ("region_Z", "Region", ("version",)): ("*", expect(v=MEMBERS_ALL)),
     ("org_L1", "Organization", ("name", "kind", "version")): ("*", expect(v=MEMBERS_ALL)),

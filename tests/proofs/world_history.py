@@ -222,6 +222,7 @@ async def _rapid_response(db: AsyncSession, sealer: Sealer, world: History) -> N
     r["I2"] = await f.incident(db, sealer, team, exact_location="40 Closed Court", status=IncidentStatus.STABLE)
     r["D_closed"] = await rr.dispatched(db, r["I2"], world.actors["rr_responder2@RR"].member, arrived=True)
     r["T1"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=team.id, incident_id=r["I1"].id,
+                                    region_id=r["I1"].region_id,
                                     kind=TimelineKind.NOTE, occurred_at=datetime.now(UTC))  # fmt: skip
     r["T1"].note = await sealer.seal(db, team.id, r["T1"].id, "incident_timeline_event.note", canary("History: van 4"))
     db.add(r["T1"])
