@@ -248,7 +248,8 @@ LIFECYCLE_AND_PERMISSION_MUTANTS = (
                 '"accompanimentRequestTriage": _MATCHER | _ACCOMPANIER'),
     _permission("coordinator no longer completes shifts", '"hospitalityShiftComplete": _SANCTUARY | _VOLUNTEER',
                 '"hospitalityShiftComplete": _VOLUNTEER'),
-    _permission("an app burns", '        "sanctuaryCaseBurn",\n    }', "    }"),
+    _permission("an app burns", '        "sanctuaryCaseBurn",\n        "partnerAppDocumentsAdd",',
+                '        "partnerAppDocumentsAdd",'),
     _permission("an app mints a personal token", '        "personalAccessTokenCreate",\n', "", *CREDENTIALS),
     _permission("write scope ignored", 'return "write" in viewer.scopes and bool(', "return True and bool(", *CREDENTIALS),
 )  # fmt: skip
