@@ -98,7 +98,7 @@ def persons(viewer: Viewer) -> Select[Any]:
                 Person.id.in_(ties.routed(viewer, AccompanimentRequest.person_id)),
             ),
             ties.when(
-                viewer, Role.ACCOMPANIER, Person.id.in_(ties.assigned_requests(viewer, AccompanimentRequest.person_id))
+                viewer, Role.ACCOMPANIER, Person.id.in_(ties.accompanying(viewer, AccompanimentRequest.person_id))
             ),
         )
     )

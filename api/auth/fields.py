@@ -59,7 +59,7 @@ class Relation(enum.StrEnum):
     SELF = "SELF"  # the record is the viewer (or the viewer's own dispatch)
     SUPPORTING = "SUPPORTING"  # a sanctuary case the viewer's congregation supports
     HOSTING = "HOSTING"  # a person in a sanctuary case the viewer's organization hosts
-    ASSIGNED = "ASSIGNED"  # the viewer signed up for / accepted / is invited to it
+    ASSIGNED = "ASSIGNED"  # the viewer signed up for / accepted / is invited to it (a request: not called off)
     STAFFING = "STAFFING"  # a shift the viewer's congregation staffs
     ROUTED = "ROUTED"  # a request routed to the viewer's congregation, or to the whole network
     MATCHING = "MATCHING"  # a request the viewer's organization matched volunteers to

@@ -25,7 +25,10 @@ from api.models import (
     SanctuaryCase,
     ShiftAssignment,
 )
-from api.models.enums import AssignmentStatus, IncidentStatus, Role, ShiftAssignmentStatus
+from api.models.enums import AccompanimentStatus, AssignmentStatus, IncidentStatus, Role, ShiftAssignmentStatus
+
+# requests whose accompaniment will not happen: their assignees no longer read where and when it was
+CALLED_OFF = (AccompanimentStatus.CANCELLED, AccompanimentStatus.UNFILLED)
 
 
 def member(viewer: Viewer) -> ColumnElement[bool]:
@@ -98,6 +101,13 @@ def assigned_requests(viewer: Viewer, column: Any = AccompanimentRequest.id) -> 
         itself(viewer, AccompanimentAssignment.member_id), AccompanimentAssignment.status != AssignmentStatus.DECLINED
     )
     return select(column).where(AccompanimentRequest.id.in_(mine))
+
+
+def accompanying(viewer: Viewer, column: Any = AccompanimentRequest.id) -> Select[Any]:
+    """``column`` of the requests the viewer is on whose accompaniment goes (or went) ahead: not CANCELLED, not
+    UNFILLED. The person, the appointment and the place are for those; a called-off request's assignee keeps
+    only its row (its status says it was called off) and its own assignment."""
+    return assigned_requests(viewer, column).where(AccompanimentRequest.status.not_in(CALLED_OFF))
 
 
 def org_members(viewer: Viewer) -> Select[Any]:
