@@ -76,7 +76,18 @@ BURN_MUTANTS = (
 )  # fmt: skip
 
 _cred = group("credentials", "api/services/network/credentials.py", *CREDENTIALS)
+_use = group("credentials", "api/auth/tokens.py", "tests/network/test_token_last_use.py")
+_view = group("credentials", "api/schema/engine/view.py", "tests/network/test_token_last_use.py")
 CREDENTIAL_MUTANTS = (
+    _use("a token's use never written", "    if note_use and (row.last_used_at is None",
+         "    if False and (row.last_used_at is None"),
+    _use("a token's use waits for the request holding it", ".where(PersonalAccessToken.id.in_(_DUE.with_for_update(skip_locked=True)))",
+         ".where(PersonalAccessToken.id.in_(_DUE))"),
+    _use("noting a use bumps the token's version", ".values(last_used_at=func.now(), updated_at=PersonalAccessToken.updated_at)",
+         ".values(last_used_at=func.now(), version=PersonalAccessToken.version + 1)"),
+    _use("noting a use counts as a change", ".values(last_used_at=func.now(), updated_at=PersonalAccessToken.updated_at)",
+         ".values(last_used_at=func.now())"),
+    _view("requests note no use", "                    note_use=True,\n", ""),
     _cred("a personal token minted for another member",
           "if viewer.member_id is None or member_id not in (None, viewer.member_id):", "if viewer.member_id is None:"),
     _cred("a borrowed token mints a personal token", "if not viewer.own_credential:  #",
