@@ -76,9 +76,14 @@ BURN_MUTANTS = (
 )  # fmt: skip
 
 _cred = group("credentials", "api/services/network/credentials.py", *CREDENTIALS)
+_recent = group("credentials", "api/auth/recent_signin.py", "tests/network/test_own_tokens.py")
 _use = group("credentials", "api/auth/tokens.py", "tests/network/test_token_last_use.py")
 _view = group("credentials", "api/schema/engine/view.py", "tests/network/test_token_last_use.py")
 CREDENTIAL_MUTANTS = (
+    _recent("a partner app acting for the person mints a token",
+            "if viewer.auth_time is None or viewer.client_id not in FIRST_PARTY_CLIENTS:", "if viewer.auth_time is None:"),
+    _recent("an old sign-in mints a token", "return now - recent <= signed_in_at <= now + CLOCK_SKEW",
+            "return now - 2 * recent <= signed_in_at <= now + CLOCK_SKEW", "tests/signin/test_account_tokens_and_demo.py"),
     _use("a token's use never written", "    if note_use and (row.last_used_at is None",
          "    if False and (row.last_used_at is None"),
     _use("a token's use waits for the request holding it", ".where(PersonalAccessToken.id.in_(_DUE.with_for_update(skip_locked=True)))",
