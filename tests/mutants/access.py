@@ -107,8 +107,16 @@ CREDENTIAL_MUTANTS = (
 )  # fmt: skip
 
 _rows = group("rows", "api/auth/access.py", *HISTORY, *MATRIX)
+_reach = group(
+    "rows", "api/auth/reach.py", "tests/proofs/test_access_edges.py", "tests/proofs/test_audience.py", *MATRIX
+)
 _ties = group("rows", "api/auth/ties.py", *HISTORY, *MATRIX)
 ROW_MUTANTS = (
+    _reach("auditors list no token of their own", "    PersonalAccessToken: _ALL_MEMBERS,\n",
+           "    PersonalAccessToken: _READERS,\n"),
+    _rows("auditors list their organization's tokens",
+          "ties.when(viewer, Role.ORG_ADMIN, PersonalAccessToken.member_id.in_(ties.org_members(viewer)))",
+          "ties.when(viewer, (Role.ORG_ADMIN, Role.AUDITOR), PersonalAccessToken.member_id.in_(ties.org_members(viewer)))"),
     _rows("inactive members visible network-wide",
           "select(Member).where(ties.member(viewer), or_(Member.active, ties.own(viewer, Member.organization_id)))",
           "select(Member).where(ties.member(viewer))"),

@@ -180,6 +180,8 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
     db.add(r["TR1"])
     r["PAT_A"] = (await db.scalars(select(PersonalAccessToken).where(
         PersonalAccessToken.member_id == people["accompanier@A"].id))).one()  # fmt: skip
+    r["PAT_AUD"] = (await db.scalars(select(PersonalAccessToken).where(
+        PersonalAccessToken.member_id == people["auditor@A"].id))).one()  # fmt: skip
     r["APP_A"], _secret = await create_client(db, world.orgs["A"], name="A's app", scopes=["read"],
                                               max_roles=["ORG_ADMIN"])  # fmt: skip
     r["EP_A"] = WebhookEndpoint(id=uuid.uuid4(), organization_id=world.orgs["A"].id, app_id=r["APP_A"].id,
