@@ -98,7 +98,7 @@ def persons(viewer: Viewer) -> Select[Any]:
                 Person.id.in_(ties.routed(viewer, AccompanimentRequest.person_id)),
             ),
             ties.when(
-                viewer, Role.ACCOMPANIER, Person.id.in_(ties.assigned_requests(viewer, AccompanimentRequest.person_id))
+                viewer, Role.ACCOMPANIER, Person.id.in_(ties.accompanying(viewer, AccompanimentRequest.person_id))
             ),
         )
     )
@@ -198,20 +198,24 @@ def broadcast_alerts(viewer: Viewer) -> Select[Any]:
 
 
 def incident_dispatches(viewer: Viewer) -> Select[Any]:
-    """Dispatches: the holding organization's dispatchers and admins, and the responder's own."""
+    """Dispatches: the holding organization's admins, the dispatchers of the incident's region (like its details:
+    never their organization's incidents elsewhere), and the responder's own."""
     return select(IncidentDispatch).where(
         or_(
-            ties.role_in_own(viewer, IncidentDispatch.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
+            ties.role_in_own(viewer, IncidentDispatch.organization_id, Role.ORG_ADMIN),
+            ties.when(viewer, Role.RR_DISPATCHER, ties.in_dispatch_regions(viewer, IncidentDispatch.region_id)),
             ties.itself(viewer, IncidentDispatch.member_id),
         )
     )
 
 
 def incident_timeline_events(viewer: Viewer) -> Select[Any]:
-    """Timelines: the holding organization's dispatchers and admins, and responders dispatched there."""
+    """Timelines: the holding organization's admins, the dispatchers of the incident's region, and responders
+    dispatched there."""
     return select(IncidentTimelineEvent).where(
         or_(
-            ties.role_in_own(viewer, IncidentTimelineEvent.organization_id, Role.ORG_ADMIN, Role.RR_DISPATCHER),
+            ties.role_in_own(viewer, IncidentTimelineEvent.organization_id, Role.ORG_ADMIN),
+            ties.when(viewer, Role.RR_DISPATCHER, ties.in_dispatch_regions(viewer, IncidentTimelineEvent.region_id)),
             ties.when(
                 viewer, Role.RR_RESPONDER, IncidentTimelineEvent.incident_id.in_(ties.dispatched_incidents(viewer))
             ),

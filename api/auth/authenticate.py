@@ -32,8 +32,10 @@ async def authenticate(
     keys: SigningKeys,
     settings: Settings,
     external: ExternalIssuers | None = None,
+    note_use: bool = False,
 ) -> Viewer:
-    """The viewer for an Authorization header value; anonymous without one."""
+    """The viewer for an Authorization header value; anonymous without one. ``note_use``: a request is made
+    with it (a personal access token's last use is written, at most once a minute)."""
     if authorization is None or not authorization.strip():
         return ANONYMOUS
     scheme, _, token = authorization.strip().partition(" ")
@@ -42,7 +44,7 @@ async def authenticate(
         raise AuthenticationError("Use the Bearer scheme: `Authorization: Bearer <token>`.")
     viewer: Viewer | None = None
     if token.startswith(PAT_PREFIX):
-        viewer = await viewer_for_personal_token(session, token)
+        viewer = await viewer_for_personal_token(session, token, note_use=note_use)
     elif token.count(".") == 2 and external is not None and external.issuer_of(token) is not None:
         viewer = await external.viewer(session, token)
     elif token.count(".") == 2:

@@ -68,7 +68,7 @@ def _array(query: Select[Any]) -> ScalarSelect[Any]:
 
 def _assigned_persons(viewer: Viewer) -> Select[Any]:
     cases = ties.volunteer_cases(viewer, SanctuaryCase.person_id)
-    return ties.assigned_requests(viewer, AccompanimentRequest.person_id).union(cases)  # type: ignore[return-value]
+    return ties.accompanying(viewer, AccompanimentRequest.person_id).union(cases)  # type: ignore[return-value]
 
 
 _FACTS: dict[str, tuple[tuple[Role, ...], Callable[[Viewer], Select[Any]]]] = {
@@ -80,7 +80,7 @@ _FACTS: dict[str, tuple[tuple[Role, ...], Callable[[Viewer], Select[Any]]]] = {
     "supported_case_ids": ((Role.SANCTUARY_COORDINATOR,), ties.supported_cases),
     "hosted_person_ids": ((Role.SANCTUARY_COORDINATOR,), lambda viewer: ties.hosted(viewer, SanctuaryCase.person_id)),
     "assigned_shift_ids": ((Role.HOSPITALITY_VOLUNTEER,), ties.assigned_shifts),
-    "assigned_request_ids": ((Role.ACCOMPANIER,), ties.assigned_requests),
+    "assigned_request_ids": ((Role.ACCOMPANIER,), ties.accompanying),  # not called off
     "assigned_person_ids": ((Role.ACCOMPANIER, Role.HOSPITALITY_VOLUNTEER), _assigned_persons),
     "routed_person_ids": (
         (Role.ACCOMPANIMENT_COORDINATOR,),

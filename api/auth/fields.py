@@ -6,8 +6,8 @@ the viewer together with a *relation* between the viewer and this record (its or
 owns it, the viewer is assigned to it, it is routed to the viewer's congregation, ...).
 ``GRANTS`` lists them per column; on top of it, org admins read their own organization's
 records up to T3 and network coordinators their hub's records up to T2 (but members' contacts: only
-their own organization's admins). A dispatcher reads incident details only in the regions it
-dispatches for (``ties.dispatch_regions``), its own organization's incidents elsewhere included. A field the viewer
+their own organization's admins). A dispatcher reads incident details, dispatches and timelines only in the regions it
+dispatches for (``ties.dispatch_regions``), never its own organization's incidents elsewhere. A field the viewer
 may not read on this record resolves to null and is listed in ``extensions.withheld``.
 :func:`readable_where` is the same rule as a SQL condition: a filter on a field matches only rows on
 which the viewer may read it (each relation is tested, from one table, on loaded rows against the
@@ -60,11 +60,11 @@ class Relation(enum.StrEnum):
     SELF = "SELF"  # the record is the viewer (or the viewer's own dispatch)
     SUPPORTING = "SUPPORTING"  # a sanctuary case the viewer's congregation supports
     HOSTING = "HOSTING"  # a person in a sanctuary case the viewer's organization hosts
-    ASSIGNED = "ASSIGNED"  # the viewer signed up for / accepted / is invited to it
+    ASSIGNED = "ASSIGNED"  # the viewer signed up for / accepted / is invited to it (a request: not called off)
     STAFFING = "STAFFING"  # a shift the viewer's congregation staffs
     ROUTED = "ROUTED"  # a request routed to the viewer's congregation, or to the whole network
     MATCHING = "MATCHING"  # a request the viewer's organization matched volunteers to
-    REGION = "REGION"  # an incident in a region the viewer dispatches for
+    REGION = "REGION"  # an incident (or its dispatch or timeline entry) in a region the viewer dispatches for
     DISPATCHED = "DISPATCHED"  # an incident the viewer is dispatched to (until released)
 
 
@@ -125,14 +125,14 @@ GRANTS: dict[str, dict[Role, frozenset[Relation]]] = {
     "rapid_response_incident.reporter_contact": {Role.RR_DISPATCHER: frozenset({R.REGION})},
     **{
         f"incident_dispatch.{name}": {
-            Role.RR_DISPATCHER: frozenset({R.OWNER}),
+            Role.RR_DISPATCHER: frozenset({R.REGION}),
             Role.RR_RESPONDER: frozenset({R.SELF}),
         }
         for name in ("dispatched_at", "arrived_at", "released_at")
     },
     **{
         f"incident_timeline_event.{name}": {
-            Role.RR_DISPATCHER: frozenset({R.OWNER}),
+            Role.RR_DISPATCHER: frozenset({R.REGION}),
             Role.RR_RESPONDER: frozenset({R.DISPATCHED}),
         }
         for name in ("kind", "occurred_at", "note")
@@ -245,6 +245,8 @@ def _viewers(column: str, ids: Callable[[Viewer], Collection[uuid.UUID | None]])
 _OWNER = _viewers("organization_id", lambda viewer: (viewer.organization_id,))
 _SELF = _viewers("member_id", lambda viewer: (viewer.member_id,))
 _OWNER_ONLY: Mapping[Relation, _Tie] = MappingProxyType({R.OWNER: _OWNER})
+# an incident, its dispatches and its timeline carry the incident's region: its dispatchers read them there only
+_REGION = _fact("dispatch_region_ids", "region_id")
 _TIES: dict[type[Any], Mapping[Relation, _Tie]] = {
     model: MappingProxyType({R.OWNER: _OWNER, **extra})
     for model, extra in {
@@ -264,11 +266,8 @@ _TIES: dict[type[Any], Mapping[Relation, _Tie]] = {
             R.MATCHING: _fact("matched_request_ids"),
             R.ASSIGNED: _fact("assigned_request_ids"),
         },
-        RapidResponseIncident: {
-            R.REGION: _fact("dispatch_region_ids", "region_id"),
-            R.DISPATCHED: _fact("dispatched_incident_ids"),
-        },
-        IncidentDispatch: {R.SELF: _SELF},
-        IncidentTimelineEvent: {R.DISPATCHED: _fact("dispatched_incident_ids", "incident_id")},
+        RapidResponseIncident: {R.REGION: _REGION, R.DISPATCHED: _fact("dispatched_incident_ids")},
+        IncidentDispatch: {R.SELF: _SELF, R.REGION: _REGION},
+        IncidentTimelineEvent: {R.DISPATCHED: _fact("dispatched_incident_ids", "incident_id"), R.REGION: _REGION},
     }.items()
 }

@@ -94,7 +94,9 @@ AUDIENCE: dict[type[Any], frozenset[Role] | None] = {
     AdvocacyAction: None,
     AdvocacyOrganizer: None,
     AuditEvent: frozenset({Role.AUDITOR}),
-    PersonalAccessToken: _ALL_MEMBERS,  # one's own credentials (not record content: auditors too)
+    # one's own credentials, which every person lists (domain.md: a token is a person's own), auditors too: no
+    # record content (tests/proofs/test_access_edges.py)
+    PersonalAccessToken: _ALL_MEMBERS,
     OAuthClient: frozenset({Role.ORG_ADMIN}),
     WebhookEndpoint: frozenset({Role.ORG_ADMIN}),  # and a partner app with the webhooks scope (its own)
     WebhookDelivery: frozenset({Role.ORG_ADMIN}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.viewer import Viewer
 from api.models import (
@@ -24,7 +25,10 @@ from api.models import (
     SanctuaryCase,
     ShiftAssignment,
 )
-from api.models.enums import AssignmentStatus, IncidentStatus, Role, ShiftAssignmentStatus
+from api.models.enums import AccompanimentStatus, AssignmentStatus, IncidentStatus, Role, ShiftAssignmentStatus
+
+# requests whose accompaniment will not happen: their assignees no longer read where and when it was
+CALLED_OFF = (AccompanimentStatus.CANCELLED, AccompanimentStatus.UNFILLED)
 
 
 def member(viewer: Viewer) -> ColumnElement[bool]:
@@ -99,6 +103,13 @@ def assigned_requests(viewer: Viewer, column: Any = AccompanimentRequest.id) -> 
     return select(column).where(AccompanimentRequest.id.in_(mine))
 
 
+def accompanying(viewer: Viewer, column: Any = AccompanimentRequest.id) -> Select[Any]:
+    """``column`` of the requests the viewer is on whose accompaniment goes (or went) ahead: not CANCELLED, not
+    UNFILLED. The person, the appointment and the place are for those; a called-off request's assignee keeps
+    only its row (its status says it was called off) and its own assignment."""
+    return assigned_requests(viewer, column).where(AccompanimentRequest.status.not_in(CALLED_OFF))
+
+
 def org_members(viewer: Viewer) -> Select[Any]:
     """Ids of the members of the viewer's organization."""
     return select(Member.id).where(own(viewer, Member.organization_id))
@@ -126,6 +137,11 @@ def dispatch_regions(viewer: Viewer) -> Select[Any]:
     return select(Region.id).where(
         or_(Region.id.in_(viewer.region_ids), own(viewer, Region.rapid_response_organization_id))
     )
+
+
+def in_dispatch_regions(viewer: Viewer, column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """The row's region (``column``) is one the viewer dispatches for."""
+    return column.in_(dispatch_regions(viewer))
 
 
 def dispatched_incidents(viewer: Viewer) -> Select[Any]:

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import LargeBinary, any_, bindparam, select, update
+from sqlalchemy import LargeBinary, any_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ MINTED_BY_SELF = "SELF"
 MINTED_BY_OPERATOR = "OPERATOR"
 OWN_MINTERS = (MINTED_BY_SELF, MINTED_BY_OPERATOR)  # not UNKNOWN: possibly minted by another admin before 0009
 MAX_LIFETIME = timedelta(days=366)
+USE_NOTED_EVERY = timedelta(minutes=1)  # how often a token's last use is written, at most
 
 
 def hash_token(token: str) -> bytes:
@@ -57,7 +58,8 @@ async def create_personal_token(
 # One statement object for every request: SQLAlchemy memoizes its cache key (values are bound at execution).
 _VALID = (
     select(Member.id, Member.organization_id, Member.roles, Member.region_id, Organization.kind,
-           Organization.region_id.label("org_region"), PersonalAccessToken.minted_by, PersonalAccessToken.token_hash)
+           Organization.region_id.label("org_region"), PersonalAccessToken.minted_by, PersonalAccessToken.token_hash,
+           PersonalAccessToken.id.label("token_id"), PersonalAccessToken.last_used_at)
     .join(PersonalAccessToken, PersonalAccessToken.member_id == Member.id)
     .join(Organization, Organization.id == Member.organization_id)
     .where(PersonalAccessToken.revoked_at.is_(None), PersonalAccessToken.expires_at > bindparam("now"), Member.active)
@@ -65,14 +67,32 @@ _VALID = (
 _TOKEN_VIEWER = _VALID.where(PersonalAccessToken.token_hash == bindparam("token_hash"))
 # The same rule for many tokens at once (open subscriptions, re-checked together).
 _TOKENS_VIEWERS = _VALID.where(PersonalAccessToken.token_hash == any_(bindparam("hashes", type_=ARRAY(LargeBinary))))
+# A token's last use: a plain UPDATE, not a versioned ORM write (it changes nothing about the token: neither its
+# version nor updated_at), at most once per USE_NOTED_EVERY, and never waiting: a row another transaction holds
+# (the same token's other request noting it, or a revocation) is skipped, so requests with one token at once
+# neither conflict nor queue.
+_DUE = select(PersonalAccessToken.id).where(
+    PersonalAccessToken.id == bindparam("token_id"),
+    or_(PersonalAccessToken.last_used_at.is_(None), PersonalAccessToken.last_used_at < func.now() - USE_NOTED_EVERY),
+)
+_NOTE_USE = (
+    update(PersonalAccessToken)
+    .where(PersonalAccessToken.id.in_(_DUE.with_for_update(skip_locked=True)))
+    .values(last_used_at=func.now(), updated_at=PersonalAccessToken.updated_at)
+)
 
 
-async def viewer_for_personal_token(session: AsyncSession, secret: str) -> Viewer | None:
-    """The viewer a token stands for, or None if it is unknown, expired, revoked or its member inactive."""
+async def viewer_for_personal_token(session: AsyncSession, secret: str, *, note_use: bool = False) -> Viewer | None:
+    """The viewer a token stands for, or None if it is unknown, expired, revoked or its member inactive;
+    ``note_use``: a request is made with it (its last use is written when due)."""
     connection = await session.connection()
-    parameters = {"token_hash": hash_token(secret), "now": datetime.now(UTC)}
-    row = (await connection.execute(_TOKEN_VIEWER, parameters)).one_or_none()
-    return None if row is None else _viewer(row)
+    now = datetime.now(UTC)
+    row = (await connection.execute(_TOKEN_VIEWER, {"token_hash": hash_token(secret), "now": now})).one_or_none()
+    if row is None:
+        return None
+    if note_use and (row.last_used_at is None or row.last_used_at < now - USE_NOTED_EVERY):
+        await connection.execute(_NOTE_USE, {"token_id": row.token_id})
+    return _viewer(row)
 
 
 async def viewers_for_personal_tokens(session: AsyncSession, secrets: list[str]) -> dict[str, Viewer]:

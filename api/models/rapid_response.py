@@ -73,6 +73,8 @@ class IncidentDispatch(Entity):
 
     organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     incident_id: Mapped[uuid.UUID] = uuid_fk("rapid_response_incident.id", ondelete="CASCADE")
+    # the incident's region, copied at write (an incident stays in its region): its dispatchers read the row
+    region_id: Mapped[uuid.UUID] = uuid_fk("region.id")
     member_id: Mapped[uuid.UUID] = uuid_fk("member.id")
     role: Mapped[DispatchRole] = enum_column(DispatchRole, Tier.T1, nullable=False)
     dispatched_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)
@@ -87,6 +89,8 @@ class IncidentTimelineEvent(Entity):
 
     organization_id: Mapped[uuid.UUID] = uuid_fk("organization.id")
     incident_id: Mapped[uuid.UUID] = uuid_fk("rapid_response_incident.id", ondelete="CASCADE")
+    # the incident's region, copied at write (an incident stays in its region): its dispatchers read the row
+    region_id: Mapped[uuid.UUID] = uuid_fk("region.id")
     author_id: Mapped[uuid.UUID | None] = uuid_fk("member.id", nullable=True)
     kind: Mapped[TimelineKind] = enum_column(TimelineKind, Tier.T2, nullable=False)
     occurred_at: Mapped[datetime] = field(Tier.T2, DateTime(timezone=True), nullable=False)

@@ -195,7 +195,7 @@ def _dispatches(b: DemoBuilder, spec: IncidentSpec) -> None:
         arrival = sent + timedelta(minutes=20) if arrived else None
         released = arrival + timedelta(hours=2) if arrival is not None and done else None
         b.add(IncidentDispatch(id=uuid.uuid4(), organization_id=incident.organization_id, incident_id=incident.id,
-                               member_id=b.members[key].id, role=role, dispatched_at=sent, arrived_at=arrival,
+                               region_id=incident.region_id, member_id=b.members[key].id, role=role, dispatched_at=sent, arrived_at=arrival,
                                released_at=released))  # fmt: skip
 
 
@@ -204,7 +204,12 @@ async def _timeline(b: DemoBuilder, spec: IncidentSpec) -> None:
     verifier = next((key for key, role, _arrived in spec.dispatches if role is DispatchRole.VERIFIER), "dispatcher")
     for kind, minutes, note in spec.timeline:
         author = verifier if kind is TimelineKind.VERIFICATION else "dispatcher"
-        row = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=incident.organization_id, incident_id=incident.id)
+        row = IncidentTimelineEvent(
+            id=uuid.uuid4(),
+            organization_id=incident.organization_id,
+            incident_id=incident.id,
+            region_id=incident.region_id,
+        )
         row.author_id, row.kind = b.members[author].id, kind
         row.occurred_at = incident.reported_at + timedelta(minutes=minutes)
         row.note = await b.seal(incident.organization_id, row.id, storage_name(IncidentTimelineEvent.note), note)

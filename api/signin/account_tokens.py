@@ -6,11 +6,12 @@ member and the token's id.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth.recent_signin import is_recent
 from api.auth.tokens import create_personal_token
 from api.models import SigninSession
 from api.models.enums import AuditOutcome
@@ -24,8 +25,7 @@ MAX_DAYS = 366
 
 def recent_signin(request: Request, row: SigninSession) -> bool:
     """The browser session began (a passkey or issuer sign-in) within ``recent_signin_minutes``."""
-    recent = timedelta(minutes=settings_of(request).recent_signin_minutes)
-    return datetime.now(UTC) - recent <= row.created_at
+    return is_recent(row.created_at, timedelta(minutes=settings_of(request).recent_signin_minutes))
 
 
 async def create_token(request: Request) -> Response:

@@ -221,6 +221,9 @@ async def test_references_to_other_organizations_records_are_refused(
     theirs = submission(net, personId=gid(other.person))
     error = await user_error(client, "accompanimentRequestSubmit", theirs, net.advocate, REQUEST)
     assert (error["code"], error["field"]) == ("PERSON_NOT_FOUND", "personId")
+    legal_aids = submission(net, personId=gid(net.person))  # a coordinator submits for its own people only
+    error = await user_error(client, "accompanimentRequestSubmit", legal_aids, net.coordinator, REQUEST)
+    assert (error["code"], error["field"]) == ("PERSON_NOT_FOUND", "personId")
     nowhere = submission(net, regionId=encode_global_id("Region", uuid.uuid4()))
     error = await user_error(client, "accompanimentRequestSubmit", nowhere, net.advocate, REQUEST)
     assert (error["code"], error["field"]) == ("REGION_NOT_FOUND", "regionId")

@@ -97,7 +97,7 @@ async def broadcast(db: AsyncSession, sealer: Sealer, org: Any) -> Any:
 async def dispatch(db: AsyncSession, row: Any, who: Member, *, released: bool = False) -> IncidentDispatch:
     now = datetime.now(UTC)
     sent = IncidentDispatch(
-        id=uuid.uuid4(), organization_id=row.organization_id, incident_id=row.id, member_id=who.id,
+        id=uuid.uuid4(), organization_id=row.organization_id, incident_id=row.id, region_id=row.region_id, member_id=who.id,
         role=DispatchRole.LEGAL_OBSERVER, dispatched_at=now, arrived_at=now if released else None,
         released_at=now if released else None,
     )  # fmt: skip

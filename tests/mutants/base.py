@@ -35,6 +35,7 @@ HISTORY = (
     "tests/proofs/test_access_edges.py",
     "tests/proofs/test_access_history.py",
     "tests/rapid_response/test_released_responder.py",
+    "tests/rapid_response/test_dispatcher_regions.py",
     "tests/rapid_response/test_detention_routing.py",
 )
 MATRIX = ("tests/proofs/test_access_matrix.py",)

@@ -30,17 +30,18 @@ SINGLE = [
 # Viewers holding several roles (members, and partner apps with several roles in their ceiling): their row is
 # the union of the written-out rows of single-role viewers tied to the same records (V beats W beats A beats X),
 # except where a record is one of those viewers' own (listed by hand). An auditor's row is X everywhere, whatever
-# its organization (auditor@A stands for CG's auditor).
+# its organization (auditor@A stands for CG's auditor), but for its own tokens.
 MULTI: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "accompanier+hospitality_volunteer@A": (("accompanier@A", "hospitality_volunteer@A"), {"PAT_A": "A"}),
-    "auditor+organizer@CG": (("auditor@A", "organizer@CG"), {}),
+    "auditor+organizer@CG": (("auditor@A", "organizer@CG"), {"PAT_AUD": "A"}),
     "rr_dispatcher+org_admin@RR": (("rr_dispatcher@RR", "org_admin@RR"), {}),
     "app:sanctuary_coordinator+hospitality_volunteer@A": (("sanctuary_coordinator@A", "hospitality_volunteer@A"), {}),
     "app:rr_dispatcher+rr_responder@RR": (("rr_dispatcher@RR", "rr_responder@RR"), {}),
 }
 VIEWERS = SINGLE + list(MULTI)
 MEMBERS = [v for v in SINGLE if v != "anonymous"]
-AUDITORS = {"auditor@hub", "auditor@A"}  # the audit log and no record content: X for every record type
+AUDITORS = {"auditor@hub", "auditor@A"}  # the audit log and no record content: X for every record type (its own
+# tokens are no record content: a person's own credentials, which every person lists)
 READERS = [m for m in MEMBERS if m not in AUDITORS]
 
 
@@ -176,6 +177,28 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
         v=RR_ROWS, a="rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
     ("T1", "IncidentTimelineEvent", ("note",)): ("Debrief: van 3", expect(
         v=RR_ROWS, a="rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    # D2/T2: RR's, on I2 (region Y): like I2's details, not for RR's dispatchers; only RR's admins (a colleague,
+    # who is no viewer here, was sent)
+    ("D2", "IncidentDispatch", ("role", "version")): ("*", expect(
+        v="org_admin@RR", a=" ".join(m for m in READERS if m != "org_admin@RR"))),
+    ("D2", "IncidentDispatch", ("dispatchedAt", "arrivedAt", "releasedAt")): ("*", expect(
+        v="org_admin@RR", a="rr_dispatcher@RR rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 "
+                            "network_coordinator@hub org_admin@hub")),
+    ("T2", "IncidentTimelineEvent", ("kind", "occurredAt")): ("*", expect(
+        v="org_admin@RR", a="rr_dispatcher@RR rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    ("T2", "IncidentTimelineEvent", ("note",)): ("Debrief: road 9", expect(
+        v="org_admin@RR", a="rr_dispatcher@RR rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    # D4/T4: on I4 (region Z, designated to RR by the hub): RR's dispatchers dispatch there, so they read them
+    ("D4", "IncidentDispatch", ("role", "version")): ("*", expect(
+        v="rr_dispatcher@RR org_admin@RR",
+        a=" ".join(m for m in READERS if m not in {"rr_dispatcher@RR", "org_admin@RR"}))),
+    ("D4", "IncidentDispatch", ("dispatchedAt", "arrivedAt", "releasedAt")): ("*", expect(
+        v="rr_dispatcher@RR org_admin@RR", a="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 "
+                                             "network_coordinator@hub org_admin@hub")),
+    ("T4", "IncidentTimelineEvent", ("kind", "occurredAt")): ("*", expect(
+        v="rr_dispatcher@RR org_admin@RR", a="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
+    ("T4", "IncidentTimelineEvent", ("note",)): ("Debrief: road 4", expect(
+        v="rr_dispatcher@RR org_admin@RR", a="rr_responder@RR rr_responder2@RR org_admin@A org_admin@L1 org_admin@hub")),
     # the network: regions, organizations, congregations, members, trainings
     ("region_Z", "Region", ("version",)): ("*", expect(v=MEMBERS_ALL)),
     ("org_L1", "Organization", ("name", "kind", "version")): ("*", expect(v=MEMBERS_ALL)),
@@ -197,6 +220,9 @@ MATRIX: dict[tuple[str, str, tuple[str, ...]], tuple[Any, dict[str, str]]] = {
     # credentials: a member's own token, its organization's admins; partner apps: their organization's admins
     ("PAT_A", "PersonalAccessToken", ("name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt")): ("*", expect(
         v="org_admin@A accompanier@A", a=" ".join(m for m in MEMBERS if m not in {"org_admin@A", "accompanier@A"}))),
+    # an auditor's own token: the auditor (its own credential, not record content) and its organization's admins
+    ("PAT_AUD", "PersonalAccessToken", ("name", "createdAt", "expiresAt", "revokedAt", "lastUsedAt")): ("*", expect(
+        v="org_admin@A auditor@A", a=" ".join(m for m in MEMBERS if m not in {"org_admin@A", "auditor@A"}))),
     ("APP_A", "PartnerApp", ("name", "clientId", "scopes", "maxRoles", "disabledAt", "redirectUris", "public",
                              "grants", "trustedDocumentsOnly")): ("*", expect(
         v="org_admin@A", a="org_admin@L1 " + OTHER_ADMINS)),

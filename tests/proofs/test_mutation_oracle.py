@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import writable
 from api.auth.clients import create_client
 from api.auth.permissions import MUTATIONS
 from api.models import Base, Organization
@@ -316,3 +317,49 @@ async def test_every_role_calls_every_mutation_as_a_member_and_as_a_partner_app(
         if not _got_past_the_check(body, name):
             wrong.append(f"{kind} {role} was refused {name}: {[e.get('message') for e in body.get('errors', [])]}")
     assert wrong == []
+
+
+class _Recording(dict[Any, Any]):
+    """A table of rules that notes which of its keys were looked up (and found)."""
+
+    def __init__(self, rules: dict[Any, Any], seen: set[Any]) -> None:
+        super().__init__(rules)
+        self.seen = seen
+
+    def __getitem__(self, key: Any) -> Any:
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self:
+            self.seen.add(key)
+        return super().get(key, default)
+
+
+@pytest.fixture
+def consulted(monkeypatch: pytest.MonkeyPatch) -> set[Any]:
+    """The write rules (keys of RULES and MUTATION_RULES) consulted from now on in this test."""
+    seen: set[Any] = set()
+    for name in ("RULES", "MUTATION_RULES"):
+        monkeypatch.setattr(writable, name, _Recording(getattr(writable, name), seen))
+    return seen
+
+
+async def test_every_write_rule_is_consulted_by_a_mutation_its_role_may_call(
+    client: httpx.AsyncClient, db: AsyncSession, consulted: set[Any]
+) -> None:
+    """A rule of api/auth/writable.py that no mutation consults is dead: it reads like a permission the role does
+    not have, or one another query grants in its stead. Every role calls every mutation it may call (on rows that
+    do not exist, as the oracle above, but at a congregation of its own where one is named first)."""
+    for role in Role:
+        org = await factories.organization(db, HOME_KIND[role])
+        member = await factories.token_for(db, await factories.member(db, org, role))
+        inputs = _inputs(org)
+        if HOME_KIND[role] is OrganizationKind.CONGREGATION:
+            own = encode_global_id("Congregation", (await factories.congregation(db, org)).id)
+            inputs["sanctuaryCaseOpen"]["hostCongregationId"] = own
+        for name in sorted(n for n, roles in MAY_CALL.items() if role in roles):
+            await _call(client, name, inputs[name], member)
+    rules = [*writable.RULES, *writable.MUTATION_RULES]
+    dead = [rule for rule in rules if rule not in consulted]
+    assert [" ".join(str(getattr(part, "__name__", part)) for part in rule) for rule in dead] == []

@@ -138,15 +138,29 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
                                                  canary("caller 555-0789"))  # fmt: skip
     r["I3"] = await f.incident(db, sealer, rr, exact_location="1 Broadcast Way", verification=Verification.CONFIRMED,
                                broadcast_at=datetime.now(UTC))  # fmt: skip
-    db.add(IncidentDispatch(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id,
+    db.add(IncidentDispatch(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id, region_id=x.id,
                             member_id=people["rr_responder@RR"].id, role=DispatchRole.LEGAL_OBSERVER,
                             dispatched_at=datetime.now(UTC)))  # fmt: skip
     await db.flush()
     r["D1"] = (await db.scalars(select(IncidentDispatch).where(IncidentDispatch.incident_id == r["I1"].id))).one()
-    r["T1"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id,
+    r["T1"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=rr.id, incident_id=r["I1"].id, region_id=x.id,
                                     kind=TimelineKind.NOTE, occurred_at=datetime.now(UTC))  # fmt: skip
     r["T1"].note = await sealer.seal(db, rr.id, r["T1"].id, "incident_timeline_event.note", canary("Debrief: van 3"))
     db.add(r["T1"])
+    # D2/T2 on I2 (region Y, outside RR's dispatchers' regions), D4/T4 on I4 (region Z, designated to RR): a
+    # responder who is no viewer was sent to both
+    elsewhere = await f.member(db, rr, Role.RR_RESPONDER)
+    for number, note in (("2", "Debrief: road 9"), ("4", "Debrief: road 4")):
+        incident = r[f"I{number}"]
+        r[f"D{number}"] = IncidentDispatch(id=uuid.uuid4(), organization_id=rr.id, incident_id=incident.id,
+                                           region_id=incident.region_id, member_id=elsewhere.id,
+                                           role=DispatchRole.LEGAL_OBSERVER, dispatched_at=datetime.now(UTC))  # fmt: skip
+        r[f"T{number}"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=rr.id, incident_id=incident.id,
+                                                region_id=incident.region_id, kind=TimelineKind.DEBRIEF,
+                                                occurred_at=datetime.now(UTC))  # fmt: skip
+        r[f"T{number}"].note = await sealer.seal(db, rr.id, r[f"T{number}"].id, "incident_timeline_event.note",
+                                                 canary(note))  # fmt: skip
+        db.add_all([r[f"D{number}"], r[f"T{number}"]])
     r["P1b"] = await f.person(db, sealer, world.orgs["L1"], preferred_name="Nico")
     r["H1"] = HouseholdLink(id=uuid.uuid4(), organization_id=world.orgs["L1"].id, person_id=r["P1"].id,
                             related_person_id=r["P1b"].id)  # fmt: skip
@@ -166,6 +180,8 @@ async def build_world(db: AsyncSession, sealer: Sealer) -> World:
     db.add(r["TR1"])
     r["PAT_A"] = (await db.scalars(select(PersonalAccessToken).where(
         PersonalAccessToken.member_id == people["accompanier@A"].id))).one()  # fmt: skip
+    r["PAT_AUD"] = (await db.scalars(select(PersonalAccessToken).where(
+        PersonalAccessToken.member_id == people["auditor@A"].id))).one()  # fmt: skip
     r["APP_A"], _secret = await create_client(db, world.orgs["A"], name="A's app", scopes=["read"],
                                               max_roles=["ORG_ADMIN"])  # fmt: skip
     r["EP_A"] = WebhookEndpoint(id=uuid.uuid4(), organization_id=world.orgs["A"].id, app_id=r["APP_A"].id,

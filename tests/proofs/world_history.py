@@ -5,12 +5,14 @@ Live rows are written directly; then every tie that must end is ended by its own
 workflows really leave behind:
 
 - an accompaniment invitation DECLINED (``accompanier@A`` on R1, ``accompanier@B`` on the network-wide R2),
-  beside one still ACCEPTED (``accompanier2@A`` on R1);
+  and an accepted one withdrawn (declined after accepting: ``accompanier6@A`` on R1), beside one still ACCEPTED
+  (``accompanier2@A`` on R1);
 - a shift sign-up WITHDRAWN (``hospitality_volunteer@A`` on S1), beside one still SIGNED_UP
   (``hospitality_volunteer2@A``);
 - a responder RELEASED (``rr_responder@RR``, dispatch D_released on I1), beside a co-dispatched colleague
   still on the job (``rr_responder2@RR``, D_live); an incident CLOSED (I2) with that colleague never released;
-- a request CANCELLED (R3, ``accompanier2@A`` had accepted it);
+- a request CANCELLED (R3, ``accompanier2@A`` had accepted it) and one UNFILLED (R4, its appointment passed
+  unconfirmed, as the scheduler leaves it; ``accompanier7@A`` had accepted it);
 - a supporting congregation REMOVED from a case (B from C1; it still supports C2) and a public-story consent
   WITHDRAWN (C2; C3 keeps its consent);
 - a member DEACTIVATED (``inactive@A``, an accompanier) and one with an expired ACCOMPANIMENT training
@@ -58,6 +60,7 @@ from api.models.enums import (
     TimelineKind,
     Visibility,
 )
+from api.services.accompaniment.requests import expire_unfilled
 from tests import factories as f
 from tests.canaries import canary
 from tests.graphql import gid
@@ -77,6 +80,8 @@ MEMBERS: dict[str, tuple[Role, ...]] = {
     "accompanier3@A": (Role.ACCOMPANIER,),  # its accompaniment training expired
     "accompanier4@A": (Role.ACCOMPANIER,),  # trained, never offered anything
     "accompanier5@A": (Role.ACCOMPANIER,),  # trained today, expired by R1's appointment
+    "accompanier6@A": (Role.ACCOMPANIER,),  # accepted R1, then withdrew (declined)
+    "accompanier7@A": (Role.ACCOMPANIER,),  # accepted R4, which goes UNFILLED
     "inactive@A": (Role.ACCOMPANIER,),  # trained, then deactivated
     "hospitality_volunteer@A": (Role.HOSPITALITY_VOLUNTEER,),  # withdraws from S1
     "hospitality_volunteer2@A": (Role.HOSPITALITY_VOLUNTEER,),  # stays on S1
@@ -94,7 +99,8 @@ MEMBERS: dict[str, tuple[Role, ...]] = {
 }
 SOON = datetime.now(UTC) + timedelta(days=3)  # before R1's appointment
 TRAINED_UNTIL = {"accompanier@A": TRAINED, "accompanier2@A": TRAINED, "accompanier3@A": EXPIRED,
-                 "accompanier4@A": TRAINED, "accompanier5@A": SOON, "inactive@A": TRAINED,
+                 "accompanier4@A": TRAINED, "accompanier5@A": SOON, "accompanier6@A": TRAINED,
+                 "accompanier7@A": TRAINED, "inactive@A": TRAINED,
                  "accompanier@B": TRAINED}  # fmt: skip
 
 
@@ -136,6 +142,8 @@ async def build_history(db: AsyncSession, sealer: Sealer, client: httpx.AsyncCli
     await db.commit()
     if ended:
         await end_ties(client, world)
+        await expire_unfilled(db, datetime.now(UTC))  # what the scheduler does: R4's appointment passed
+        await db.commit()
     return world
 
 
@@ -144,6 +152,7 @@ async def end_ties(client: httpx.AsyncClient, world: History) -> None:
     a = world.actors
     await ok(client, "accompanimentAssignmentDecline", {"id": world.gid("AA_declined")}, a["accompanier@A"])
     await ok(client, "accompanimentAssignmentDecline", {"id": world.gid("AA_B")}, a["accompanier@B"])
+    await ok(client, "accompanimentAssignmentDecline", {"id": world.gid("AA_withdrawn")}, a["accompanier6@A"])
     await ok(client, "hospitalityShiftWithdraw", {"id": world.gid("S1")}, a["hospitality_volunteer@A"])
     await ok(client, "incidentDispatchRelease", {"id": world.gid("D_released")}, a["rr_responder@RR"])
     await ok(client, "accompanimentRequestCancel", {"id": world.gid("R3")}, a["legal_advocate@L1"])
@@ -155,7 +164,8 @@ async def end_ties(client: httpx.AsyncClient, world: History) -> None:
 
 
 async def _accompaniment(db: AsyncSession, sealer: Sealer, world: History) -> None:
-    """R1 routed to A (one invitee, one who accepted); R2 routed to the whole network; R3 to be cancelled."""
+    """R1 routed to A (one invitee, two who accepted); R2 routed to the whole network; R3 to be cancelled; R4, its
+    appointment an hour ago, still matching (to go UNFILLED)."""
     r, l1, a = world.records, world.orgs["L1"], world.actors
     cong_a = await f.congregation(db, world.orgs["A"])
     await f.congregation(db, world.orgs["B"])
@@ -165,6 +175,7 @@ async def _accompaniment(db: AsyncSession, sealer: Sealer, world: History) -> No
                                             notes="History note R1", status=AccompanimentStatus.MATCHING)  # fmt: skip
     r["AA_declined"] = await _assign(db, r["R1"], a["accompanier@A"], AssignmentStatus.INVITED)
     r["AA_live"] = await _assign(db, r["R1"], a["accompanier2@A"], AssignmentStatus.ACCEPTED)
+    r["AA_withdrawn"] = await _assign(db, r["R1"], a["accompanier6@A"], AssignmentStatus.ACCEPTED)
     r["P3"] = await f.person(db, sealer, l1, preferred_name="Rosa", legal_name="Rosa History-Three")
     r["R2"] = await f.accompaniment_request(db, sealer, l1, r["P3"], congregation_id=None, place="Court 9",
                                             notes="History note R2", status=AccompanimentStatus.MATCHING)  # fmt: skip
@@ -173,6 +184,11 @@ async def _accompaniment(db: AsyncSession, sealer: Sealer, world: History) -> No
     r["R3"] = await f.accompaniment_request(db, sealer, l1, r["P4"], congregation_id=cong_a.id, place="Court 3",
                                             status=AccompanimentStatus.CONFIRMED)  # fmt: skip
     r["AA_cancelled"] = await _assign(db, r["R3"], a["accompanier2@A"], AssignmentStatus.ACCEPTED)
+    r["P5"] = await f.person(db, sealer, l1, preferred_name="Ines", legal_name="Ines History-Five")
+    r["R4"] = await f.accompaniment_request(db, sealer, l1, r["P5"], congregation_id=cong_a.id, place="Court 5",
+                                            status=AccompanimentStatus.MATCHING,
+                                            appointment_at=datetime.now(UTC) - timedelta(hours=1))  # fmt: skip
+    r["AA_unfilled"] = await _assign(db, r["R4"], a["accompanier7@A"], AssignmentStatus.ACCEPTED)
 
 
 async def _assign(db: AsyncSession, request: Any, who: Actor, status: AssignmentStatus) -> AccompanimentAssignment:
@@ -222,6 +238,7 @@ async def _rapid_response(db: AsyncSession, sealer: Sealer, world: History) -> N
     r["I2"] = await f.incident(db, sealer, team, exact_location="40 Closed Court", status=IncidentStatus.STABLE)
     r["D_closed"] = await rr.dispatched(db, r["I2"], world.actors["rr_responder2@RR"].member, arrived=True)
     r["T1"] = IncidentTimelineEvent(id=uuid.uuid4(), organization_id=team.id, incident_id=r["I1"].id,
+                                    region_id=r["I1"].region_id,
                                     kind=TimelineKind.NOTE, occurred_at=datetime.now(UTC))  # fmt: skip
     r["T1"].note = await sealer.seal(db, team.id, r["T1"].id, "incident_timeline_event.note", canary("History: van 4"))
     db.add(r["T1"])

@@ -51,7 +51,8 @@ async def dispatched(
     """A dispatch of ``who`` to ``row``, arrived or not."""
     now = datetime.now(UTC)
     sent = IncidentDispatch(
-        id=uuid.uuid4(), organization_id=row.organization_id, incident_id=row.id, member_id=who.id, role=role,
+        id=uuid.uuid4(), organization_id=row.organization_id, incident_id=row.id, region_id=row.region_id,
+        member_id=who.id, role=role,
         dispatched_at=now - timedelta(minutes=20), arrived_at=now if arrived else None,
     )  # fmt: skip
     db.add(sent)

@@ -132,6 +132,7 @@ class SanctuaryGraphQL(AudienceView):
                     keys=state.signing_keys,
                     settings=state.settings,
                     external=state.external_issuers,
+                    note_use=True,
                 )
             except AuthenticationError as error:  # a failing token pays from its address's bucket
                 observed.caller, observed.refused = "unauthenticated", True

@@ -96,7 +96,8 @@ class RapidResponseIncident(Node):
         return first_children(info, DispatchRow.incident_id, root.id, first)
 
     @strawberry.field(
-        description="The incident's timeline, oldest first (the holding organization only).",
+        description="The incident's timeline, oldest first: for the holding organization's admins, the dispatchers "
+        "of the incident's region and responders on the job.",
         metadata=to_many(TimelineRow.incident_id),
     )
     def timeline(

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
+from api.auth.writable import may_change
 from api.crypto import Sealer
 from api.models import AccompanimentAssignment, AccompanimentRequest, Congregation, Organization, Person, Region
 from api.models.base import storage_name
@@ -199,7 +200,7 @@ async def accepted_count(session: AsyncSession, request_id: uuid.UUID) -> int:
 
 async def _own_person(session: AsyncSession, viewer: Viewer, person_id: uuid.UUID) -> uuid.UUID:
     found = await session.scalar(
-        select(Person.id).where(Person.id == person_id, Person.organization_id == viewer.organization_id)
+        select(Person.id).where(Person.id == person_id, may_change(viewer, Person, "accompanimentRequestSubmit"))
     )
     if found is None:
         raise UserFacingError("PERSON_NOT_FOUND", "No person of your organization has this id.", "personId")

@@ -9,21 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.clients import CeilingError, ClientRegistrationError, create_client
+from api.auth.recent_signin import signed_in_recently
 from api.auth.roles import grantable
 from api.auth.tokens import MAX_LIFETIME, create_personal_token
 from api.auth.viewer import Viewer
 from api.models import Member, OAuthClient, Organization, PersonalAccessToken
 from api.services.shared.errors import UserFacingError
-
-FIRST_PARTY_CLIENTS = frozenset({None, "graphiql"})  # no app, or the API's own GraphiQL acting for the person
-
-
-def signed_in_recently(viewer: Viewer, recent: timedelta) -> bool:
-    """The person proved who they are within ``recent`` (a passkey or their issuer), through GraphiQL or the
-    API's own pages: not a personal access token (no sign-in), not a partner app acting for them."""
-    if viewer.auth_time is None or viewer.client_id not in FIRST_PARTY_CLIENTS:
-        return False
-    return datetime.now(UTC) - recent <= viewer.auth_time <= datetime.now(UTC) + timedelta(minutes=1)
 
 
 async def create_own_token(

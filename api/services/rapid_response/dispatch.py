@@ -51,7 +51,7 @@ async def dispatch(
         raise already
     row = IncidentDispatch(
         id=uuid.uuid4(), organization_id=incident.organization_id, incident_id=incident.id,
-        member_id=responder.id, role=role, dispatched_at=datetime.now(UTC),
+        region_id=incident.region_id, member_id=responder.id, role=role, dispatched_at=datetime.now(UTC),
     )  # fmt: skip
     await insert_unique(session, row, {"uq_incident_dispatch_open": already})  # the index holds it in any case
     await note_event(
@@ -60,6 +60,7 @@ async def dispatch(
         viewer,
         incident.organization_id,
         incident.id,
+        incident.region_id,
         TimelineKind.DISPATCH,
         f"Responder dispatched as {role.value}.",
     )
@@ -113,7 +114,9 @@ async def add_entry(
         None if occurred_at is None else checks.moment(occurred_at, "occurredAt", past=ENTRY_PAST, future=ENTRY_FUTURE)
     )
     incident = await load(session, viewer, incident_id, "incidentTimelineAdd", None, "incidentId")
-    return await note_event(session, sealer, viewer, incident.organization_id, incident.id, kind, text, when)
+    return await note_event(
+        session, sealer, viewer, incident.organization_id, incident.id, incident.region_id, kind, text, when
+    )
 
 
 async def _load(
@@ -155,9 +158,7 @@ async def _open_dispatch(session: AsyncSession, incident_id: uuid.UUID, member_i
 async def _dispatch_event(
     session: AsyncSession, sealer: Sealer, viewer: Viewer, row: IncidentDispatch, text: str, kind: EventKind
 ) -> None:
-    # a dispatch is held by its incident's organization: no need to load the incident
-    await note_event(session, sealer, viewer, row.organization_id, row.incident_id, TimelineKind.DISPATCH, text)
-    region = await session.scalar(
-        select(RapidResponseIncident.region_id).where(RapidResponseIncident.id == row.incident_id)
-    )
-    await events.record(session, viewer, kind, row, region_id=region)
+    # a dispatch is held by its incident's organization, in its region: no need to load the incident
+    held = (row.organization_id, row.incident_id, row.region_id)
+    await note_event(session, sealer, viewer, *held, TimelineKind.DISPATCH, text)
+    await events.record(session, viewer, kind, row, region_id=row.region_id)

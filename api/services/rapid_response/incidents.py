@@ -130,6 +130,7 @@ async def start_verification(
         viewer,
         incident.organization_id,
         incident.id,
+        incident.region_id,
         TimelineKind.VERIFICATION,
         "Verification started.",
     )
@@ -149,7 +150,16 @@ async def record_verification(
     incident = await load(session, viewer, incident_id, "incidentVerificationRecord", expected_version)
     incident.verification = INCIDENT_VERIFICATION.move(incident.verification, VerificationAction(result.value))
     text = f"Verification result: {incident.verification.value}."
-    await note_event(session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.VERIFICATION, text)
+    await note_event(
+        session,
+        sealer,
+        viewer,
+        incident.organization_id,
+        incident.id,
+        incident.region_id,
+        TimelineKind.VERIFICATION,
+        text,
+    )
     await events.record(session, viewer, EventKind.INCIDENT_VERIFICATION_CHANGED, incident)
     return incident
 
@@ -172,6 +182,7 @@ async def broadcast(
         viewer,
         incident.organization_id,
         incident.id,
+        incident.region_id,
         TimelineKind.BROADCAST,
         "Alert broadcast (coarse area).",
     )
@@ -188,7 +199,14 @@ async def retract(
         raise UserFacingError("ILLEGAL_TRANSITION", "The incident is not broadcast.")
     incident.broadcast_at = None
     await note_event(
-        session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.BROADCAST, "Alert retracted."
+        session,
+        sealer,
+        viewer,
+        incident.organization_id,
+        incident.id,
+        incident.region_id,
+        TimelineKind.BROADCAST,
+        "Alert retracted.",
     )
     await events.record(session, viewer, EventKind.INCIDENT_RETRACTED, incident)
     return incident
@@ -216,7 +234,16 @@ async def move(
     if incident.status is IncidentStatus.CLOSED:
         incident.closed_at = datetime.now(UTC)
     text = f"Status: {incident.status.value}."
-    await note_event(session, sealer, viewer, incident.organization_id, incident.id, TimelineKind.STATUS_CHANGE, text)
+    await note_event(
+        session,
+        sealer,
+        viewer,
+        incident.organization_id,
+        incident.id,
+        incident.region_id,
+        TimelineKind.STATUS_CHANGE,
+        text,
+    )
     closed = incident.status is IncidentStatus.CLOSED
     kind = EventKind.INCIDENT_CLOSED if closed else EventKind.INCIDENT_STATUS_CHANGED
     await events.record(session, viewer, kind, incident)
@@ -243,13 +270,14 @@ async def note_event(
     viewer: Viewer,
     organization_id: uuid.UUID,
     incident_id: uuid.UUID,
+    region_id: uuid.UUID,
     kind: TimelineKind,
     note: str,
     occurred_at: datetime | None = None,
 ) -> IncidentTimelineEvent:
-    """Add an entry to the timeline of an incident held by ``organization_id`` (the note sealed)."""
+    """Add an entry to the timeline of an incident held by ``organization_id`` in ``region_id`` (the note sealed)."""
     event = IncidentTimelineEvent(
-        id=uuid.uuid4(), organization_id=organization_id, incident_id=incident_id,
+        id=uuid.uuid4(), organization_id=organization_id, incident_id=incident_id, region_id=region_id,
         author_id=viewer.member_id, kind=kind, occurred_at=occurred_at or datetime.now(UTC),
     )  # fmt: skip
     event.note = await sealer.seal(session, organization_id, event.id, TIMELINE_NOTE, note)
