@@ -123,10 +123,10 @@ async def _attempt(shared: _Round, item: Claimed) -> Outcome | Closing | None:
             prepared = await _prepare(shared, item)
         if not isinstance(prepared, bytes):
             return prepared
-        delivery = signing.webhook_id(item.attempt.delivery_id)
-        headers = signing.headers(item.secrets, delivery, int(time.time()), prepared)
         url = item.endpoint.url
         async with shared.connections.slot(_origin(url)), shared.gate:  # wait for the host without holding the gate
+            delivery = signing.webhook_id(item.attempt.delivery_id)  # signed now: the timestamp is the sending's
+            headers = signing.headers(item.secrets, delivery, int(time.time()), prepared)
             return await send(url, headers, prepared, shared.settings, shared.connections)
     except Exception as error:  # one delivery never stops the others
         logger.error("webhook delivery failed: %s", type(error).__name__)
