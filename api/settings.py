@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     webhooks_disable_after_hours: float = Field(default=24.0, ge=0)
     # After a rotation, deliveries are signed with the old secret too for this long (Standard Webhooks overlap).
     webhooks_secret_overlap_hours: float = Field(default=24.0, ge=0, le=168)
+    # Connections kept alive to receivers (api/webhooks/connections.py), one pool per registered origin and checked
+    # address: at most per_host_connections requests at once per origin, an idle pool closed after keepalive_s
+    # (0: a connection per request), at most keepalive_pools idle pools kept (the least recently used go first).
+    webhooks_per_host_connections: int = Field(default=4, ge=1, le=100)
+    webhooks_keepalive_s: float = Field(default=5.0, ge=0, le=300)
+    webhooks_keepalive_pools: int = Field(default=64, ge=0, le=10_000)
     # Subscriptions over WebSocket (api/schema/engine/live_socket.py): browsers' origins allowed (comma-separated;
     # empty: the origin of public_url; a client sending no Origin is not a browser and is allowed), how often a
     # connection's credential is checked again, and the limits of a connection. The connections per member and per

@@ -7,9 +7,11 @@ In a scratch database (dropped afterwards): one rapid-response team, a dispatche
 process on loopback. ``--events`` incidents are reported (committed, with their events); then the worker's
 rounds (:func:`api.webhooks.worker.run_pass`, as the service runs them) fan out and deliver until nothing is
 due. Each delivery renders the endpoint's subscription document as the app (through the subscriptions' own
-path), signs it and POSTs it on a fresh connection. Reported per concurrency: deliveries per second (wall
-clock), the fan-out's share, and the CPU milliseconds the worker's process spent per delivery. With
-``--exact`` the document reads the incident's exact location (a T3 field: decrypted and audited).
+path), signs it and POSTs it on the worker's kept-alive connections (one :class:`Connections` across the
+rounds, as a running instance keeps it). Reported per concurrency: deliveries per second (wall clock), the
+fan-out's share, the CPU milliseconds the worker's process spent and the SQL statements it sent per delivery;
+at the end, the connections the receiver accepted. With ``--exact`` the document reads the incident's exact
+location (a T3 field: decrypted and audited).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -40,6 +42,7 @@ from api.models.enums import EventKind, IncidentKind, IntakeChannel, Organizatio
 from api.services.shared import events
 from api.settings import Settings
 from api.webhooks import signing
+from api.webhooks.connections import Connections
 from api.webhooks.fanout import fan_out
 from api.webhooks.worker import run_pass
 
@@ -57,12 +60,14 @@ class Result:
     seconds: float
     fan_out_seconds: float
     cpu_ms_per_delivery: float
+    statements_per_delivery: float
 
     def line(self) -> str:
         rate = self.deliveries / self.seconds
         return (f"concurrency {self.concurrency:>3}: {self.deliveries} deliveries in {self.seconds:.2f} s = "
                 f"{rate:.0f}/s (fan-out {self.fan_out_seconds * 1000:.0f} ms), "
-                f"{self.cpu_ms_per_delivery:.2f} ms CPU per delivery")  # fmt: skip
+                f"{self.cpu_ms_per_delivery:.2f} ms CPU and {self.statements_per_delivery:.1f} statements per "
+                f"delivery, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
 def _async(url: str) -> str:
@@ -136,18 +141,28 @@ async def measure(
     """Run rounds until every delivery is done; (wall seconds, of which fan-out seconds)."""
     started = time.perf_counter()
     async with sessions() as session:
-        await fan_out(session, time_now(), batch=100_000)
+        await fan_out(session, batch=100_000)
         await session.commit()
     fanned = time.perf_counter() - started
+    connections = Connections(settings)
+    try:
+        await _rounds(sessions, sealer, settings, connections)
+    finally:
+        await connections.aclose()
+    return time.perf_counter() - started, fanned
+
+
+async def _rounds(
+    sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, connections: Connections
+) -> None:
     while True:
-        await run_pass(sessions, sealer, settings)
+        await run_pass(sessions, sealer, settings, connections=connections)
         async with sessions() as session:
             pending = await session.scalar(
                 select(func.count()).where(WebhookDelivery.status == WebhookDeliveryStatus.PENDING)
             )
         if not pending:
             break
-    return time.perf_counter() - started, fanned
 
 
 async def run(args: argparse.Namespace, target: str, workdir: Path) -> int:
@@ -155,6 +170,8 @@ async def run(args: argparse.Namespace, target: str, workdir: Path) -> int:
     name, url = await scratch_database()
     try:
         engine = create_engine(url, pool_size=max(args.concurrency) + 4)
+        sent: list[None] = []  # one entry per SQL statement the engine sends
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: sent.append(None))
         await migrate.upgrade(engine)
         sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         sealer = sealer_from_settings(None, workdir / "master.key")
@@ -164,11 +181,12 @@ async def run(args: argparse.Namespace, target: str, workdir: Path) -> int:
                                 webhooks_allow_private=True, webhooks_concurrency=concurrency,
                                 webhooks_batch=max(50, concurrency * 4))  # fmt: skip
             await report_incidents(sessions, sealer, org, args.events)
-            cpu = time.process_time()
+            cpu, statements = time.process_time(), len(sent)
             seconds, fanned = await measure(sessions, sealer, settings)
             deliveries = args.events * args.endpoints
             cpu_ms = (time.process_time() - cpu) * 1000 / deliveries
-            print(Result(concurrency, deliveries, seconds, fanned, cpu_ms).line(), flush=True)
+            per_delivery = (len(sent) - statements) / deliveries
+            print(Result(concurrency, deliveries, seconds, fanned, cpu_ms, per_delivery).line(), flush=True)
         async with sessions() as session:
             succeeded = await session.scalar(
                 select(func.count()).where(WebhookDelivery.status == WebhookDeliveryStatus.SUCCEEDED)
@@ -200,7 +218,9 @@ def main() -> None:
         receiver.terminate()
         receiver.wait(timeout=10)
     received = int(Path(f"{port_file}.count").read_text())
-    print(f"succeeded {succeeded}, received {received} (each delivery once: {succeeded == received})")
+    connections = int(Path(f"{port_file}.connections").read_text())
+    print(f"succeeded {succeeded}, received {received} (each delivery once: {succeeded == received}) "
+          f"on {connections} connections")  # fmt: skip
 
 
 if __name__ == "__main__":

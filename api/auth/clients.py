@@ -10,10 +10,12 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.roles import app_ceiling
@@ -162,17 +164,23 @@ async def find_any_client(session: AsyncSession, client_id: str | None, public_u
     return await find_client(session, client_id)
 
 
-async def app_viewer(session: AsyncSession, app_id: uuid.UUID) -> Viewer | None:
-    """The viewer a partner app acts as now, as its tokens would (its ceiling within what its organization may
-    hold, its scopes); None when it is disabled or no role is left. Webhook deliveries read under it."""
-    row = (
-        await session.execute(
-            select(OAuthClient, Organization)
-            .join(Organization, Organization.id == OAuthClient.organization_id)
-            .where(OAuthClient.id == app_id, OAuthClient.disabled_at.is_(None))
-        )
-    ).one_or_none()
-    return None if row is None else viewer_of_app(row[0], row[1])
+_APPS = (
+    select(OAuthClient, Organization)
+    .join(Organization, Organization.id == OAuthClient.organization_id)
+    .where(
+        OAuthClient.id == any_(bindparam("app_ids", type_=ARRAY(UUID(as_uuid=True)))), OAuthClient.disabled_at.is_(None)
+    )
+)
+
+
+async def app_viewers(session: AsyncSession, app_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Viewer | None]:
+    """The viewer each partner app acts as now, as its tokens would (its ceiling within what its organization may
+    hold, its scopes), in one statement; None for one disabled or left without a role. Webhook deliveries read
+    under it."""
+    wanted = sorted(set(app_ids))
+    rows = await session.execute(_APPS, {"app_ids": wanted})
+    found = {client.id: viewer_of_app(client, organization) for client, organization in rows}
+    return {app_id: found.get(app_id) for app_id in wanted}
 
 
 def viewer_of_app(client: OAuthClient, organization: Organization) -> Viewer | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped
 
@@ -68,9 +68,14 @@ class WebhookDelivery(Entity):
 
 
 class WebhookCursor(Base):
-    """How far the fan-out has read the outbox (one row, locked by the instance that advances it)."""
+    """How far the fan-out has read the outbox: every id up to ``last_event_id`` but the gaps (ids not visible
+    yet when a later one was read), each with the transaction id after which it can no longer fill
+    (``api/webhooks/cursor.py``). One row, advanced by one instance at a time (an advisory lock)."""
 
     __tablename__ = "webhook_cursor"
+    __table_args__ = (CheckConstraint("cardinality(gap_ids) = cardinality(gap_xids)", name="gaps_paired"),)
 
     name: Mapped[str] = field(Tier.T1, String(32), primary_key=True)
     last_event_id: Mapped[int] = field(Tier.T1, BigInteger, nullable=False)
+    gap_ids: Mapped[list[int]] = field(Tier.T1, ARRAY(BigInteger), nullable=False, server_default=text("'{}'"))
+    gap_xids: Mapped[list[int]] = field(Tier.T1, ARRAY(BigInteger), nullable=False, server_default=text("'{}'"))

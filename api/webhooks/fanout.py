@@ -1,30 +1,42 @@
 """From the outbox to deliveries: one row per (event, endpoint subscribed to its kind), created once.
 
-A cursor row (``webhook_cursor``) holds the last outbox id read; the instance that advances it locks it
-(``FOR UPDATE SKIP LOCKED``: another instance meanwhile skips the round). Ids are allocated at insert but
-visible at commit, so an event whose transaction committed after a later one was read sits below the cursor:
-each round also rereads the last minutes of the outbox. The unique (endpoint, event) pair makes rereading
-harmless: a delivery is created at most once, however often or by however many instances an event is read.
+The cursor row (``webhook_cursor``) holds how far the outbox was read: a horizon, the last id plus the ids below it
+not visible yet when a later one was read (:mod:`api.webhooks.cursor`: an event whose transaction commits late is
+read when it does, however late, and a gap is forgotten only once it provably cannot fill). One instance advances
+it at a time (a transaction-scoped advisory lock; the others skip the round). The unique (endpoint, event) pair
+makes any rereading harmless: a delivery is created at most once, however often or by however many instances an
+event is read.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Text, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.reach import may_ever_read
 from api.auth.roles import app_ceiling
 from api.models import Base, DomainEvent, OAuthClient, Organization, WebhookCursor, WebhookDelivery, WebhookEndpoint
 from api.models.enums import WebhookDeliveryStatus
+from api.webhooks.cursor import Gaps, missing
 
 CURSOR = "deliveries"
-LATE = timedelta(minutes=2)  # how far back each round rereads the outbox for events committed late
+LOCK_KEY = 0x5357_484B_4655_4F54  # "SWHKFUOT": the advisory lock of the fan-out (taking it assigns no xid)
+
+
+def _xid(expression: Any) -> Any:
+    return expression.cast(Text).cast(BigInteger)
+
+
+_SETTLED = _xid(func.pg_snapshot_xmin(func.pg_current_snapshot()))  # no transaction below it runs any more
+_ASSIGNED = _xid(func.pg_current_xact_id_if_assigned())
+
+
+_GAPS = select(DomainEvent).where(DomainEvent.id == any_(bindparam("gap_ids", type_=ARRAY(BigInteger))))
 
 
 @lru_cache(maxsize=1)
@@ -32,27 +44,43 @@ def _models() -> dict[str, type[Any]]:
     return {mapper.class_.__tablename__: mapper.class_ for mapper in Base.registry.mappers}
 
 
-async def fan_out(session: AsyncSession, now: datetime, *, batch: int = 500) -> int:
-    """Create the deliveries of the events not fanned out yet; how many. The caller commits."""
-    cursor = await session.scalar(
-        select(WebhookCursor).where(WebhookCursor.name == CURSOR).with_for_update(skip_locked=True)
-    )
-    if cursor is None:  # another instance holds it this round
-        return 0
+async def fan_out(session: AsyncSession, *, batch: int = 500) -> int:
+    """Create the deliveries of the events not fanned out yet; how many. Call it in a fresh transaction (its first
+    transaction id must come after its reads); the caller commits."""
+    if not await session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KEY))):
+        return 0  # another instance holds it this round
+    cursor, settled, assigned = (
+        await session.execute(select(WebhookCursor, _SETTLED, _ASSIGNED).where(WebhookCursor.name == CURSOR))
+    ).one()
+    if assigned is not None:
+        raise RuntimeError("fan_out needs a transaction that has written nothing yet")
+    gaps = Gaps(tuple(cursor.gap_ids), tuple(cursor.gap_xids))
+    late = await _visible(session, gaps.ids)
     fresh = list(
         await session.scalars(
             select(DomainEvent).where(DomainEvent.id > cursor.last_event_id).order_by(DomainEvent.id).limit(batch)
         )
     )
-    late = await session.scalars(
-        select(DomainEvent)
-        .where(DomainEvent.id <= cursor.last_event_id, DomainEvent.occurred_at >= now - LATE)
-        .order_by(DomainEvent.id.desc())
-        .limit(batch)
-    )
-    events = [*late, *fresh]
+    gaps = gaps.after((event.id for event in late), settled)
+    skipped = missing(cursor.last_event_id, [event.id for event in fresh])
+    if skipped:  # the transaction id taken now, after the read, is above those of the transactions that drew them
+        gaps = gaps.plus(skipped, int(await session.scalar(select(_xid(func.pg_current_xact_id()))) or 0))
+    if gaps.ids != tuple(cursor.gap_ids):
+        cursor.gap_ids, cursor.gap_xids = list(gaps.ids), list(gaps.observed)
     if fresh:
         cursor.last_event_id = fresh[-1].id
+    return await _deliveries(session, [*late, *fresh])
+
+
+async def _visible(session: AsyncSession, ids: tuple[int, ...]) -> list[DomainEvent]:
+    """The events among ``ids`` that are visible now."""
+    if not ids:
+        return []
+    return list(await session.scalars(_GAPS, {"gap_ids": list(ids)}))
+
+
+async def _deliveries(session: AsyncSession, events: list[DomainEvent]) -> int:
+    """Insert the deliveries of ``events`` (those already there stay as they are); how many were new."""
     if not events:
         return 0
     endpoints = await _subscribed(session, {event.kind.value for event in events})

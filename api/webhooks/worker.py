@@ -1,12 +1,14 @@
 """The delivery worker, inside every instance: fan out new events, claim due deliveries, send them.
 
-A round (:func:`run_pass`) fans the outbox out (:mod:`api.webhooks.fanout`), then claims due deliveries with
-``SELECT … FOR UPDATE SKIP LOCKED`` and pushes them a lease ahead in the same short transaction, so that
-instances claiming at the same time take different rows and a claimed delivery is not claimed again while it
-is being sent (after a crash it is due again when the lease ends: at least once). Each claimed delivery is
-then rendered under the app's rights of that moment (:mod:`api.webhooks.payload`), signed and sent
-(:mod:`api.webhooks.sender`), and its outcome recorded (:mod:`api.webhooks.outcomes`). Every attempt of a
-delivery carries the same ``webhook-id``.
+A round (:func:`run_pass`) fans the outbox out (:mod:`api.webhooks.fanout`), then claims due deliveries in
+batches (:mod:`api.webhooks.claims`: one ``FOR UPDATE SKIP LOCKED`` statement pushes a batch a lease ahead, so
+that instances claiming at the same time take different rows and a claimed delivery is not claimed again while
+it is being sent; after a crash it is due again when the lease ends: at least once). The batch's attempts run at
+once, at most ``webhooks_concurrency`` renders or requests at a time and ``webhooks_per_host_connections``
+requests per receiver: each is rendered under the app's rights of that moment (:mod:`api.webhooks.payload`),
+signed and sent on the worker's kept-alive connections (:mod:`api.webhooks.sender`,
+:mod:`api.webhooks.connections`); then the batch's outcomes are recorded together (:mod:`api.webhooks.outcomes`).
+Every attempt of a delivery carries the same ``webhook-id``.
 
 :class:`Worker` runs rounds in the background: when the instance's EventHub hands on an event, and every
 ``webhooks_interval_s`` seconds (retries fall due without any event).
@@ -17,23 +19,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth.clients import app_viewer
 from api.crypto import Sealer
-from api.events.event import Event, from_row
 from api.events.hub import EventHub, SubscriberDropped
-from api.models import DomainEvent, WebhookDelivery, WebhookEndpoint
 from api.models.enums import WebhookDeliveryStatus
 from api.settings import Settings
 from api.webhooks import outcomes, payload, signing
+from api.webhooks.claims import Claimed, claim
+from api.webhooks.connections import Connections, Origin, origin_of
 from api.webhooks.fanout import fan_out
+from api.webhooks.outcomes import Closing
 from api.webhooks.sender import Outcome, send
 
 logger = logging.getLogger("api.webhooks")
@@ -49,129 +51,110 @@ class Pass:
     attempted: int = 0
 
 
-async def claim(session: AsyncSession, now: datetime, limit: int, lease: timedelta) -> list[uuid.UUID]:
-    """Take up to ``limit`` due deliveries of enabled endpoints, leased until ``now + lease``; the caller commits."""
-    ids = list(
-        await session.scalars(
-            select(WebhookDelivery.id)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(
-                WebhookDelivery.status == S.PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookEndpoint.disabled_at.is_(None),
-            )
-            .order_by(WebhookDelivery.next_attempt_at)
-            .limit(limit)
-            .with_for_update(of=WebhookDelivery, skip_locked=True)
-        )
+def lease(settings: Settings) -> timedelta:
+    """How long a claimed batch is kept from other instances: every attempt of a batch, in waves as wide as the
+    bounds allow (all to one host at worst), each within the request timeout, plus a margin for the rest."""
+    waves = math.ceil(
+        settings.webhooks_batch / min(settings.webhooks_concurrency, settings.webhooks_per_host_connections)
     )
-    if ids:
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids))
-            .values(
-                next_attempt_at=now + lease,
-                attempts=WebhookDelivery.attempts + 1,
-                last_attempt_at=now,
-                version=WebhookDelivery.version + 1,
-            )
-        )
-    return ids
+    return timedelta(seconds=settings.webhooks_timeout_s * waves + 30)
+
+
+@dataclass(frozen=True)
+class _Round:
+    """What the attempts of one pass share."""
+
+    state: payload.RenderState
+    settings: Settings
+    connections: Connections
+    gate: asyncio.Semaphore  # at most webhooks_concurrency renders or requests at once
 
 
 async def run_pass(
-    sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, now: datetime | None = None
-) -> Pass:
-    """One round: fan out, then claim and send until nothing is due (at most MAX_ROUNDS claims)."""
+    sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, now: datetime | None = None,
+    connections: Connections | None = None, rounds: int = MAX_ROUNDS,
+) -> Pass:  # fmt: skip
+    """One round: fan out, then claim batches and send them until nothing is due (at most ``rounds`` claims), on
+    ``connections`` (a worker's, kept alive between rounds; by default the pass's own)."""
     moment = now or datetime.now(UTC)
     done = Pass()
     async with sessionmaker() as session:
-        done.created = await fan_out(session, moment)
+        done.created = await fan_out(session)
         await session.commit()
-    lease = timedelta(seconds=settings.webhooks_timeout_s * 2 + 30)
-    gate = asyncio.Semaphore(settings.webhooks_concurrency)
-    for _ in range(MAX_ROUNDS):
-        async with sessionmaker() as session:
-            ids = await claim(session, moment, settings.webhooks_batch, lease)
-            await session.commit()
-        await asyncio.gather(*(_guarded(gate, sessionmaker, sealer, settings, i, moment) for i in ids))
-        done.attempted += len(ids)
-        if len(ids) < settings.webhooks_batch:
-            break
+    own = connections is None
+    shared = _Round(
+        payload.RenderState(sessionmaker, sealer, settings), settings,
+        Connections(settings) if connections is None else connections, asyncio.Semaphore(settings.webhooks_concurrency),
+    )  # fmt: skip
+    try:
+        for _ in range(rounds):
+            async with sessionmaker() as session:
+                batch = await claim(session, sealer, moment, settings.webhooks_batch, lease(settings))
+                await session.commit()
+            if batch:
+                await _deliver(sessionmaker, shared, batch, moment)
+            done.attempted += len(batch)
+            if len(batch) < settings.webhooks_batch:
+                break
+        await shared.connections.sweep()
+    finally:
+        if own:
+            await shared.connections.aclose()
     return done
 
 
-async def _guarded(
-    gate: asyncio.Semaphore,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    sealer: Sealer,
-    settings: Settings,
-    delivery_id: uuid.UUID,
-    now: datetime,
+async def _deliver(
+    sessionmaker: async_sessionmaker[AsyncSession], shared: _Round, batch: list[Claimed], now: datetime
 ) -> None:
-    async with gate:
-        try:
-            await deliver(sessionmaker, sealer, settings, delivery_id, now)
-        except Exception as error:  # one delivery never stops the others; it is due again when its lease ends
-            logger.error("webhook delivery failed: %s", type(error).__name__)
-
-
-async def deliver(
-    sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, delivery_id: uuid.UUID,
-    now: datetime,
-) -> None:  # fmt: skip
-    """Render, sign and send one claimed delivery, then record the outcome."""
-    prepared = await _prepare(sessionmaker, sealer, settings, delivery_id)
-    if prepared is None:
-        return
-    attempt, url, secrets_in_use, rendered = prepared
-    if rendered.body is None:  # rendering failed this time: a failed attempt, nothing sent
-        outcome = Outcome(None, rendered.retry or "RENDER_ERROR")
-    else:
-        headers = signing.headers(secrets_in_use, signing.webhook_id(delivery_id), int(time.time()), rendered.body)
-        outcome = await send(url, headers, rendered.body, settings)
+    """Attempt a claimed batch at once (within the bounds), then record every outcome together."""
+    results = await asyncio.gather(*(_attempt(shared, item) for item in batch))
+    sent = [(item.attempt, result) for item, result in zip(batch, results, strict=True) if isinstance(result, Outcome)]
+    closed = [result for result in results if isinstance(result, Closing)]
     async with sessionmaker() as session:
-        await outcomes.settle(session, attempt, outcome, now, settings)
+        await outcomes.settle(session, sent, closed, now, shared.settings)
         await session.commit()
 
 
-async def _prepare(
-    sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, delivery_id: uuid.UUID
-) -> tuple[outcomes.Attempt, str, list[str], payload.Rendered] | None:
-    """The attempt, the URL, the secrets signing now and the rendered payload; None when the delivery was closed
-    instead (the app may not see it, or may see nothing any more)."""
-    async with sessionmaker() as session:
-        delivery, endpoint, event = (
-            await session.execute(
-                select(WebhookDelivery, WebhookEndpoint, DomainEvent)
-                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .outerjoin(DomainEvent, DomainEvent.id == WebhookDelivery.event_id)
-                .where(WebhookDelivery.id == delivery_id)
-            )
-        ).one()
-        viewer = await app_viewer(session, endpoint.app_id)
-        secrets_in_use = await _secrets(session, sealer, endpoint, datetime.now(UTC))
-        await session.commit()
-    attempt = outcomes.Attempt(delivery_id, endpoint.id, delivery.attempts, delivery.created_at)
+async def _attempt(shared: _Round, item: Claimed) -> Outcome | Closing | None:
+    """Render, sign and send one claimed delivery: its outcome, how it closed unsent, or None when it broke (it is
+    due again when its lease ends)."""
+    try:
+        async with shared.gate:
+            prepared = await _prepare(shared, item)
+        if not isinstance(prepared, bytes):
+            return prepared
+        url = item.endpoint.url
+        async with shared.connections.slot(_origin(url)), shared.gate:  # wait for the host without holding the gate
+            delivery = signing.webhook_id(item.attempt.delivery_id)  # signed now: the timestamp is the sending's
+            headers = signing.headers(item.secrets, delivery, int(time.time()), prepared)
+            return await send(url, headers, prepared, shared.settings, shared.connections)
+    except Exception as error:  # one delivery never stops the others
+        logger.error("webhook delivery failed: %s", type(error).__name__)
+        return None
+
+
+async def _prepare(shared: _Round, item: Claimed) -> bytes | Closing | Outcome:
+    """The body to send; or how the delivery ends unsent (the app may not see it, or may see nothing any more); or
+    a failed attempt (rendering failed this time)."""
+    viewer, event = item.viewer, item.event
     reason = _unsendable(viewer is not None and "read" in viewer.scopes, event is not None)
     rendered = None
     if reason is None:
         assert viewer is not None
         assert event is not None
-        state = payload.RenderState(sessionmaker, sealer, settings)
-        rendered = await payload.render(state, viewer, endpoint.document, _event(event))
-        reason = _closing(rendered, settings)
+        rendered = await payload.render(shared.state, viewer, item.endpoint.document, event)
+        reason = _closing(rendered, shared.settings)
     if reason is not None:
-        async with sessionmaker() as session:
-            await outcomes.close(session, delivery_id, *reason)
-            await session.commit()
-        return None
+        return Closing(item.attempt.delivery_id, *reason)
     assert rendered is not None
-    return attempt, endpoint.url, secrets_in_use, rendered
+    return rendered.body if rendered.body is not None else Outcome(None, rendered.retry or "RENDER_ERROR")
 
 
-def _event(row: DomainEvent) -> Event:
-    return from_row({column.key: getattr(row, column.key) for column in DomainEvent.__table__.columns})
+def _origin(url: str) -> Origin:
+    try:
+        return origin_of(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError):
+        return "", "", 0  # the request fails as PROTOCOL
 
 
 def _unsendable(app_reads: bool, event_kept: bool) -> tuple[WebhookDeliveryStatus, str] | None:
@@ -193,20 +176,6 @@ def _closing(rendered: payload.Rendered, settings: Settings) -> tuple[WebhookDel
     return None
 
 
-async def _secrets(session: AsyncSession, sealer: Sealer, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The current secret, and the previous one while the rotation's overlap lasts."""
-    opened = []
-    for column, sealed in (("secret", endpoint.secret), ("previous_secret", endpoint.previous_secret)):
-        if column == "previous_secret" and (
-            endpoint.previous_secret_expires_at is None or endpoint.previous_secret_expires_at <= now
-        ):
-            continue
-        value = await sealer.open(session, endpoint.organization_id, endpoint.id, f"webhook_endpoint.{column}", sealed)
-        if value is not None:
-            opened.append(value)
-    return opened
-
-
 class Worker:
     """Runs :func:`run_pass` in the background: woken by the EventHub's events and by a timer."""
 
@@ -214,6 +183,7 @@ class Worker:
         self, sessionmaker: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, hub: EventHub | None
     ) -> None:
         self._sessionmaker, self._sealer, self._settings, self._hub = sessionmaker, sealer, settings, hub
+        self._connections = Connections(settings)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -231,12 +201,13 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self._connections.aclose()
 
     async def _rounds(self) -> None:
         while True:
             self._wake.clear()
             try:
-                await run_pass(self._sessionmaker, self._sealer, self._settings)
+                await run_pass(self._sessionmaker, self._sealer, self._settings, connections=self._connections)
             except Exception as error:  # e.g. the database is unreachable: next round
                 logger.error("webhook round failed: %s", type(error).__name__)
             with contextlib.suppress(TimeoutError):

@@ -7,6 +7,9 @@ from tests.mutants.base import Mutant, group
 DELIVERIES = ("tests/webhooks/test_deliveries.py",)
 WORKER = ("tests/webhooks/test_worker.py",)
 ADDRESSES = ("tests/webhooks/test_addresses.py",)
+CONNECTIONS = ("tests/webhooks/test_connections.py",)
+FANOUT = ("tests/webhooks/test_fanout.py",)
+BATCHES = ("tests/webhooks/test_batches.py",)
 
 _rule = group("webhooks", "api/auth/webhooks.py")
 _guard = group("webhooks", "api/webhooks/addresses.py", *ADDRESSES)
@@ -14,6 +17,10 @@ _sender = group("webhooks", "api/webhooks/sender.py", *WORKER)
 _signing = group("webhooks", "api/webhooks/signing.py", *DELIVERIES)
 _outcomes = group("webhooks", "api/webhooks/outcomes.py", *DELIVERIES)
 _worker = group("webhooks", "api/webhooks/worker.py", *DELIVERIES)
+_pools = group("webhooks", "api/webhooks/connections.py", *CONNECTIONS)
+_cursor = group("webhooks", "api/webhooks/cursor.py", *FANOUT)
+_fanout = group("webhooks", "api/webhooks/fanout.py", *FANOUT)
+_claims = group("webhooks", "api/webhooks/claims.py", *WORKER)
 
 MUTANTS: tuple[Mutant, ...] = (
     _rule("an app with the webhooks scope manages its siblings' endpoints",
@@ -34,4 +41,16 @@ MUTANTS: tuple[Mutant, ...] = (
              'content = f"{webhook_id}.{timestamp}.".encode() + body', 'content = f"{timestamp}.".encode() + body'),
     _outcomes("retries give up at the first failure", "if now >= deadline else", "if now >= attempt.created_at else"),
     _worker("a disabled app still gets deliveries", "if not app_reads:  # disabled", "if False:  # disabled"),
+    _worker("no cap per receiver", "async with shared.connections.slot(_origin(url)), shared.gate:",
+            "async with shared.gate:", *CONNECTIONS),
+    _pools("a kept connection serves any host and address", "pool = self._pools.pop(target, None)",
+           "pool = self._pools.pop(next(iter(self._pools), target), None)"),
+    _sender("an answer is read to its end", "        if read >= cap:\n            return",
+            "        if read >= cap and False:\n            return", *CONNECTIONS),
+    _cursor("a gap is forgotten while its transaction may still commit", "if g not in seen and x > settled",
+            "if g not in seen and False"),
+    _fanout("gaps are observed before the read", "gaps = gaps.plus(skipped, int(await session.scalar(",
+            "gaps = gaps.plus(skipped, 0 * int(await session.scalar("),
+    _claims("claims wait on each other instead of sharing", "with_for_update(of=WebhookDelivery, skip_locked=True)",
+            "with_for_update(of=WebhookDelivery)", *BATCHES),
 )  # fmt: skip

@@ -1,7 +1,9 @@
-"""Helpers of the webhook tests: partner apps with tokens, registration over GraphQL, one worker pass."""
+"""Helpers of the webhook tests: teams with incidents, partner apps with tokens, registration over GraphQL, one
+worker pass."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,16 +13,52 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.clients import create_client
 from api.crypto import Sealer
-from api.models import OAuthClient, Organization
-from api.models.enums import Role
+from api.models import DomainEvent, OAuthClient, Organization, WebhookCursor
+from api.models.enums import EventKind, Role
 from api.schema.engine.ids import encode_global_id
+from api.services.shared import events
 from api.settings import Settings
-from api.webhooks.worker import Pass, run_pass
+from api.webhooks.connections import Connections
+from api.webhooks.worker import MAX_ROUNDS, Pass, run_pass
 from tests.graphql import gql
+from tests.rapid_response import factories as rr
 
 CREATE = """mutation M($input: WebhookEndpointCreateInput!) { webhookEndpointCreate(input: $input) {
   secret webhookEndpoint { id url eventKinds } userErrors { code field message } } }"""
 INCIDENT_DOCUMENT = "subscription { incidentEvents { kind incident { id kind status exactLocation } } }"
+COARSE_DOCUMENT = "subscription { incidentEvents { kind incident { id status coarseArea } } }"
+
+
+async def team(sessions: async_sessionmaker[AsyncSession]) -> rr.Team:
+    """A committed rapid-response team in a region of its own."""
+    async with sessions() as session:
+        crew = await rr.team(session, name=f"Hooks {uuid.uuid4().hex[:6]}")
+        await session.commit()
+    return crew
+
+
+async def reported(session: AsyncSession, sealer: Sealer, crew: rr.Team) -> DomainEvent:
+    """An incident of the team and its INCIDENT_REPORTED event, flushed (its id drawn), not committed."""
+    row = await rr.incident(session, sealer, crew)
+    event = await events.record(session, None, EventKind.INCIDENT_REPORTED, row)
+    await session.flush()
+    return event
+
+
+async def incidents(sessions: async_sessionmaker[AsyncSession], sealer: Sealer, crew: rr.Team, count: int) -> list[int]:
+    """``count`` committed incidents of the team, each with its INCIDENT_REPORTED event; the events' ids."""
+    async with sessions() as session:
+        written = [await reported(session, sealer, crew) for _ in range(count)]
+        await session.commit()
+    return [event.id for event in written]
+
+
+async def fan_out_cursor(sessions: async_sessionmaker[AsyncSession]) -> WebhookCursor:
+    """The fan-out's cursor as committed."""
+    async with sessions() as session:
+        cursor = await session.get(WebhookCursor, "deliveries")
+        assert cursor is not None
+        return cursor
 
 
 @dataclass
@@ -77,7 +115,9 @@ async def registered(client: httpx.AsyncClient, token: str, app_gid: str, url: s
 
 
 async def one_pass(
-    sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, now: datetime | None = None
-) -> Pass:
-    """One round of the worker, as the service runs it (``now``: a later moment, to make retries due)."""
-    return await run_pass(sessions, sealer, settings, now or datetime.now(UTC))
+    sessions: async_sessionmaker[AsyncSession], sealer: Sealer, settings: Settings, now: datetime | None = None,
+    connections: Connections | None = None, rounds: int = MAX_ROUNDS,
+) -> Pass:  # fmt: skip
+    """One round of the worker, as the service runs it (``now``: a later moment, to make retries due;
+    ``connections``: a worker's, kept between rounds; ``rounds``: at most this many claims)."""
+    return await run_pass(sessions, sealer, settings, now or datetime.now(UTC), connections, rounds)

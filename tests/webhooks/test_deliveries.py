@@ -237,7 +237,7 @@ async def test_an_app_whose_ceiling_was_narrowed_or_that_was_disabled_gets_nothi
     second, _ = await registered(hook_client, disabled.token, disabled.gid, receiver.url, ["INCIDENT_REPORTED"])
     await _report(hook_client, crew)
     async with live_sessions() as session:  # the events are fanned out; then the rights change
-        assert await fan_out(session, datetime.now(UTC)) == 2
+        assert await fan_out(session) == 2
         await session.execute(
             update(OAuthClient).where(OAuthClient.id == narrowed.row.id).values(max_roles=["ORGANIZER"])
         )
