@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from api import migrate
 from api.app import configure_state, create_app
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine
@@ -18,7 +17,7 @@ from api.logs import JsonFormatter, configure_logging
 from api.ratelimit.policy import Policy, RateLimits
 from api.settings import Settings
 from tests.canaries import CANARIES
-from tests.database import fresh_database, test_server_url
+from tests.database import MigratedTemplate, migrated_template, test_server_url
 
 
 class _Capture(logging.Handler):
@@ -59,15 +58,21 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def database_url(server_url: str) -> AsyncIterator[str]:
-    async with fresh_database(server_url) as url:
+async def template(server_url: str) -> AsyncIterator[MigratedTemplate]:
+    """Fresh databases at head: copies of one the migrations built for this session."""
+    async with migrated_template(server_url) as made:
+        yield made
+
+
+@pytest.fixture(scope="session")
+async def database_url(template: MigratedTemplate) -> AsyncIterator[str]:
+    async with template.copy() as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=5)
-    await migrate.upgrade(engine)
     yield engine
     await engine.dispose()
 
@@ -157,12 +162,11 @@ def count_statements(connection: AsyncConnection) -> Iterator[StatementCounter]:
 
 
 @pytest.fixture(scope="session")
-async def live_engine(server_url: str) -> AsyncIterator[AsyncEngine]:
+async def live_engine(template: MigratedTemplate) -> AsyncIterator[AsyncEngine]:
     """A second database for tests that really commit (concurrency), so that what they commit never
     shows up in the rolled-back tests' database."""
-    async with fresh_database(server_url) as url:
+    async with template.copy() as url:
         engine = create_engine(url, pool_size=5)
-        await migrate.upgrade(engine)
         yield engine
         await engine.dispose()
 

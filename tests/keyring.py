@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api import migrate
 from api.auth.signing import SigningKeys
 from api.crypto import Kek, Sealer, generate_master_key
 from api.db import create_engine, session_factory
 from api.seed.demo import seed_demo
 from api.services.protection.reencrypt import sealed_columns
 from tests.canaries import canary
-from tests.database import fresh_database
+from tests.database import MigratedTemplate
 
 
 @dataclass
@@ -37,12 +36,11 @@ def new_kek() -> Kek:
 
 
 @contextlib.asynccontextmanager
-async def seeded_network(server_url: str, kek: Kek) -> AsyncIterator[Network]:
-    """A fresh database, migrated, holding the demo network sealed under ``kek``; dropped afterwards."""
-    async with fresh_database(server_url) as url:
+async def seeded_network(template: MigratedTemplate, kek: Kek) -> AsyncIterator[Network]:
+    """A fresh database at head holding the demo network sealed under ``kek``; dropped afterwards."""
+    async with template.copy() as url:
         engine = create_engine(url, pool_size=3)
         try:
-            await migrate.upgrade(engine)
             sessions, sealer = session_factory(engine), Sealer([kek])
             async with sessions() as session:
                 seeded = await seed_demo(session, sealer)

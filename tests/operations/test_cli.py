@@ -27,6 +27,7 @@ from api.embedded import is_running
 from api.migrate import alembic_config
 from api.models.enums import OrganizationKind, Role
 from tests import factories
+from tests.commands import run_command
 from tests.database import fresh_database
 
 CLI = [sys.executable, "-m", "api.cli"]
@@ -40,17 +41,8 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    """`sanctuary-api ARGS` in a process of its own (tests/commands.py): exit code, stdout, stderr."""
+    return await run_command(*args, env=env, within_s=60)
 
 
 @pytest.fixture(scope="module")

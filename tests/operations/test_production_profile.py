@@ -3,7 +3,6 @@ the demo sign-in and an insecure public URL; when it starts, every setting is pr
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from api.crypto import generate_master_key
 from api.observability.profile import masked_settings, refusals
 from api.settings import Settings
 from tests.canaries import canary
+from tests.commands import run_command
 from tests.database import fresh_database
 
 CLI = [sys.executable, "-m", "api.cli"]
@@ -41,12 +41,8 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    """`sanctuary-api ARGS` in a process of its own (tests/commands.py): exit code, stdout, stderr."""
+    return await run_command(*args, env=env, within_s=60)
 
 
 @pytest.fixture(scope="module")

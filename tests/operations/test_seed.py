@@ -7,7 +7,6 @@ from collections import Counter
 from sqlalchemy import Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import migrate
 from api.auth.tokens import viewer_for_personal_token
 from api.crypto import FORMAT_VERSION, Sealer
 from api.db import create_engine, session_factory
@@ -26,7 +25,7 @@ from api.models.enums import OrganizationKind, Role, SanctuaryCaseStatus, Traini
 from api.seed.demo import DemoSeed, demo_email, seed_demo
 from api.seed.scale import asyncpg_dsn, seed_scale
 from tests.canaries import canary
-from tests.database import fresh_database
+from tests.database import MigratedTemplate
 
 SEALED = {
     table.name: [column for column in table.columns if column.info.get("sealed")]
@@ -125,12 +124,13 @@ async def test_no_sealed_plaintext_is_stored_in_clear(db: AsyncSession, sealer: 
         assert not leaked, leaked
 
 
-async def test_scale_seed_writes_the_documented_counts_next_to_the_demo(server_url: str, sealer: Sealer) -> None:
+async def test_scale_seed_writes_the_documented_counts_next_to_the_demo(
+    template: MigratedTemplate, sealer: Sealer
+) -> None:
     own_sealer = Sealer(sealer.keks)  # a fresh key cache: this database is not the session's
-    async with fresh_database(server_url) as url:
+    async with template.copy() as url:
         engine = create_engine(url, pool_size=1)
         try:
-            await migrate.upgrade(engine)
             async with session_factory(engine)() as session:
                 assert await seed_demo(session, own_sealer) is not None
                 await session.commit()

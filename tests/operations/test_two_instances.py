@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api import migrate
 from api.auth.clients import create_client
 from api.auth.tokens import create_personal_token
 from api.crypto import generate_master_key
@@ -35,7 +34,7 @@ from api.schema.engine.ids import encode_global_id
 from api.services.shared import events
 from tests import factories as f
 from tests.canaries import CANARIES
-from tests.database import fresh_database
+from tests.database import MigratedTemplate
 from tests.graphql import gid
 from tests.live.harness import open_live
 from tests.operations.proxy import PROXY_ADDRESS, Deployment, deployment, nginx_binary
@@ -81,7 +80,7 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-async def deployed(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployed]:
+async def deployed(template: MigratedTemplate, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployed]:
     if nginx_binary() is None:
         reason = "nginx is not installed (apt-get install -y nginx): two instances need a real reverse proxy"
         if REQUIRED:
@@ -89,10 +88,9 @@ async def deployed(server_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         pytest.skip(reason)
     tmp: Path = tmp_path_factory.mktemp("two-instances")
     key = generate_master_key()  # both instances share it, and the signing keys it seals in the database
-    async with fresh_database(server_url) as url:
+    async with template.copy() as url:
         engine = create_engine(url, pool_size=3)
         try:
-            await migrate.upgrade(engine)
             environment = {
                 "DATABASE_URL": url, "SANCTUARY_MASTER_KEY": key, "SANCTUARY_RATE_LIMITS": json.dumps(LIMITS),
                 "SANCTUARY_DATA_DIR": str(tmp / "data"), "SANCTUARY_PURGE_INTERVAL_MINUTES": "0",

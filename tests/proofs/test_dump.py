@@ -12,13 +12,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api import migrate
 from api.crypto import Kek, Sealer, generate_master_key, normalise_index_value
 from api.db import create_engine, session_factory
 from api.seed.demo import seed_demo
 from api.seed.fiction import PERSONS
 from tests.canaries import canary
-from tests.database import fresh_database
+from tests.database import MigratedTemplate
 
 
 def _pg_dumps() -> list[tuple[int, str]]:
@@ -52,13 +51,12 @@ def _dump(url: str, server_major: int) -> str:
     return result.stdout.decode()
 
 
-async def test_a_dump_of_the_demo_holds_no_critical_plaintext(server_url: str) -> None:
+async def test_a_dump_of_the_demo_holds_no_critical_plaintext(template: MigratedTemplate) -> None:
     master_key = generate_master_key()
     sealer = Sealer([Kek.from_text(master_key)])
-    async with fresh_database(server_url) as url:
+    async with template.copy() as url:
         engine = create_engine(url, pool_size=1)
         try:
-            await migrate.upgrade(engine)
             async with session_factory(engine)() as session:
                 seeded = await seed_demo(session, sealer)
                 assert seeded is not None

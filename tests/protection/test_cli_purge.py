@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from api import migrate
 from api.crypto import Sealer
 from api.db import create_engine, session_factory
 from api.models import AccompanimentRequest, RapidResponseIncident
 from api.models.enums import AccompanimentStatus, OrganizationKind
 from tests import factories
 from tests.canaries import canary
-from tests.database import fresh_database
+from tests.database import MigratedTemplate
 from tests.operations.test_cli import _cli, _env
 
 LINE = re.compile(r"^  [a-z_]+ +\d+$")
@@ -26,14 +25,13 @@ LINE = re.compile(r"^  [a-z_]+ +\d+$")
 
 @pytest.fixture
 async def purgeable(
-    server_url: str, tmp_path: Path, sealer: Sealer
+    template: MigratedTemplate, tmp_path: Path, sealer: Sealer
 ) -> AsyncIterator[tuple[str, dict[str, str], list[str]]]:
-    """A migrated database holding two incidents whose reporter contact is due, and the CLI's environment."""
-    async with fresh_database(server_url) as url:
+    """A database at head holding two incidents whose reporter contact is due, and the CLI's environment."""
+    async with template.copy() as url:
         engine = create_engine(url, pool_size=1)
         secrets = [canary(f"+1 555 0100 {uuid.uuid4().hex}") or "" for _ in range(2)]
         try:
-            await migrate.upgrade(engine)
             async with session_factory(engine)() as session:
                 org = await factories.organization(session)
                 for secret in secrets:

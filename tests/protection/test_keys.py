@@ -30,14 +30,15 @@ from api.services.protection.reencrypt import (
 )
 from api.services.protection.reindex import reindex
 from tests.canaries import canary
+from tests.database import MigratedTemplate
 from tests.keyring import Network, new_kek, read_all, seeded_network
 
 NOW = timedelta(0)
 
 
 @pytest.fixture
-async def network(server_url: str) -> AsyncIterator[Network]:
-    async with seeded_network(server_url, new_kek()) as net:
+async def network(template: MigratedTemplate) -> AsyncIterator[Network]:
+    async with seeded_network(template, new_kek()) as net:
         yield net
 
 

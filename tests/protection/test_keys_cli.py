@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 
 from api.crypto import Kek, Sealer, generate_master_key, load_or_create_key_file
+from tests.commands import run_command
+from tests.database import MigratedTemplate
 from tests.keyring import Network, read_all, seeded_network
-
-CLI = [sys.executable, "-m", "api.cli", "keys"]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -21,24 +19,19 @@ def _env(**extra: str) -> dict[str, str]:
 
 async def _keys(*args: str, env: dict[str, str], secrets: list[str]) -> tuple[int, str, str]:
     """Run `sanctuary-api keys ARGS`; no key and no sealed value may appear in its output."""
-    process = await asyncio.create_subprocess_exec(
-        *CLI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    text = out.decode() + err.decode()
-    assert not [secret for secret in secrets if secret in text], "a secret appeared in the command's output"
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    code, out, err = await run_command("keys", *args, env=env, within_s=120)  # in a process of its own
+    assert not [secret for secret in secrets if secret in out + err], "a secret appeared in the command's output"
+    return code, out, err
 
 
 def _file_keys(path: Path) -> list[str]:
     return path.read_text().split()
 
 
-async def test_key_file_rotation_then_reencryption(server_url: str, tmp_path: Path) -> None:
+async def test_key_file_rotation_then_reencryption(template: MigratedTemplate, tmp_path: Path) -> None:
     key_file = tmp_path / "master.key"
     old = load_or_create_key_file(key_file)
-    async with seeded_network(server_url, Kek.from_text(old)) as net:
+    async with seeded_network(template, Kek.from_text(old)) as net:
         env = _env(DATABASE_URL=net.url, SANCTUARY_DATA_DIR=str(tmp_path))
         secrets = [old, *net.plaintexts]
 
@@ -78,9 +71,9 @@ async def _reencrypt(net: Network, env: dict[str, str], secrets: list[str], kek:
     assert await read_all(net, Sealer([kek])) == Counter(net.plaintexts)
 
 
-async def test_environment_rotation_and_generate(server_url: str, tmp_path: Path) -> None:
+async def test_environment_rotation_and_generate(template: MigratedTemplate, tmp_path: Path) -> None:
     old = generate_master_key()
-    async with seeded_network(server_url, Kek.from_text(old)) as net:
+    async with seeded_network(template, Kek.from_text(old)) as net:
         env = _env(DATABASE_URL=net.url, SANCTUARY_DATA_DIR=str(tmp_path))
         secrets = [old, *net.plaintexts]
 

@@ -7,9 +7,7 @@ the next stale batch from the start of the table does not fit; keyset windows an
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -21,6 +19,8 @@ from api.db import create_engine, session_factory
 from api.services.protection.keys import rewrap_all
 from api.services.protection.reencrypt import count_stale, reencrypt, rotate_data_keys
 from api.services.protection.reindex import reindex
+from tests.commands import run_command
+from tests.database import MigratedTemplate
 from tests.keyring import Network, seeded_network
 
 BULK = 100_000
@@ -30,11 +30,11 @@ NOW = timedelta(0)
 
 
 @pytest.fixture
-async def big_network(server_url: str) -> AsyncIterator[tuple[Network, str]]:
+async def big_network(template: MigratedTemplate) -> AsyncIterator[tuple[Network, str]]:
     """The demo network with its data keys rotated (every demo value stale) and ``BULK`` fresh bulk persons;
     and its key-encryption key as text."""
     master = generate_master_key()
-    async with seeded_network(server_url, Kek.from_text(master)) as net:
+    async with seeded_network(template, Kek.from_text(master)) as net:
         await rotate_data_keys(net.sessions, Sealer([net.kek]))
         async with net.sessions() as session, session.begin():
             await session.execute(
@@ -52,12 +52,8 @@ async def big_network(server_url: str) -> AsyncIterator[tuple[Network, str]]:
 
 
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "api.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    """`sanctuary-api ARGS` in a process of its own (tests/commands.py): exit code, stdout, stderr."""
+    return await run_command(*args, env=env, within_s=120)
 
 
 async def test_key_maintenance_fits_a_low_statement_timeout_on_a_large_table(big_network: tuple[Network, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -182,8 +183,12 @@ async def test_shifts_are_scheduled_only_for_cases_preparing_or_in_sanctuary(
         assert await fs.count(db, HospitalityShift, HospitalityShift.case_id == case.id) == 0
 
 
-def _later(hours: float) -> str:
-    return (datetime.now(UTC) + timedelta(days=2, hours=hours)).isoformat()
+@dataclass(frozen=True)
+class _AfterStart:
+    """A time ``hours`` after the shift's start, computed when the test runs: a time computed at collection would
+    drift as the run goes on (a shift ending 24.5 h after a start taken half an hour later is no longer too long)."""
+
+    hours: float
 
 
 @pytest.mark.parametrize(
@@ -194,9 +199,9 @@ def _later(hours: float) -> str:
         ({"neededVolunteers": 21}, "neededVolunteers"),
         ({"startsAt": "2030-01-01T10:00:00"}, "startsAt"),
         ({"startsAt": "2001-01-01T10:00:00+00:00"}, "startsAt"),
-        ({"endsAt": _later(-1)}, "endsAt"),
-        ({"endsAt": _later(0)}, "endsAt"),
-        ({"endsAt": _later(24.5)}, "endsAt"),
+        ({"endsAt": _AfterStart(-1)}, "endsAt"),
+        ({"endsAt": _AfterStart(0)}, "endsAt"),
+        ({"endsAt": _AfterStart(24.5)}, "endsAt"),
         ({"idempotencyKey": ""}, "idempotencyKey"),
     ],
 )
@@ -205,7 +210,12 @@ async def test_bad_shift_input_names_the_field_and_creates_nothing(
 ) -> None:
     where = await fs.host(db)
     case = await fs.case(db, sealer, where)
-    values = _new(gid(case), startsAt=_later(0)) | overrides
+    starts = datetime.now(UTC) + timedelta(days=2)
+    timed = {
+        name: (starts + timedelta(hours=value.hours)).isoformat() if isinstance(value, _AfterStart) else value
+        for name, value in overrides.items()
+    }
+    values = _new(gid(case), startsAt=starts.isoformat()) | timed
     error = await user_error(client, "hospitalityShiftCreate", values, where.coordinator, SHIFT)
     assert (error["code"], error["field"]) == ("INVALID_INPUT", field)
     assert await fs.count(db, HospitalityShift, HospitalityShift.case_id == case.id) == 0

@@ -219,29 +219,39 @@ class Steps:
 
 
 @contextlib.asynccontextmanager
-async def chromium(served: str, shots: Path) -> AsyncIterator[Steps]:
-    """Chromium with a virtual authenticator, its page watched; yields the steps to drive it."""
+async def launched() -> AsyncIterator[Any]:
+    """Chromium, for the browser contexts of a module's tests."""
     from playwright.async_api import async_playwright
 
-    watch = Watch(served)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         try:
-            context = await browser.new_context(locale="en-US", service_workers="block")
-            page = await context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            await watch.attach(page)
-            cdp = await context.new_cdp_session(page)
-            await cdp.send("WebAuthn.enable")
-            await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
-            try:
-                yield Steps(page, served, watch, shots)
-            except BaseException:
-                await _keep_evidence(page, watch, shots)
-                raise
+            yield browser
         finally:
             await browser.close()
-            print(f"GraphiQL sign-in screenshots: {shots}")
+
+
+@contextlib.asynccontextmanager
+async def chromium(browser: Any, served: str, shots: Path) -> AsyncIterator[Steps]:
+    """A new browser context (no cookie, storage or credential of another test's) with a virtual authenticator,
+    its page watched; yields the steps to drive it."""
+    watch = Watch(served)
+    context = await browser.new_context(locale="en-US", service_workers="block")
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        await watch.attach(page)
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("WebAuthn.enable")
+        await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+        try:
+            yield Steps(page, served, watch, shots)
+        except BaseException:
+            await _keep_evidence(page, watch, shots)
+            raise
+    finally:
+        await context.close()
+        print(f"GraphiQL sign-in screenshots: {shots}")
     assert watch.foreign == []  # nothing was asked of any other origin
     assert watch.problems == []  # no Content-Security-Policy violation, no script error
 

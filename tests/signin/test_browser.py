@@ -48,7 +48,7 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser_required() -> None:
     """Skip with the reason, or fail when SANCTUARY_REQUIRE_BROWSER=1 (CI must run these tests)."""
     reason = _missing()
@@ -65,9 +65,10 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def served(live_engine: AsyncEngine, settings: Settings, browser_required: None) -> Iterator[str]:
-    """The API served by uvicorn (its own thread and engine) on the live database; yields its public URL."""
+    """The API served by uvicorn (its own thread and engine) on the live database; yields its public URL. One
+    server for a module's tests: each signs in its own new member in a browser context of its own."""
     port = _free_port()
     public_url = f"http://localhost:{port}"
     database_url = live_engine.url.render_as_string(hide_password=False)

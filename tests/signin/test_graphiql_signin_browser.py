@@ -17,6 +17,7 @@ SANCTUARY_REQUIRE_BROWSER=1 (CI), where it fails.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,13 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     return folder
 
 
+@pytest.fixture(scope="module")
+async def chromium(browser_required: None) -> AsyncIterator[Any]:
+    """One chromium for the module; each test drives a new browser context of its own."""
+    async with browser.launched() as launched:
+        yield launched
+
+
 @pytest.fixture
 async def invitation(served: str, live_sessions: async_sessionmaker[AsyncSession]) -> tuple[Any, str]:
     """A member (Rosa, hospitality volunteer) and the link their org admin made with ``memberInvite``."""
@@ -73,10 +81,14 @@ async def invitation(served: str, live_sessions: async_sessionmaker[AsyncSession
 
 
 async def test_graphiql_signs_a_member_in_and_out_in_chromium(
-    served: str, invitation: tuple[Any, str], live_sessions: async_sessionmaker[AsyncSession], artifacts: Path
+    chromium: Any,
+    served: str,
+    invitation: tuple[Any, str],
+    live_sessions: async_sessionmaker[AsyncSession],
+    artifacts: Path,
 ) -> None:
     member, link = invitation
-    async with browser.chromium(served, artifacts) as steps:
+    async with browser.chromium(chromium, served, artifacts) as steps:
         await steps.register_passkey(link)
         await steps.graphiql_is_public()
         await steps.sign_in_at_once()
@@ -91,10 +103,14 @@ async def test_graphiql_signs_a_member_in_and_out_in_chromium(
 
 
 async def test_graphiql_recovers_a_failed_refresh_while_the_browser_is_signed_in_and_shows_when_it_is_not(
-    served: str, invitation: tuple[Any, str], live_sessions: async_sessionmaker[AsyncSession], artifacts: Path
+    chromium: Any,
+    served: str,
+    invitation: tuple[Any, str],
+    live_sessions: async_sessionmaker[AsyncSession],
+    artifacts: Path,
 ) -> None:
     member, link = invitation
-    async with browser.chromium(served, artifacts) as steps:
+    async with browser.chromium(chromium, served, artifacts) as steps:
         await steps.register_passkey(link)
         await steps.graphiql_is_public()
         await steps.sign_in_at_once()
@@ -123,9 +139,9 @@ async def test_graphiql_recovers_a_failed_refresh_while_the_browser_is_signed_in
     assert len(steps.watch.refused) == 2  # the two refused refreshes, and nothing else
 
 
-async def test_graphiql_refuses_an_answer_it_did_not_ask_for(served: str, artifacts: Path) -> None:
+async def test_graphiql_refuses_an_answer_it_did_not_ask_for(chromium: Any, served: str, artifacts: Path) -> None:
     """A forged return to GraphiQL (someone else's code, a guessed state: login CSRF) is refused unspent."""
-    async with browser.chromium(served, artifacts) as steps:
+    async with browser.chromium(chromium, served, artifacts) as steps:
         page = steps.page
         await page.goto(f"{served}/graphql")
         await page.get_by_role("button", name="Sign in").click()  # nobody is signed in: off to /signin
