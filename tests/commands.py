@@ -110,14 +110,17 @@ class _Forker:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
-        self.folder = Path(tempfile.mkdtemp(prefix="sanctuary-commands-"))
-        self.address = str(self.folder / "socket")
+        self.folder: Path | None = None
+        self.address = ""
+        atexit.register(self.stop)
 
     def ready(self) -> str:
         with self.lock:
+            if self.process is not None and self.process.poll() is None and not os.path.exists(self.address):
+                self.stop()  # its socket is gone (a temporary folder cleaned under it): start another
             if self.process is None or self.process.poll() is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.address)
+                self.folder = Path(tempfile.mkdtemp(prefix="sanctuary-commands-"))  # a new one at each start
+                self.address = str(self.folder / "socket")
                 self.process = subprocess.Popen(  # noqa: S603
                     [sys.executable, "-c", _SERVER, self.address, *PRELOAD],
                     stdin=subprocess.PIPE,
@@ -125,7 +128,6 @@ class _Forker:
                 )
                 assert self.process.stdout is not None
                 assert self.process.stdout.readline() == b"ready\n", "the command runner did not start"
-                atexit.register(self.stop)
             return self.address
 
     def stop(self) -> None:
@@ -137,9 +139,10 @@ class _Forker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(self.address)
-            self.folder.rmdir()
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.address)
+                self.folder.rmdir()
 
 
 _FORKER = _Forker()
