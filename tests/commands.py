@@ -90,6 +90,8 @@ def run(connection, request, fds):
 while True:
     for key, _ in watch.select():
         if key.fileobj is sys.stdin:
+            os.unlink(sys.argv[1])
+            os.rmdir(os.path.dirname(sys.argv[1]))
             sys.exit(0)
         connection, _ = listening.accept()
         request, fds = receive(connection)
@@ -110,14 +112,12 @@ class _Forker:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
-        self.folder = Path(tempfile.mkdtemp(prefix="sanctuary-commands-"))
-        self.address = str(self.folder / "socket")
+        self.address = ""
 
     def ready(self) -> str:
         with self.lock:
             if self.process is None or self.process.poll() is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.address)
+                self.address = str(Path(tempfile.mkdtemp(prefix="sanctuary-commands-")) / "socket")
                 self.process = subprocess.Popen(  # noqa: S603
                     [sys.executable, "-c", _SERVER, self.address, *PRELOAD],
                     stdin=subprocess.PIPE,
@@ -129,6 +129,7 @@ class _Forker:
             return self.address
 
     def stop(self) -> None:
+        """Close its stdin: it removes its socket and folder, and exits (also when this process ends otherwise)."""
         if self.process is not None and self.process.poll() is None:
             assert self.process.stdin is not None
             self.process.stdin.close()
@@ -137,9 +138,6 @@ class _Forker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(self.address)
-            self.folder.rmdir()
 
 
 _FORKER = _Forker()
