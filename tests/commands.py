@@ -90,6 +90,11 @@ def run(connection, request, fds):
 while True:
     for key, _ in watch.select():
         if key.fileobj is sys.stdin:
+            try:
+                os.unlink(sys.argv[1])
+                os.rmdir(os.path.dirname(sys.argv[1]))
+            except OSError:
+                pass
             sys.exit(0)
         connection, _ = listening.accept()
         request, fds = receive(connection)
@@ -131,6 +136,7 @@ class _Forker:
             return self.address
 
     def stop(self) -> None:
+        """Close its stdin: it removes its socket and folder, and exits (also when this process ends otherwise)."""
         if self.process is not None and self.process.poll() is None:
             assert self.process.stdin is not None
             self.process.stdin.close()
