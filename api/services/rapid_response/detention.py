@@ -93,15 +93,7 @@ async def open_incident(
     )  # fmt: skip
     incident.routing = routing
     await rapid_response.note_event(
-        session,
-        sealer,
-        ANONYMOUS,
-        holder,
-        incident.id,
-        region_id,
-        TimelineKind.NOTE,
-        _ROUTING_NOTES[routing],
-        reported_at,
+        session, sealer, ANONYMOUS, incident, TimelineKind.NOTE, _ROUTING_NOTES[routing], reported_at
     )
     return incident
 

@@ -54,16 +54,7 @@ async def dispatch(
         region_id=incident.region_id, member_id=responder.id, role=role, dispatched_at=datetime.now(UTC),
     )  # fmt: skip
     await insert_unique(session, row, {"uq_incident_dispatch_open": already})  # the index holds it in any case
-    await note_event(
-        session,
-        sealer,
-        viewer,
-        incident.organization_id,
-        incident.id,
-        incident.region_id,
-        TimelineKind.DISPATCH,
-        f"Responder dispatched as {role.value}.",
-    )
+    await note_event(session, sealer, viewer, incident, TimelineKind.DISPATCH, f"Responder dispatched as {role.value}.")
     await events.record(session, viewer, EventKind.RESPONDER_DISPATCHED, row, region_id=incident.region_id)
     if incident.status is IncidentStatus.OPEN:
         await move(session, sealer, viewer, incident, IncidentAction.ACTIVATE)
@@ -114,9 +105,7 @@ async def add_entry(
         None if occurred_at is None else checks.moment(occurred_at, "occurredAt", past=ENTRY_PAST, future=ENTRY_FUTURE)
     )
     incident = await load(session, viewer, incident_id, "incidentTimelineAdd", None, "incidentId")
-    return await note_event(
-        session, sealer, viewer, incident.organization_id, incident.id, incident.region_id, kind, text, when
-    )
+    return await note_event(session, sealer, viewer, incident, kind, text, when)
 
 
 async def _load(
@@ -159,6 +148,5 @@ async def _dispatch_event(
     session: AsyncSession, sealer: Sealer, viewer: Viewer, row: IncidentDispatch, text: str, kind: EventKind
 ) -> None:
     # a dispatch is held by its incident's organization, in its region: no need to load the incident
-    held = (row.organization_id, row.incident_id, row.region_id)
-    await note_event(session, sealer, viewer, *held, TimelineKind.DISPATCH, text)
+    await note_event(session, sealer, viewer, row, TimelineKind.DISPATCH, text)
     await events.record(session, viewer, kind, row, region_id=row.region_id)

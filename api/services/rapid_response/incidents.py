@@ -124,16 +124,7 @@ async def start_verification(
     incident = await load(session, viewer, incident_id, "incidentVerificationStart", expected_version)
     incident.verification = INCIDENT_VERIFICATION.move(incident.verification, VerificationAction.START)
     incident.triaged_at = datetime.now(UTC)
-    await note_event(
-        session,
-        sealer,
-        viewer,
-        incident.organization_id,
-        incident.id,
-        incident.region_id,
-        TimelineKind.VERIFICATION,
-        "Verification started.",
-    )
+    await note_event(session, sealer, viewer, incident, TimelineKind.VERIFICATION, "Verification started.")
     await events.record(session, viewer, EventKind.INCIDENT_VERIFICATION_CHANGED, incident)
     return incident
 
@@ -150,16 +141,7 @@ async def record_verification(
     incident = await load(session, viewer, incident_id, "incidentVerificationRecord", expected_version)
     incident.verification = INCIDENT_VERIFICATION.move(incident.verification, VerificationAction(result.value))
     text = f"Verification result: {incident.verification.value}."
-    await note_event(
-        session,
-        sealer,
-        viewer,
-        incident.organization_id,
-        incident.id,
-        incident.region_id,
-        TimelineKind.VERIFICATION,
-        text,
-    )
+    await note_event(session, sealer, viewer, incident, TimelineKind.VERIFICATION, text)
     await events.record(session, viewer, EventKind.INCIDENT_VERIFICATION_CHANGED, incident)
     return incident
 
@@ -176,16 +158,7 @@ async def broadcast(
     if not await _verifier_arrived(session, incident.id):
         raise UserFacingError("NO_VERIFIER_ARRIVED", "A verifier must have arrived on site before a broadcast.")
     incident.broadcast_at = datetime.now(UTC)
-    await note_event(
-        session,
-        sealer,
-        viewer,
-        incident.organization_id,
-        incident.id,
-        incident.region_id,
-        TimelineKind.BROADCAST,
-        "Alert broadcast (coarse area).",
-    )
+    await note_event(session, sealer, viewer, incident, TimelineKind.BROADCAST, "Alert broadcast (coarse area).")
     await events.record(session, viewer, EventKind.INCIDENT_BROADCAST, incident)
     return incident
 
@@ -198,16 +171,7 @@ async def retract(
     if incident.broadcast_at is None:
         raise UserFacingError("ILLEGAL_TRANSITION", "The incident is not broadcast.")
     incident.broadcast_at = None
-    await note_event(
-        session,
-        sealer,
-        viewer,
-        incident.organization_id,
-        incident.id,
-        incident.region_id,
-        TimelineKind.BROADCAST,
-        "Alert retracted.",
-    )
+    await note_event(session, sealer, viewer, incident, TimelineKind.BROADCAST, "Alert retracted.")
     await events.record(session, viewer, EventKind.INCIDENT_RETRACTED, incident)
     return incident
 
@@ -234,16 +198,7 @@ async def move(
     if incident.status is IncidentStatus.CLOSED:
         incident.closed_at = datetime.now(UTC)
     text = f"Status: {incident.status.value}."
-    await note_event(
-        session,
-        sealer,
-        viewer,
-        incident.organization_id,
-        incident.id,
-        incident.region_id,
-        TimelineKind.STATUS_CHANGE,
-        text,
-    )
+    await note_event(session, sealer, viewer, incident, TimelineKind.STATUS_CHANGE, text)
     closed = incident.status is IncidentStatus.CLOSED
     kind = EventKind.INCIDENT_CLOSED if closed else EventKind.INCIDENT_STATUS_CHANGED
     await events.record(session, viewer, kind, incident)
@@ -268,16 +223,17 @@ async def note_event(
     session: AsyncSession,
     sealer: Sealer,
     viewer: Viewer,
-    organization_id: uuid.UUID,
-    incident_id: uuid.UUID,
-    region_id: uuid.UUID,
+    on: RapidResponseIncident | IncidentDispatch,
     kind: TimelineKind,
     note: str,
     occurred_at: datetime | None = None,
 ) -> IncidentTimelineEvent:
-    """Add an entry to the timeline of an incident held by ``organization_id`` in ``region_id`` (the note sealed)."""
+    """Add an entry to the timeline of an incident (``on`` it, or on one of its dispatches: the entry takes their
+    holder and region), the note sealed."""
+    incident_id = on.id if isinstance(on, RapidResponseIncident) else on.incident_id
+    organization_id = on.organization_id
     event = IncidentTimelineEvent(
-        id=uuid.uuid4(), organization_id=organization_id, incident_id=incident_id, region_id=region_id,
+        id=uuid.uuid4(), organization_id=organization_id, incident_id=incident_id, region_id=on.region_id,
         author_id=viewer.member_id, kind=kind, occurred_at=occurred_at or datetime.now(UTC),
     )  # fmt: skip
     event.note = await sealer.seal(session, organization_id, event.id, TIMELINE_NOTE, note)
