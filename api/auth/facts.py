@@ -9,12 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ties
+from api.auth.bound_viewer import Shape, values
 from api.auth.viewer import Viewer
 from api.models import AccompanimentRequest, SanctuaryCase
 from api.models.enums import Role
@@ -43,14 +45,29 @@ NO_FACTS = Facts()
 
 async def load_facts(session: AsyncSession, viewer: Viewer) -> Facts:
     """The facts the viewer's roles need, in a single round trip (a partner app has no member: only the facts
-    about its organization, its congregations, hosted people and dispatch regions, are not empty)."""
+    about its organization, its congregations, hosted people and dispatch regions, are not empty). The statement
+    is built once per viewer shape (:mod:`api.auth.bound_viewer`) and bound to this viewer's ids."""
     if viewer.is_anonymous:
         return NO_FACTS
-    queries = {name: build(viewer) for name, (roles, build) in _FACTS.items() if viewer.has_role(*roles)}
-    if not queries:
+    statement = _statement(Shape.of(viewer))
+    if statement is None:
         return NO_FACTS
-    row = (await session.execute(select(*(_array(q).label(n) for n, q in queries.items())))).one()
-    return Facts(**{name: frozenset(getattr(row, name) or ()) for name in queries})
+    connection = await session.connection()
+    row = (await connection.execute(statement, values(viewer))).one()
+    return Facts(**{name: frozenset(value or ()) for name, value in row._mapping.items()})
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: Shape) -> Select[Any] | None:
+    """The facts of viewers of ``shape``, one array column per fact its roles need (None: it needs none)."""
+    queries = fact_queries(shape.viewer())
+    return select(*(_array(q).label(n) for n, q in queries.items())) if queries else None
+
+
+def fact_queries(viewer: Viewer) -> dict[str, Select[Any]]:
+    """The statement of each fact ``viewer``'s roles need, by name, built for ``viewer`` (a bound viewer's, or
+    a viewer's own ids as literals)."""
+    return {name: build(viewer) for name, (roles, build) in _FACTS.items() if viewer.has_role(*roles)}
 
 
 def facts_sql(name: str, viewer: Viewer) -> Select[Any] | None:

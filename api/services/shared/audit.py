@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.viewer import Viewer
@@ -24,6 +25,16 @@ def _event(viewer: Viewer, action: AuditAction, outcome: AuditOutcome, **values:
     )
 
 
+# One statement object for every read (SQLAlchemy memoizes its compiled form): a plain INSERT, not an ORM flush,
+# which costs several times more and would keep the row in the session for nothing (reads are never updated).
+_INSERT_READ = insert(AuditEvent).values(
+    id=bindparam("id"), organization_id=bindparam("organization_id"), actor_member_id=bindparam("actor_member_id"),
+    actor_client_id=bindparam("actor_client_id"), roles=bindparam("roles"), action=AuditAction.READ,
+    outcome=AuditOutcome.ALLOWED, operation_name=bindparam("operation_name"), document_hash=bindparam("document_hash"),
+    record_ids=bindparam("record_ids"), fields=bindparam("fields"), request_id=bindparam("request_id"),
+)  # fmt: skip
+
+
 async def record_reads(
     session: AsyncSession,
     viewer: Viewer,
@@ -37,19 +48,22 @@ async def record_reads(
     a lookup by value names the field under the key None, with no record."""
     if not reads:
         return
-    session.add(
-        _event(
-            viewer,
-            AuditAction.READ,
-            AuditOutcome.ALLOWED,
-            operation_name=(operation_name or "")[:200] or None,
-            document_hash=document_hash,
-            record_ids=sorted(record_id for record_id in reads if record_id is not None),
-            fields=sorted({name for names in reads.values() for name in names}),
-            request_id=request_id,
-        )
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT_READ,
+        {
+            "id": uuid.uuid4(),
+            "organization_id": viewer.organization_id,
+            "actor_member_id": viewer.member_id,
+            "actor_client_id": viewer.client_id,
+            "roles": viewer.audit_roles,
+            "operation_name": (operation_name or "")[:200] or None,
+            "document_hash": document_hash,
+            "record_ids": sorted(record_id for record_id in reads if record_id is not None),
+            "fields": sorted({name for names in reads.values() for name in names}),
+            "request_id": request_id,
+        },
     )
-    await session.flush()
 
 
 def mutation_event(
