@@ -247,14 +247,17 @@ class LiveServer:
     async def _deliver(
         self, authorization: str | None, operation: LiveOperation, event: Event, cursor: str
     ) -> tuple[Viewer | int, Any]:
-        known = await self._authenticated_for(event, authorization)  # before taking a slot: it needs one
-        if operation.spec.public:  # the same payload for every viewer allowed it: rendered once per document
+        if operation.spec.public:  # the same payload for every viewer allowed it: rendered once per document,
+            # begun while the credentials are authenticated (it does not depend on who is allowed it)
+            shared = rendering(operation)
+            key = ("public", shared.audience, shared.key, cursor)
+            rendered = self._future(event.id, key, lambda: self._render(ANONYMOUS, shared, event, cursor))
+            known = await self._authenticated_for(event, authorization)
             viewer = known if known is not None else await self._authenticated_alone(authorization)
             if isinstance(viewer, int) or not concerns(viewer, operation, event):
                 return viewer, None
-            shared = rendering(operation)
-            key = ("public", shared.audience, shared.key, cursor)
-            return viewer, await self._once(event.id, key, lambda: self._render(ANONYMOUS, shared, event, cursor))
+            return viewer, await asyncio.shield(rendered)
+        known = await self._authenticated_for(event, authorization)  # before taking a slot: it needs one
         async with self._renders, self.state.sessionmaker() as session:
             await reading(session)
             viewer = known if known is not None else await self._authenticated(session, authorization)
@@ -279,6 +282,10 @@ class LiveServer:
             self._shared.popitem(last=False)
 
     async def _once(self, moment: object, key: object, make: Callable[[], Awaitable[Any]]) -> Any:
+        return await asyncio.shield(self._future(moment, key, make))
+
+    def _future(self, moment: object, key: object, make: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        """The one run of ``make`` for ``key`` at ``moment`` (an event), started by the first to ask."""
         shared = self._shared.get(moment)
         if shared is None:
             shared = self._shared[moment] = {}
@@ -286,7 +293,13 @@ class LiveServer:
         future = shared.get(key)
         if future is None:
             future = shared[key] = asyncio.ensure_future(make())
-        return await asyncio.shield(future)
+            future.add_done_callback(_retrieved)  # a render nobody was allowed to wait for: its error is not news
+        return future
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def credential_key(authorization: str | None) -> str | None:
