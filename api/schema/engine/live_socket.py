@@ -4,7 +4,8 @@ A connection is accepted when its ``Origin`` (if any: browsers send one) is allo
 ``graphql-transport-ws`` subprotocol (anything else: closed 4406). ``connection_init`` must come within
 ``live_init_timeout_s`` (4408) and may carry ``{"Authorization": "Bearer <token>"}`` with any token the
 API accepts (none: anonymous, public fields only); a refused token closes 4401, a token without the
-``read`` scope 4403, a member or app over its connections 4429. The viewer's schema is the one its roles
+``read`` scope 4403, a member or app over its connections 4429. A personal access token's use is noted then,
+as a request's. The viewer's schema is the one its roles
 give it, as for queries. The credential is checked again every ``live_recheck_s`` and at each delivery:
 expired or invalid closes 4401, revoked (or its member deactivated, its app disabled) 4403, roles changed
 4403 (reconnect for the new schema). Messages over ``live_max_message_bytes`` close 1009; a second
@@ -30,7 +31,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from api.auth.authenticate import AuthenticationError, authenticate, credential_expiry
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.schema.engine.audience import Audience
-from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation
+from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation, reading
 from api.schema.engine.live_server import EXPIRED, REVOKED, LiveServer, credential_key, expired
 from api.schema.engine.live_stream import LiveSubscription
 from api.schema.engine.request_body import RequestRefused
@@ -162,10 +163,12 @@ class LiveConnection:
         self.credential = credential_key(self.authorization)
         state: Any = self.server.state
         async with state.sessionmaker() as session:
+            if self.authorization is not None:  # each statement commits by itself: the token's use noted at once
+                await reading(session)
             try:
                 self.viewer = await authenticate(
                     session, self.authorization, keys=state.signing_keys, settings=state.settings,
-                    external=state.external_issuers,
+                    external=state.external_issuers, note_use=True,
                 )  # fmt: skip
             except AuthenticationError:
                 await self.close(EXPIRED, "Unauthorized: the token is invalid, expired or revoked")
