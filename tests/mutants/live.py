@@ -27,4 +27,10 @@ MUTANTS: tuple[Mutant, ...] = (
     _init("a token's use not noted at init", "external=state.external_issuers, note_use=True,",
           "external=state.external_issuers,"),
     _init("the noted use rolled back", "                await reading(session)\n", "                pass\n"),
+    _init("a database failure at init escapes", "        except Exception as error:  # the service failed",
+          "        except AuthenticationError as error:  # the service failed"),
+    _init("a database failure at init taken for a refused token", 'TRY_AGAIN = (1013, "Internal error: try again later")',
+          'TRY_AGAIN = (4401, "Internal error: try again later")'),
+    _init("a refused token taken for a database failure",
+          'return EXPIRED, "Unauthorized: the token is invalid, expired or revoked"', "raise"),
 )  # fmt: skip
