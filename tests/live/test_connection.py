@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
+from typing import Any
 
 import httpx
 import pytest
@@ -21,10 +22,12 @@ from api.schema.engine.ids import encode_global_id
 from api.settings import Settings
 from tests import factories as f
 from tests.canaries import canary
+from tests.graphql import gid, gql
 from tests.live import world as w
 from tests.live.harness import PROTOCOL, Live, Served, open_live, serving
 
 INCIDENTS = "subscription { incidentEvents { kind incident { id } } }"
+TOKENS = "{ personalAccessTokens(first: 10) { nodes { lastUsedAt member { id } } } }"
 
 
 @pytest.fixture
@@ -60,6 +63,31 @@ async def test_a_connection_that_never_initialises_is_closed(served: Served) -> 
 async def test_an_invalid_token_is_refused_at_init(served: Served) -> None:
     live = await open_live(served.url, "snt_pat_" + "x" * 43, ack=False)
     assert await live.closed_with() == 4401
+
+
+async def test_opening_a_connection_notes_the_tokens_use(
+    served: Served, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer
+) -> None:
+    async with live_sessions() as db:
+        team = await f.organization(db, OrganizationKind.RAPID_RESPONSE, region_id=(await f.region(db)).id)
+        admin, dispatcher = await f.member(db, team, Role.ORG_ADMIN), await f.member(db, team, Role.RR_DISPATCHER)
+        admin_token, token = await f.token_for(db, admin), await f.token_for(db, dispatcher)
+        await db.commit()
+
+    async def last_use() -> Any:  # as its organization's admin sees it (with a token of its own)
+        async with httpx.AsyncClient(base_url=served.http) as client:
+            nodes = (await gql(client, TOKENS, token=admin_token))["data"]["personalAccessTokens"]["nodes"]
+        [used] = [node["lastUsedAt"] for node in nodes if node["member"]["id"] == gid(dispatcher)]
+        return used
+
+    assert await last_use() is None  # never used
+    live = await open_live(served.url, token)
+    assert await last_use() is not None  # noted by connection_init (before its ack)
+    op = await live.subscribe(INCIDENTS)  # and the connection serves its viewer as before
+    async with live_sessions() as db:
+        await w.emit(db, EventKind.INCIDENT_REPORTED, await w.incident(db, live_sealer, team))
+    assert (await live.next_for(op))["payload"]["data"]["incidentEvents"]["kind"] == "INCIDENT_REPORTED"
+    await live.close()
 
 
 async def test_a_revoked_token_closes_the_connection(

@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,18 +39,20 @@ class Caller:
     key: bytes
 
 
-@pytest.fixture(scope="module")
-def limited(live_settings: Settings) -> Settings:
-    return live_settings.model_copy(
-        update={"live_max_connections_per_member": 2, "live_max_connections_per_app": 2, "live_heartbeat_s": 5.0}
-    )
-
-
-@pytest.fixture(scope="module")
-def pair(limited: Settings) -> Iterator[tuple[Served, Served]]:
-    """Two instances on one database, as behind a load balancer."""
-    with serving(limited) as a, serving(limited) as b:
+@contextmanager
+def instances(settings: Settings, **changed: object) -> Iterator[tuple[Served, Served]]:
+    """Two instances on one database, as behind a load balancer (``settings`` with ``changed``)."""
+    both = settings.model_copy(update=changed)
+    with serving(both) as a, serving(both) as b:
         yield a, b
+
+
+@pytest.fixture(scope="module")
+def pair(live_settings: Settings) -> Iterator[tuple[Served, Served]]:
+    """Two instances, two connections per member and per app; shared by the module's tests."""
+    limits = {"live_max_connections_per_member": 2, "live_max_connections_per_app": 2, "live_heartbeat_s": 5.0}
+    with instances(live_settings, **limits) as both:
+        yield both
 
 
 @pytest.fixture
@@ -259,8 +262,7 @@ async def test_a_crashed_instances_rows_stop_counting_once_stale_and_are_purged(
 async def test_the_heartbeat_keeps_an_open_connection_counted(
     live_settings: Settings, member: Caller, live_sessions: Sessions
 ) -> None:
-    beating = live_settings.model_copy(update={"live_max_connections_per_member": 1, "live_heartbeat_s": 2.0})
-    with serving(beating) as a, serving(beating) as b:
+    with instances(live_settings, live_max_connections_per_member=1, live_heartbeat_s=2.0) as (a, b):
         live = await admitted(a.url, member.token)
         await age(live_sessions, member.key, 3600)  # as if A had missed its heartbeats
 
@@ -285,8 +287,7 @@ async def test_the_heartbeat_keeps_an_open_connection_counted(
 async def test_an_instance_that_stops_gives_its_slots_back(
     live_settings: Settings, member: Caller, live_sessions: Sessions
 ) -> None:
-    one = live_settings.model_copy(update={"live_max_connections_per_member": 1})
-    with serving(one) as a, serving(one) as b:
+    with instances(live_settings, live_max_connections_per_member=1) as (a, b):
         live = await admitted(a.url, member.token)
         a.server.should_exit = True  # SIGTERM: clients told to reconnect (1012), the instance's rows deleted
         assert await live.closed_with() == 1012

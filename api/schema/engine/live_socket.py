@@ -4,7 +4,9 @@ A connection is accepted when its ``Origin`` (if any: browsers send one) is allo
 ``graphql-transport-ws`` subprotocol (anything else: closed 4406). ``connection_init`` must come within
 ``live_init_timeout_s`` (4408) and may carry ``{"Authorization": "Bearer <token>"}`` with any token the
 API accepts (none: anonymous, public fields only); a refused token closes 4401, a token without the
-``read`` scope 4403, a member or app over its connections 4429. The viewer's schema is the one its roles
+``read`` scope 4403, a member or app over its connections 4429, and the service failing to check or count it
+(its database failed) 1013, try again later. A personal access token's use is noted then, as a request's.
+The viewer's schema is the one its roles
 give it, as for queries. The credential is checked again every ``live_recheck_s`` and at each delivery:
 expired or invalid closes 4401, revoked (or its member deactivated, its app disabled) 4403, roles changed
 4403 (reconnect for the new schema). Messages over ``live_max_message_bytes`` close 1009; a second
@@ -30,7 +32,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from api.auth.authenticate import AuthenticationError, authenticate, credential_expiry
 from api.auth.viewer import ANONYMOUS, Viewer
 from api.schema.engine.audience import Audience
-from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation
+from api.schema.engine.live import LiveOperation, LiveRefused, prepare_operation, reading
 from api.schema.engine.live_server import EXPIRED, REVOKED, LiveServer, credential_key, expired
 from api.schema.engine.live_stream import LiveSubscription
 from api.schema.engine.request_body import RequestRefused
@@ -38,6 +40,9 @@ from api.schema.engine.trusted import live_payload
 
 PROTOCOL = "graphql-transport-ws"
 logger = logging.getLogger("api.live")
+# The service could not initialise the connection (its database failed). 1013, not 1011: graphql-ws clients retry
+# 1013 (like 1012) with their back-off, while they take 1011 (any other 1xxx, and 4500) as fatal and give up.
+TRY_AGAIN = (1013, "Internal error: try again later")
 
 
 class Closed(Exception):
@@ -160,24 +165,36 @@ class LiveConnection:
         value = payload.get("Authorization") or payload.get("authorization") if isinstance(payload, dict) else None
         self.authorization = value if isinstance(value, str) and value.strip() else None
         self.credential = credential_key(self.authorization)
+        try:
+            refusal = await self._authorise()
+        except Exception as error:  # the service failed (its database, as a rule), not the client: the type only
+            logger.warning("live connection not initialised: %s", type(error).__name__)
+            refusal = TRY_AGAIN
+        if refusal is not None:
+            await self.close(*refusal)
+            raise Closed
+
+    async def _authorise(self) -> tuple[int, str] | None:
+        """Authenticate the credential (its use noted, as a request's) and admit the connection: None, or the close
+        code and reason that refuse it."""
         state: Any = self.server.state
         async with state.sessionmaker() as session:
+            if self.authorization is not None:  # each statement commits by itself: the token's use noted at once
+                await reading(session)
             try:
                 self.viewer = await authenticate(
                     session, self.authorization, keys=state.signing_keys, settings=state.settings,
-                    external=state.external_issuers,
+                    external=state.external_issuers, note_use=True,
                 )  # fmt: skip
             except AuthenticationError:
-                await self.close(EXPIRED, "Unauthorized: the token is invalid, expired or revoked")
-                raise Closed from None
+                return EXPIRED, "Unauthorized: the token is invalid, expired or revoked"
             self.expires_at = await credential_expiry(session, self.authorization)
         self.audience = Audience.of(self.viewer)
         if "read" not in self.viewer.scopes:
-            await self.close(REVOKED, "Forbidden: this token was not granted the `read` scope")
-            raise Closed
+            return REVOKED, "Forbidden: this token was not granted the `read` scope"
         if not await self.server.limits.admit(self):
-            await self.close(4429, "Too many connections for this member or app")
-            raise Closed
+            return 4429, "Too many connections for this member or app"
+        return None
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
