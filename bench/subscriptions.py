@@ -1,6 +1,6 @@
 """Benchmark live delivery: S WebSocket subscribers across the roles, one incident event, time to the last one.
 
-    python bench/subscriptions.py [--subscribers 1000] [--members 100] [--events 5]
+    python bench/subscriptions.py [--subscribers 1000] [--members 100] [--events 5] [--instances 1]
 
 The real service (``bench/service_app.py``, production settings) runs as a uvicorn subprocess on a scratch
 database ``sanctuary_bench_live`` (dropped and created again each run). ``--members`` distinct members
@@ -9,9 +9,11 @@ callers hold the connections, one subscription each: dispatchers ``incidentEvent
 ``broadcastAlerts``. Each event is a confirmed incident broadcast in the dispatchers' region, so every
 subscriber receives it. Latency is from just before the event's transaction commits (in this process) to
 the moment each subscriber's message is read (the subscribers run in this process too, on one event loop).
-Cost per subscriber: the server's resident memory (VmRSS) before and after the subscribers connected,
-divided by their number; per-delivery database work: PostgreSQL transactions and statements on the
-database while one event is delivered (``pg_stat_database``), and what they amount to per subscriber.
+With ``--instances K``, K such services share the database and the subscribers connect to them in turn (as
+behind a load balancer); server CPU and memory are their sums. Cost per subscriber: the servers' resident
+memory (VmRSS) before and after the subscribers connected, divided by their number; per-delivery database
+work: PostgreSQL transactions and statements on the database while one event is delivered
+(``pg_stat_database``), and what they amount to per subscriber.
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=100, help="distinct members among them (the rest anonymous)")
     parser.add_argument("--anonymous", type=float, default=0.2, help="share of anonymous subscribers")
     parser.add_argument("--events", type=int, default=5, help="events delivered one after the other")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="service instances on the database (subscribers spread over them in turn, as a load balancer would)",
+    )
     return parser.parse_args()
 
 
@@ -244,37 +252,41 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         '"in_flight": 100000}',
     }  # fmt: skip
     # as `sanctuary-api serve` runs it: no permessage-deflate (see api/cli_serve.py)
-    server = servers.start("live", "service_app:create", env, OUT_DIR, ("--ws-per-message-deflate", "false"))
+    started = [servers.start(f"live{i}", "service_app:create", env, OUT_DIR, ("--ws-per-message-deflate", "false"))
+               for i in range(args.instances)]  # fmt: skip
+    pids = [server.process.pid for server in started]
     try:
-        servers.wait_ready(server)
-        idle = rss_kib(server.process.pid)
-        ws_url = f"ws://127.0.0.1:{server.port}/graphql"
+        for server in started:
+            servers.wait_ready(server)
+        idle = sum(rss_kib(pid) for pid in pids)
+        ws_urls = [f"ws://127.0.0.1:{server.port}/graphql" for server in started]
         gate = asyncio.Semaphore(50)
 
-        async def one(token: str | None, query: str) -> Subscriber:
+        async def one(index: int, token: str | None, query: str) -> Subscriber:
             async with gate:
-                return await subscribe(ws_url, token, query)
+                return await subscribe(ws_urls[index % len(ws_urls)], token, query)
 
         connecting = time.perf_counter()
-        subscribers = await asyncio.gather(*(one(t, q) for t, q in plan(args, tokens)))
+        subscribers = await asyncio.gather(*(one(i, t, q) for i, (t, q) in enumerate(plan(args, tokens))))
         connect_s = time.perf_counter() - connecting
         await asyncio.sleep(1.0)
-        loaded = rss_kib(server.process.pid)
+        loaded = sum(rss_kib(pid) for pid in pids)
         stats = await asyncpg.connect(url)
         rounds = []
         for round_index in range(args.events):
             before = await database_work(stats)
             TALLY.expect(len(subscribers))
-            server_cpu, client_cpu = cpu_ms(server.process.pid), time.process_time()
-            started, committed = await broadcast(url, team_id, sealer)
+            server_cpu, client_cpu = sum(cpu_ms(pid) for pid in pids), time.process_time()
+            begun, committed = await broadcast(url, team_id, sealer)
             await asyncio.wait_for(TALLY.done.wait(), 120)
-            server_cpu, client_cpu = cpu_ms(server.process.pid) - server_cpu, (time.process_time() - client_cpu) * 1000
+            server_cpu = sum(cpu_ms(pid) for pid in pids) - server_cpu
+            client_cpu = (time.process_time() - client_cpu) * 1000
             await asyncio.sleep(0.5)  # let the statistics collector catch up
             after = await database_work(stats)
             latencies = [(s.arrivals[round_index] - committed) * 1000 for s in subscribers]
             rounds.append({
                 "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
-                "last_ms": max(latencies), "commit_ms": (committed - started) * 1000,
+                "last_ms": max(latencies), "commit_ms": (committed - begun) * 1000,
                 "server_cpu_ms": server_cpu, "client_cpu_ms": client_cpu, "transactions": after[0] - before[0], "tuples": after[1] - before[1],
             })  # fmt: skip
         await stats.close()
@@ -283,18 +295,20 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if failed := sum(s.errors for s in subscribers):
             raise SystemExit(f"{failed} deliveries carried errors")
         return {
-            "subscribers": args.subscribers, "members": args.members, "anonymous": int(args.subscribers * args.anonymous),
+            "subscribers": args.subscribers, "members": args.members, "instances": args.instances, "anonymous": int(args.subscribers * args.anonymous),
             "connect_s": connect_s, "rss_idle_kib": idle, "rss_loaded_kib": loaded,
             "kib_per_subscriber": (loaded - idle) / args.subscribers, "rounds": rounds,
             "cpus": os.cpu_count(), "loadavg": os.getloadavg()[0],
         }  # fmt: skip
     finally:
-        servers.stop(server)
+        for server in started:
+            servers.stop(server)
 
 
 def summary(results: dict[str, Any]) -> str:
     lines = [
-        f"{results['subscribers']} subscribers ({results['members']} members, {results['anonymous']} anonymous), "
+        f"{results['subscribers']} subscribers ({results['members']} members, {results['anonymous']} anonymous) on "
+        f"{results['instances']} instance(s), "
         f"{results['cpus']} CPUs, load average {results['loadavg']:.2f}; connected in {results['connect_s']:.1f} s",
         f"Server memory: {results['rss_idle_kib'] / 1024:.1f} MiB idle, {results['rss_loaded_kib'] / 1024:.1f} MiB "
         f"with the subscribers: {results['kib_per_subscriber']:.1f} KiB per subscriber",
