@@ -14,16 +14,14 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.crypto import Sealer
 from api.events.horizon import WINDOW
-from api.models import WebhookDelivery
-from api.models.enums import Role, WebhookDeliveryStatus
-from api.schema.engine.ids import decode_global_id
+from api.models.enums import WebhookDeliveryStatus
 from api.settings import Settings
-from tests.webhooks.helpers import app, fan_out_cursor, incidents, one_pass, registered, reported, team
+from tests.webhooks.helpers import deliveries, fan_out_cursor, hooked, incidents, one_pass, reported
 from tests.webhooks.receiver import Receiver
 
 FILLER = """INSERT INTO domain_event (kind, record_type, record_id, organization_ids)
@@ -53,13 +51,11 @@ async def test_an_event_committed_after_a_later_one_is_delivered_once_however_la
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _ = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
     now = datetime.now(UTC)
     async with live_sessions() as slow:  # draws its event's id first, commits last
-        early = (await reported(slow, live_sealer, crew)).id
-        [later] = await incidents(live_sessions, live_sealer, crew, 1)
+        early = (await reported(slow, live_sealer, hook.crew)).id
+        [later] = await incidents(live_sessions, live_sealer, hook.crew, 1)
         last = await _filler(live_sessions, WINDOW + 200)  # more ids than a subscription's horizon remembers
         assert early < later < last
         await _read_past(live_sessions, live_sealer, hook_settings, last)
@@ -74,12 +70,7 @@ async def test_an_event_committed_after_a_later_one_is_delivered_once_however_la
 
     assert len(receiver.requests) == 2
     assert Counter(receiver.ids()).most_common(1)[0][1] == 1
-    async with live_sessions() as session:
-        rows = list(
-            await session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.endpoint_id == decode_global_id(endpoint)[1])
-            )
-        )
+    rows = await deliveries(live_sessions, hook.endpoint)
     assert sorted(d.event_id for d in rows) == [early, later]
     assert {(d.status, d.attempts) for d in rows} == {(WebhookDeliveryStatus.SUCCEEDED, 1)}
     assert early not in (await fan_out_cursor(live_sessions)).gap_ids
@@ -89,9 +80,7 @@ async def test_a_rolled_back_event_is_forgotten_once_its_transaction_has_ended(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    crew = (await hooked(hook_client, live_sessions, receiver.url)).crew
     async with live_sessions() as doomed:
         gone = (await reported(doomed, live_sealer, crew)).id
         [kept] = await incidents(live_sessions, live_sealer, crew, 1)
