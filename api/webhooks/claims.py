@@ -4,7 +4,8 @@ One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNI
 of enabled endpoints and pushes them a lease ahead: instances claiming at the same time take different rows, and
 a claimed delivery is not claimed again while it is being sent (after a crash it is due again when the lease
 ends: at least once). Then the batch's endpoints, events and apps (as the viewers they are now) are read with one
-statement each, whatever the batch's size, and the endpoints' secrets opened (keys are cached by the sealer).
+statement each, whatever the batch's size, each app's facts with one more (:mod:`api.webhooks.apps`), and the
+endpoints' secrets opened (keys are cached by the sealer).
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from sqlalchemy import BigInteger, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.clients import app_viewers
-from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.events.event import Event, from_row
 from api.models import DomainEvent, WebhookDelivery, WebhookEndpoint
 from api.models.enums import WebhookDeliveryStatus
+from api.webhooks.apps import AppNow, apps_now
 from api.webhooks.outcomes import Attempt
 
 _ENDPOINTS = select(WebhookEndpoint).where(
@@ -37,7 +37,7 @@ class Claimed:
     attempt: Attempt
     endpoint: WebhookEndpoint
     event: Event | None  # None: purged by retention before it could be sent
-    viewer: Viewer | None  # the app now; None: disabled, or no role left in its ceiling
+    app: AppNow | None  # the app now, shared by its deliveries in the batch; None: disabled, or no role left
     secrets: tuple[str, ...]  # the current secret, and the previous one while a rotation's overlap lasts
 
 
@@ -78,7 +78,7 @@ async def claim(session: AsyncSession, sealer: Sealer, now: datetime, limit: int
     endpoint_ids, event_ids = sorted({row.endpoint_id for row in taken}), sorted({row.event_id for row in taken})
     endpoints = {row.id: row for row in await session.scalars(_ENDPOINTS, {"endpoint_ids": endpoint_ids})}
     events = {row.id: row for row in await session.scalars(_EVENTS, {"event_ids": event_ids})}
-    viewers = await app_viewers(session, (endpoint.app_id for endpoint in endpoints.values()))
+    apps = await apps_now(session, (endpoint.app_id for endpoint in endpoints.values()))
     opened_at = datetime.now(UTC)  # a rotation's overlap ends in real time
     secrets = {key: await _secrets(session, sealer, endpoint, opened_at) for key, endpoint in endpoints.items()}
     return [
@@ -86,7 +86,7 @@ async def claim(session: AsyncSession, sealer: Sealer, now: datetime, limit: int
             Attempt(row.id, row.endpoint_id, row.attempts, row.created_at),
             endpoints[row.endpoint_id],
             _event(events[row.event_id]) if row.event_id in events else None,
-            viewers[endpoints[row.endpoint_id].app_id],
+            apps[endpoints[row.endpoint_id].app_id],
             secrets[row.endpoint_id],
         )
         for row in taken

@@ -25,6 +25,7 @@ from api.models.enums import WebhookDeliveryStatus
 from api.webhooks.cursor import Gaps, missing
 
 CURSOR = "deliveries"
+MAX_PARAMETERS = 32_767  # bound parameters in one statement (PostgreSQL's protocol): a round inserts in chunks
 LOCK_KEY = 0x5357_484B_4655_4F54  # "SWHKFUOT": the advisory lock of the fan-out (taking it assigns no xid)
 
 
@@ -87,10 +88,16 @@ async def _deliveries(session: AsyncSession, events: list[DomainEvent]) -> int:
     rows = [row for event in events for row in _rows(endpoints, event)]
     if not rows:
         return 0
-    inserted = await session.execute(
-        insert(WebhookDelivery).values(rows).on_conflict_do_nothing(constraint="uq_webhook_delivery_endpoint_event")
-    )
-    return int(getattr(inserted, "rowcount", 0) or 0)
+    created, per_statement = 0, MAX_PARAMETERS // len(rows[0])
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        inserted = await session.execute(
+            insert(WebhookDelivery)
+            .values(chunk)
+            .on_conflict_do_nothing(constraint="uq_webhook_delivery_endpoint_event")
+        )
+        created += int(getattr(inserted, "rowcount", 0) or 0)
+    return created
 
 
 def _rows(endpoints: list[Any], event: DomainEvent) -> list[dict[str, Any]]:

@@ -5,9 +5,10 @@ batches (:mod:`api.webhooks.claims`: one ``FOR UPDATE SKIP LOCKED`` statement pu
 that instances claiming at the same time take different rows and a claimed delivery is not claimed again while
 it is being sent; after a crash it is due again when the lease ends: at least once). The batch's attempts run at
 once, at most ``webhooks_concurrency`` renders or requests at a time and ``webhooks_per_host_connections``
-requests per receiver: each is rendered under the app's rights of that moment (:mod:`api.webhooks.payload`),
-signed and sent on the worker's kept-alive connections (:mod:`api.webhooks.sender`,
-:mod:`api.webhooks.connections`); then the batch's outcomes are recorded together (:mod:`api.webhooks.outcomes`).
+requests per receiver: each is rendered under the app's rights of that moment (:mod:`api.webhooks.payload`; each
+app authenticated and its facts loaded once per batch, :mod:`api.webhooks.apps`), signed and sent on the worker's
+kept-alive connections (:mod:`api.webhooks.sender`, :mod:`api.webhooks.connections`); then the batch's outcomes are
+recorded together (:mod:`api.webhooks.outcomes`).
 Every attempt of a delivery carries the same ``webhook-id``.
 
 :class:`Worker` runs rounds in the background: when the instance's EventHub hands on an event, and every
@@ -136,13 +137,13 @@ async def _attempt(shared: _Round, item: Claimed) -> Outcome | Closing | None:
 async def _prepare(shared: _Round, item: Claimed) -> bytes | Closing | Outcome:
     """The body to send; or how the delivery ends unsent (the app may not see it, or may see nothing any more); or
     a failed attempt (rendering failed this time)."""
-    viewer, event = item.viewer, item.event
-    reason = _unsendable(viewer is not None and "read" in viewer.scopes, event is not None)
+    app, event = item.app, item.event
+    reason = _unsendable(app is not None and "read" in app.viewer.scopes, event is not None)
     rendered = None
     if reason is None:
-        assert viewer is not None
+        assert app is not None
         assert event is not None
-        rendered = await payload.render(shared.state, viewer, item.endpoint.document, event)
+        rendered = await payload.render(shared.state, app, item.endpoint.document, event)
         reason = _closing(rendered, shared.settings)
     if reason is not None:
         return Closing(item.attempt.delivery_id, *reason)

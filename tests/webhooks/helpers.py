@@ -1,5 +1,5 @@
-"""Helpers of the webhook tests: teams with incidents, partner apps with tokens, registration over GraphQL, one
-worker pass."""
+"""Helpers of the webhook tests: teams with incidents, partner apps with tokens, registration over GraphQL, a team
+with an app and its endpoint in one call, one worker pass, an endpoint's deliveries."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.clients import create_client
 from api.crypto import Sealer
-from api.models import DomainEvent, OAuthClient, Organization, WebhookCursor
+from api.models import DomainEvent, OAuthClient, Organization, WebhookCursor, WebhookDelivery
 from api.models.enums import EventKind, Role
-from api.schema.engine.ids import encode_global_id
+from api.schema.engine.ids import decode_global_id, encode_global_id
 from api.services.shared import events
 from api.settings import Settings
 from api.webhooks.connections import Connections
@@ -23,6 +24,7 @@ from api.webhooks.worker import MAX_ROUNDS, Pass, run_pass
 from tests.graphql import gql
 from tests.rapid_response import factories as rr
 
+REPORTED = ["INCIDENT_REPORTED"]
 CREATE = """mutation M($input: WebhookEndpointCreateInput!) { webhookEndpointCreate(input: $input) {
   secret webhookEndpoint { id url eventKinds } userErrors { code field message } } }"""
 INCIDENT_DOCUMENT = "subscription { incidentEvents { kind incident { id kind status exactLocation } } }"
@@ -121,3 +123,31 @@ async def one_pass(
     """One round of the worker, as the service runs it (``now``: a later moment, to make retries due;
     ``connections``: a worker's, kept between rounds; ``rounds``: at most this many claims)."""
     return await run_pass(sessions, sealer, settings, now or datetime.now(UTC), connections, rounds)
+
+
+@dataclass
+class Hooked:
+    """A team, a dispatcher app of it, and the app's endpoint (INCIDENT_REPORTED) with its secret."""
+
+    crew: rr.Team
+    partner: App
+    endpoint: str  # its global id
+    secret: str
+
+
+async def hooked(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], url: str,
+    document: str = INCIDENT_DOCUMENT,
+) -> Hooked:  # fmt: skip
+    """A new committed team whose dispatcher app registered an endpoint at ``url`` for ``document``."""
+    crew = await team(sessions)
+    partner = await app(client, sessions, crew.org, [Role.RR_DISPATCHER])
+    endpoint, secret = await registered(client, partner.token, partner.gid, url, REPORTED, document)
+    return Hooked(crew, partner, endpoint, secret)
+
+
+async def deliveries(sessions: async_sessionmaker[AsyncSession], endpoint: str) -> list[WebhookDelivery]:
+    """The deliveries of an endpoint (by its global id), as committed."""
+    async with sessions() as session:
+        statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == decode_global_id(endpoint)[1])
+        return list(await session.scalars(statement))

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CHUNK = 64 * 1024
+HOLD_S = 30.0  # a bound on a held answer, not a timing
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Receiver:
         False  # an answer whose body never ends (it announces a petabyte and writes until the client leaves)
     )
     drip_s: float = 0.0  # with endless: one byte at a time, this far apart (a body that trickles)
+    hold: threading.Event | None = None  # when given, each answer waits until it is set (at most HOLD_S)
     requests: list[Received] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 0
@@ -118,6 +120,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             headers = {key.lower(): value for key, value in self.headers.items()}
             status = receiver.answer(Received(self.path, headers, body, self.number))
             try:
+                if receiver.hold is not None:
+                    receiver.hold.wait(HOLD_S)
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 self._respond(status)

@@ -11,18 +11,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.crypto import Sealer
-from api.models import WebhookDelivery
-from api.models.enums import Role, WebhookDeliveryStatus
-from api.schema.engine.ids import decode_global_id
+from api.models.enums import WebhookDeliveryStatus
 from api.settings import Settings
 from api.webhooks.connections import Connections, Target
 from api.webhooks.sender import Outcome, send, send_to
 from tests.live.harness import WAIT_S
-from tests.webhooks.helpers import COARSE_DOCUMENT, app, incidents, one_pass, registered, team
+from tests.webhooks.helpers import COARSE_DOCUMENT, deliveries, hooked, incidents, one_pass
 from tests.webhooks.receiver import Receiver, serve
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
@@ -51,9 +48,7 @@ async def test_deliveries_to_one_receiver_share_a_kept_connection_across_rounds(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver, keepalive_s: float, opened: int,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"], COARSE_DOCUMENT)
+    crew = (await hooked(hook_client, live_sessions, receiver.url, COARSE_DOCUMENT)).crew
     settings = hook_settings.model_copy(update={"webhooks_concurrency": 1, "webhooks_keepalive_s": keepalive_s})
 
     async with _connections(settings) as kept:  # as a worker keeps them between its rounds
@@ -164,9 +159,7 @@ async def test_at_most_the_per_host_cap_of_requests_go_to_one_receiver_at_once(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"], COARSE_DOCUMENT)
+    crew = (await hooked(hook_client, live_sessions, receiver.url, COARSE_DOCUMENT)).crew
     await incidents(live_sessions, live_sealer, crew, 6)
     receiver.delay_s = 0.3
     capped = hook_settings.model_copy(update={"webhooks_concurrency": 8, "webhooks_per_host_connections": 2})
@@ -182,12 +175,8 @@ async def test_deliveries_waiting_for_a_busy_receiver_are_not_timed_out_by_the_w
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _ = await registered(
-        hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"], COARSE_DOCUMENT
-    )
-    await incidents(live_sessions, live_sealer, crew, 4)
+    hook = await hooked(hook_client, live_sessions, receiver.url, COARSE_DOCUMENT)
+    await incidents(live_sessions, live_sealer, hook.crew, 4)
     receiver.delay_s = 1.0  # each answer takes a second; four in a row take four, each well within its three
     one_by_one = hook_settings.model_copy(
         update={"webhooks_concurrency": 4, "webhooks_per_host_connections": 1, "webhooks_timeout_s": 3.0}
@@ -197,8 +186,5 @@ async def test_deliveries_waiting_for_a_busy_receiver_are_not_timed_out_by_the_w
 
     assert len(set(receiver.ids())) == 4
     assert receiver.most_in_flight == 1
-    async with live_sessions() as session:
-        statuses = await session.scalars(
-            select(WebhookDelivery.status).where(WebhookDelivery.endpoint_id == decode_global_id(endpoint)[1])
-        )
-        assert list(statuses) == [WebhookDeliveryStatus.SUCCEEDED] * 4  # the wait for the receiver is not the attempt's
+    statuses = [d.status for d in await deliveries(live_sessions, hook.endpoint)]
+    assert statuses == [WebhookDeliveryStatus.SUCCEEDED] * 4  # the wait for the receiver is not the attempt's

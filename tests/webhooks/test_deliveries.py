@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from api.crypto import Sealer
-from api.models import AuditEvent, OAuthClient, WebhookDelivery
+from api.models import AuditEvent, OAuthClient
 from api.models.enums import AuditAction, EventKind, Role, Verification, WebhookDeliveryStatus
 from api.schema.engine.ids import decode_global_id
 from api.services.shared import events
@@ -22,7 +22,18 @@ from api.webhooks.fanout import fan_out
 from tests.graphql import gql
 from tests.rapid_response import factories as rr
 from tests.rapid_response import test_workflow_rapid_response as rapid
-from tests.webhooks.helpers import INCIDENT_DOCUMENT, App, app, one_pass, register, registered
+from tests.webhooks.helpers import (
+    INCIDENT_DOCUMENT,
+    REPORTED,
+    App,
+    app,
+    deliveries,
+    hooked,
+    one_pass,
+    register,
+    registered,
+    team,
+)
 from tests.webhooks.receiver import Receiver
 from tests.workflow import ok
 
@@ -31,55 +42,38 @@ DELIVERIES = """query D($id: ID!) { node(id: $id) { ... on WebhookEndpoint { con
   lastError deliveredAt nextAttemptAt } } } } }"""
 
 
-async def _team(sessions: async_sessionmaker[AsyncSession]) -> rr.Team:
-    async with sessions() as session:
-        crew = await rr.team(session, name=f"Hooks {uuid.uuid4().hex[:6]}")
-        await session.commit()
-    return crew
-
-
 async def _report(client: httpx.AsyncClient, crew: rr.Team) -> dict[str, str]:
     values = rapid._report(crew)
     reported = await ok(client, "incidentReport", values, crew.dispatcher, "incident { id }")
     return {"id": reported["incident"]["id"], "exactLocation": values["exactLocation"]}
 
 
-async def _deliveries(sessions: async_sessionmaker[AsyncSession], endpoint: str) -> list[WebhookDelivery]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == decode_global_id(endpoint)[1])
-        )
-        return list(rows)
-
-
 async def test_a_delivery_verifies_with_the_reference_library_and_carries_what_the_app_reads(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
-    incident = await _report(hook_client, crew)
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    incident = await _report(hook_client, hook.crew)
 
     done = await one_pass(live_sessions, live_sealer, hook_settings)
 
     assert done.attempted == 1
     [request] = receiver.requests
-    sent = Webhook(secret).verify(request.body, request.headers)
+    sent = Webhook(hook.secret).verify(request.body, request.headers)
     assert sent["type"] == "INCIDENT_REPORTED"
     assert sent["data"]["incidentEvents"]["kind"] == "INCIDENT_REPORTED"
     assert sent["data"]["incidentEvents"]["incident"] == {
         "id": incident["id"], "kind": "WORKPLACE_RAID", "status": "OPEN", "exactLocation": incident["exactLocation"]
     }  # fmt: skip
     assert "withheld" not in sent
-    body = await gql(hook_client, DELIVERIES, {"id": endpoint}, token=partner.token)
+    body = await gql(hook_client, DELIVERIES, {"id": hook.endpoint}, token=hook.partner.token)
     [delivery] = body["data"]["node"]["deliveries"]["nodes"]
     assert delivery["webhookId"] == request.headers["webhook-id"]
     assert (delivery["status"], delivery["attempts"], delivery["lastResponseCode"]) == ("SUCCEEDED", 1, 200)
     async with live_sessions() as session:  # the app's read of a T3 field is audited as the app's
         reads = await session.scalars(
             select(AuditEvent).where(AuditEvent.action == AuditAction.READ, AuditEvent.actor_client_id
-                                     == partner.row.client_id)
+                                     == hook.partner.row.client_id)
         )  # fmt: skip
         [read] = list(reads)
     assert read.fields == ["RapidResponseIncident.exactLocation"]
@@ -90,11 +84,9 @@ async def test_a_receiver_failing_three_times_gets_the_same_webhook_id_until_it_
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
     receiver.script = [500, 503, 500]
-    await _report(hook_client, crew)
+    await _report(hook_client, hook.crew)
     now = datetime.now(UTC)
 
     for hour in range(4):  # each pass an hour later: whatever the backoff drew, the retry is due
@@ -102,14 +94,14 @@ async def test_a_receiver_failing_three_times_gets_the_same_webhook_id_until_it_
 
     assert len(receiver.requests) == 4
     assert len(set(receiver.ids())) == 1
-    assert all(Webhook(secret).verify(r.body, r.headers) for r in receiver.requests)
-    [delivery] = await _deliveries(live_sessions, endpoint)
+    assert all(Webhook(hook.secret).verify(r.body, r.headers) for r in receiver.requests)
+    [delivery] = await deliveries(live_sessions, hook.endpoint)
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (
         WebhookDeliveryStatus.SUCCEEDED,
         4,
         200,
     )
-    body = await gql(hook_client, DELIVERIES, {"id": endpoint}, token=partner.token)
+    body = await gql(hook_client, DELIVERIES, {"id": hook.endpoint}, token=hook.partner.token)
     assert (body["data"]["node"]["consecutiveFailures"], body["data"]["node"]["lastError"]) == (0, None)
 
 
@@ -117,15 +109,13 @@ async def test_retries_back_off_exponentially_with_jitter_for_at_least_a_day_the
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
     receiver.default = 500
-    await _report(hook_client, crew)
+    await _report(hook_client, hook.crew)
     now, gaps = datetime.now(UTC), []
     while True:
         await one_pass(live_sessions, live_sealer, hook_settings, now)
-        [delivery] = await _deliveries(live_sessions, endpoint)
+        [delivery] = await deliveries(live_sessions, hook.endpoint)
         if delivery.next_attempt_at is None:
             break
         gaps.append((delivery.next_attempt_at - now).total_seconds())
@@ -144,19 +134,17 @@ async def test_a_refused_mutation_delivers_nothing(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
     future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     refused = await gql(
         hook_client, "mutation Do($input: IncidentReportInput!) { incidentReport(input: $input) { userErrors { code } } }",
-        {"input": rapid._report(crew, observedAt=future)}, token=crew.dispatcher.token,
+        {"input": rapid._report(hook.crew, observedAt=future)}, token=hook.crew.dispatcher.token,
     )  # fmt: skip
     assert refused["data"]["incidentReport"]["userErrors"], refused  # the write and its event were rolled back
 
     done = await one_pass(live_sessions, live_sealer, hook_settings)
 
-    assert (done.created, receiver.requests, await _deliveries(live_sessions, endpoint)) == (0, [], [])
+    assert (done.created, receiver.requests, await deliveries(live_sessions, hook.endpoint)) == (0, [], [])
 
 
 async def _broadcast(sessions: async_sessionmaker[AsyncSession], sealer: Sealer, crew: rr.Team) -> str:
@@ -174,7 +162,7 @@ async def test_a_payload_never_exceeds_the_apps_ceiling(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew, elsewhere = await _team(live_sessions), await _team(live_sessions)
+    crew = await team(live_sessions)
     alerts = ["INCIDENT_BROADCAST"]
     # public alerts carry what anyone may read, whoever receives them: a responder app's exact location is withheld
     responder = await app(hook_client, live_sessions, crew.org, [Role.RR_RESPONDER])
@@ -189,9 +177,7 @@ async def test_a_payload_never_exceeds_the_apps_ceiling(
     assert await _register_error(hook_client, organizer, receiver, coarse) == "INVALID_EVENT_KINDS"
     await registered(hook_client, organizer.token, organizer.gid, receiver.url + "/organizer", alerts, coarse)
     # a dispatcher app of another region's team: the incident is not in its regions, nothing is sent or listed
-    stranger = await app(hook_client, live_sessions, elsewhere.org, [Role.RR_DISPATCHER])
-    stranger_endpoint, _ = await registered(hook_client, stranger.token, stranger.gid, receiver.url + "/stranger",
-                                            ["INCIDENT_REPORTED"])  # fmt: skip
+    stranger = await hooked(hook_client, live_sessions, receiver.url + "/stranger")
     location = await _broadcast(live_sessions, live_sealer, crew)
     await _report(hook_client, crew)
 
@@ -211,9 +197,9 @@ async def test_a_payload_never_exceeds_the_apps_ceiling(
         {"path": ["broadcastAlerts", "incident", "status"], "reason": "PUBLIC_ONLY"}
     ]
     assert location not in b"".join(r.body for r in receiver.requests).decode()
-    [hidden] = await _deliveries(live_sessions, stranger_endpoint)
+    [hidden] = await deliveries(live_sessions, stranger.endpoint)
     assert hidden.status == WebhookDeliveryStatus.NOT_VISIBLE
-    listed = await gql(hook_client, DELIVERIES, {"id": stranger_endpoint}, token=stranger.token)
+    listed = await gql(hook_client, DELIVERIES, {"id": stranger.endpoint}, token=stranger.partner.token)
     assert listed["data"]["node"]["deliveries"]["nodes"] == []
 
 
@@ -230,11 +216,11 @@ async def test_an_app_whose_ceiling_was_narrowed_or_that_was_disabled_gets_nothi
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
+    crew = await team(live_sessions)
     narrowed = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
     disabled = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    first, _ = await registered(hook_client, narrowed.token, narrowed.gid, receiver.url, ["INCIDENT_REPORTED"])
-    second, _ = await registered(hook_client, disabled.token, disabled.gid, receiver.url, ["INCIDENT_REPORTED"])
+    first, _ = await registered(hook_client, narrowed.token, narrowed.gid, receiver.url, REPORTED)
+    second, _ = await registered(hook_client, disabled.token, disabled.gid, receiver.url, REPORTED)
     await _report(hook_client, crew)
     async with live_sessions() as session:  # the events are fanned out; then the rights change
         assert await fan_out(session) == 2
@@ -251,9 +237,9 @@ async def test_an_app_whose_ceiling_was_narrowed_or_that_was_disabled_gets_nothi
     await one_pass(live_sessions, live_sealer, hook_settings)
 
     assert receiver.requests == []
-    gone = await _deliveries(live_sessions, first)  # its document reads a field its ceiling no longer has
+    gone = await deliveries(live_sessions, first)  # its document reads a field its ceiling no longer has
     assert [(d.status, d.last_error, d.attempts) for d in gone] == [
         (WebhookDeliveryStatus.DROPPED, "DOCUMENT_INVALID", 1)
     ] * 2
-    [off] = await _deliveries(live_sessions, second)  # and no delivery at all for the later event
+    [off] = await deliveries(live_sessions, second)  # and no delivery at all for the later event
     assert (off.status, off.last_error) == (WebhookDeliveryStatus.DROPPED, "APP_DISABLED")

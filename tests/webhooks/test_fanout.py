@@ -1,6 +1,7 @@
 """The fan-out's horizon: an event committed after a later one was read is delivered once, however late and however
 many ids later; a rolled-back id is forgotten once its transaction has ended; the transaction that writes an event
-holds its own transaction id before it draws the event's id (what the proof of forgetting rests on)."""
+holds its own transaction id before it draws the event's id (what the proof of forgetting rests on); a round creates
+more deliveries than one statement's bound parameters can carry."""
 
 from __future__ import annotations
 
@@ -14,21 +15,31 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.crypto import Sealer
 from api.events.horizon import WINDOW
-from api.models import WebhookDelivery
-from api.models.enums import Role, WebhookDeliveryStatus
-from api.schema.engine.ids import decode_global_id
+from api.models.enums import WebhookDeliveryStatus
 from api.settings import Settings
-from tests.webhooks.helpers import app, fan_out_cursor, incidents, one_pass, registered, reported, team
+from api.webhooks.fanout import fan_out
+from tests.webhooks.helpers import (
+    REPORTED,
+    deliveries,
+    fan_out_cursor,
+    hooked,
+    incidents,
+    one_pass,
+    registered,
+    reported,
+)
 from tests.webhooks.receiver import Receiver
 
 FILLER = """INSERT INTO domain_event (kind, record_type, record_id, organization_ids)
 SELECT 'ADVOCACY_HELD', 'advocacy_action', gen_random_uuid(), '{}' FROM generate_series(1, :count)
 RETURNING id"""  # events no endpoint of these tests subscribes to
+REPORTED_EVENTS = """INSERT INTO domain_event (kind, record_type, record_id, organization_ids)
+SELECT 'INCIDENT_REPORTED', 'rapid_response_incident', gen_random_uuid(), '{}' FROM generate_series(1, :count)"""
 FORGET_WAIT_S = 120.0  # a bound on waiting for the shared server's older transactions to end, not a timing
 
 
@@ -53,13 +64,11 @@ async def test_an_event_committed_after_a_later_one_is_delivered_once_however_la
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _ = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
     now = datetime.now(UTC)
     async with live_sessions() as slow:  # draws its event's id first, commits last
-        early = (await reported(slow, live_sealer, crew)).id
-        [later] = await incidents(live_sessions, live_sealer, crew, 1)
+        early = (await reported(slow, live_sealer, hook.crew)).id
+        [later] = await incidents(live_sessions, live_sealer, hook.crew, 1)
         last = await _filler(live_sessions, WINDOW + 200)  # more ids than a subscription's horizon remembers
         assert early < later < last
         await _read_past(live_sessions, live_sealer, hook_settings, last)
@@ -74,12 +83,7 @@ async def test_an_event_committed_after_a_later_one_is_delivered_once_however_la
 
     assert len(receiver.requests) == 2
     assert Counter(receiver.ids()).most_common(1)[0][1] == 1
-    async with live_sessions() as session:
-        rows = list(
-            await session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.endpoint_id == decode_global_id(endpoint)[1])
-            )
-        )
+    rows = await deliveries(live_sessions, hook.endpoint)
     assert sorted(d.event_id for d in rows) == [early, later]
     assert {(d.status, d.attempts) for d in rows} == {(WebhookDeliveryStatus.SUCCEEDED, 1)}
     assert early not in (await fan_out_cursor(live_sessions)).gap_ids
@@ -89,9 +93,7 @@ async def test_a_rolled_back_event_is_forgotten_once_its_transaction_has_ended(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    crew = (await hooked(hook_client, live_sessions, receiver.url)).crew
     async with live_sessions() as doomed:
         gone = (await reported(doomed, live_sealer, crew)).id
         [kept] = await incidents(live_sessions, live_sealer, crew, 1)
@@ -107,6 +109,23 @@ async def test_a_rolled_back_event_is_forgotten_once_its_transaction_has_ended(
 
     assert gone not in (await fan_out_cursor(live_sessions)).gap_ids
     assert len(receiver.requests) == 1
+
+
+async def test_a_round_creates_more_deliveries_than_one_statement_can_carry(
+    hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], receiver: Receiver
+) -> None:
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    for n in range(8):  # nine endpoints on the kind: a round of 500 events makes 4,500 deliveries, 36,000 parameters
+        await registered(hook_client, hook.partner.token, hook.partner.gid, f"{receiver.url}/{n}", REPORTED)
+    async with live_sessions() as session:
+        await session.execute(text(REPORTED_EVENTS), {"count": 500})
+        await session.commit()
+
+    async with live_sessions() as session:
+        created = await fan_out(session)  # the worker's round
+        await session.commit()
+
+    assert created == 500 * 9
 
 
 PROBE = """CREATE FUNCTION domain_event_probe() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
-from api.models.enums import Role
 from api.settings import Settings
 from tests.live.harness import WAIT_S, serving
-from tests.rapid_response import factories as rr
 from tests.rapid_response import test_workflow_rapid_response as rapid
-from tests.webhooks.helpers import app, registered
+from tests.webhooks.helpers import hooked
 from tests.webhooks.receiver import Receiver
 from tests.workflow import ok
 
@@ -26,15 +23,11 @@ async def test_the_services_own_worker_delivers_when_the_hub_hands_it_an_event(
     url = live_engine.url.render_as_string(hide_password=False)
     # the timer is far away: only the hub's wake-up can deliver within the wait
     settings = hook_settings.model_copy(update={"database_url": url, "webhooks_interval_s": 600.0})
-    async with live_sessions() as session:
-        crew = await rr.team(session, name=f"Served {uuid.uuid4().hex[:6]}")
-        await session.commit()
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    _endpoint, secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
     with serving(settings) as served:
         async with httpx.AsyncClient(base_url=served.http) as client:
             await asyncio.sleep(0.5)  # lets the start-up round end first, so that the hub's wake-up delivers
-            await ok(client, "incidentReport", rapid._report(crew), crew.dispatcher, "incident { id }")
+            await ok(client, "incidentReport", rapid._report(hook.crew), hook.crew.dispatcher, "incident { id }")
             assert await asyncio.to_thread(receiver.arrived.wait, WAIT_S)  # a bound on waiting, not a timing
     [request] = receiver.requests
-    assert Webhook(secret).verify(request.body, request.headers)["type"] == "INCIDENT_REPORTED"
+    assert Webhook(hook.secret).verify(request.body, request.headers)["type"] == "INCIDENT_REPORTED"

@@ -4,7 +4,6 @@ rotation signs with both secrets during the overlap, a replay resends the same w
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,16 +17,14 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from api.crypto import Sealer, sealer_from_settings
 from api.db import create_engine
-from api.models import AuditEvent, WebhookDelivery
-from api.models.enums import AuditAction, EventKind, Role, WebhookDeliveryStatus
+from api.models import AuditEvent
+from api.models.enums import AuditAction, Role, WebhookDeliveryStatus
 from api.schema.engine.ids import decode_global_id
-from api.services.shared import events
 from api.settings import Settings
 from api.webhooks.fanout import fan_out
 from api.webhooks.worker import Pass
 from tests.graphql import gql
-from tests.rapid_response import factories as rr
-from tests.webhooks.helpers import app, one_pass, register, registered
+from tests.webhooks.helpers import REPORTED, app, deliveries, hooked, incidents, one_pass, register, registered, team
 from tests.webhooks.receiver import Receiver
 from tests.workflow import actor, ok
 
@@ -48,36 +45,12 @@ async def second_instance(
     await engine.dispose()
 
 
-async def _team(sessions: async_sessionmaker[AsyncSession]) -> rr.Team:
-    async with sessions() as session:
-        crew = await rr.team(session, name=f"Workers {uuid.uuid4().hex[:6]}")
-        await session.commit()
-    return crew
-
-
-async def _incidents(sessions: async_sessionmaker[AsyncSession], sealer: Sealer, crew: rr.Team, count: int) -> None:
-    """``count`` committed incidents of the team, each with its INCIDENT_REPORTED event."""
-    async with sessions() as session:
-        for _ in range(count):
-            row = await rr.incident(session, sealer, crew)
-            await events.record(session, None, EventKind.INCIDENT_REPORTED, row)
-        await session.commit()
-
-
-async def _deliveries(sessions: async_sessionmaker[AsyncSession], endpoint: str) -> list[WebhookDelivery]:
-    async with sessions() as session:
-        statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == decode_global_id(endpoint)[1])
-        return list(await session.scalars(statement))
-
-
 async def test_two_instances_racing_deliver_each_event_exactly_once(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver, second_instance: tuple[async_sessionmaker[AsyncSession], Sealer],
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
-    await _incidents(live_sessions, live_sealer, crew, 30)
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    await incidents(live_sessions, live_sealer, hook.crew, 30)
     async with live_sessions() as session:  # the deliveries exist before the race: every pass can claim from the start
         assert await fan_out(session, batch=100_000) == 30
         await session.commit()
@@ -96,7 +69,7 @@ async def test_two_instances_racing_deliver_each_event_exactly_once(
     assert all(p.attempted for p in passes)  # no three passes could take them all (27 < 30): all four shared them
     assert Counter(receiver.ids()).most_common(1)[0][1] == 1
     assert len(receiver.ids()) == 30
-    rows = await _deliveries(live_sessions, endpoint)
+    rows = await deliveries(live_sessions, hook.endpoint)
     assert {(d.status, d.attempts) for d in rows} == {(WebhookDeliveryStatus.SUCCEEDED, 1)}
 
 
@@ -104,15 +77,15 @@ async def test_an_endpoint_that_keeps_failing_is_disabled_and_its_admin_sees_why
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
+    crew = await team(live_sessions)
     async with live_sessions() as session:
         admin = await actor(session, crew.org, Role.ORG_ADMIN)
         await session.commit()
     partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _secret = await registered(hook_client, admin.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    endpoint, _secret = await registered(hook_client, admin.token, partner.gid, receiver.url, REPORTED)
     receiver.default = 500
     strict = hook_settings.model_copy(update={"webhooks_disable_after_failures": 3, "webhooks_disable_after_hours": 1})
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    await incidents(live_sessions, live_sealer, crew, 1)
     now = datetime.now(UTC)
     for hour in range(5):
         await one_pass(live_sessions, live_sealer, strict, now + timedelta(hours=hour))
@@ -137,16 +110,15 @@ async def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, old = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    partner, old = hook.partner, hook.secret
     rotate = """mutation R($input: WebhookEndpointRotateSecretInput!) { webhookEndpointRotateSecret(input: $input) {
       secret webhookEndpoint { previousSecretExpiresAt } userErrors { code } } }"""
-    rotated = await gql(hook_client, rotate, {"input": {"id": endpoint, "overlapHours": 1}}, token=partner.token)
+    rotated = await gql(hook_client, rotate, {"input": {"id": hook.endpoint, "overlapHours": 1}}, token=partner.token)
     new = rotated["data"]["webhookEndpointRotateSecret"]["secret"]
     assert new.startswith("whsec_")
     assert new != old
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    await incidents(live_sessions, live_sealer, hook.crew, 1)
     await one_pass(live_sessions, live_sealer, hook_settings)
 
     [during] = receiver.requests
@@ -154,9 +126,9 @@ async def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the
     assert Webhook(new).verify(during.body, during.headers)
     assert Webhook(old).verify(during.body, during.headers)
 
-    latest = await gql(hook_client, rotate, {"input": {"id": endpoint, "overlapHours": 0}}, token=partner.token)
+    latest = await gql(hook_client, rotate, {"input": {"id": hook.endpoint, "overlapHours": 0}}, token=partner.token)
     newest = latest["data"]["webhookEndpointRotateSecret"]["secret"]
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    await incidents(live_sessions, live_sealer, hook.crew, 1)
     await one_pass(live_sessions, live_sealer, hook_settings)
     after = receiver.requests[1]
     assert Webhook(newest).verify(after.body, after.headers)
@@ -169,18 +141,16 @@ async def test_a_replay_resends_the_same_webhook_id_and_is_audited_without_secre
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    partner, secret = hook.partner, hook.secret
+    await incidents(live_sessions, live_sealer, hook.crew, 1)
     await one_pass(live_sessions, live_sealer, hook_settings)
-    [delivery] = (await gql(hook_client, ENDPOINT, {"id": endpoint}, token=partner.token))["data"]["node"][
-        "deliveries"
-    ]["nodes"]
+    seen = await gql(hook_client, ENDPOINT, {"id": hook.endpoint}, token=partner.token)
+    [delivery] = seen["data"]["node"]["deliveries"]["nodes"]
 
     replay = """mutation P($input: WebhookDeliveryReplayInput!) { webhookDeliveryReplay(input: $input) {
       webhookDelivery { status } userErrors { code } } }"""
-    stranger = await app(hook_client, live_sessions, (await _team(live_sessions)).org, [Role.RR_DISPATCHER])
+    stranger = await app(hook_client, live_sessions, (await team(live_sessions)).org, [Role.RR_DISPATCHER])
     refused = await gql(hook_client, replay, {"input": {"id": delivery["id"]}}, token=stranger.token)
     assert refused["data"]["webhookDeliveryReplay"] == {"webhookDelivery": None, "userErrors": [{"code": "NOT_FOUND"}]}
     body = await gql(hook_client, replay, {"input": {"id": delivery["id"]}}, token=partner.token)
@@ -201,15 +171,13 @@ async def test_private_and_loopback_receivers_are_refused_and_redirects_never_fo
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    await incidents(live_sessions, live_sealer, hook.crew, 1)
     guarded = hook_settings.model_copy(update={"webhooks_allow_private": False})  # as in production
 
     await one_pass(live_sessions, live_sealer, guarded)
     assert receiver.requests == []
-    [refused] = await _deliveries(live_sessions, endpoint)
+    [refused] = await deliveries(live_sessions, hook.endpoint)
     assert (refused.status, refused.last_error, refused.last_response_code) == (
         WebhookDeliveryStatus.PENDING,
         "ADDRESS_REFUSED",
@@ -219,7 +187,7 @@ async def test_private_and_loopback_receivers_are_refused_and_redirects_never_fo
     receiver.script = [302]  # allowed again (tests), the receiver redirects to itself: not followed
     await one_pass(live_sessions, live_sealer, hook_settings, datetime.now(UTC) + timedelta(hours=1))
     assert [r.path for r in receiver.requests] == ["/hooks"]
-    [redirected] = await _deliveries(live_sessions, endpoint)
+    [redirected] = await deliveries(live_sessions, hook.endpoint)
     assert (redirected.last_error, redirected.last_response_code) == ("REDIRECT", 302)
 
 
@@ -227,30 +195,27 @@ async def test_a_slow_receiver_times_out(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
-    endpoint, _secret = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    await incidents(live_sessions, live_sealer, hook.crew, 1)
     receiver.delay_s = 2.0
     await one_pass(live_sessions, live_sealer, hook_settings.model_copy(update={"webhooks_timeout_s": 0.5}))
-    [slow] = await _deliveries(live_sessions, endpoint)
+    [slow] = await deliveries(live_sessions, hook.endpoint)
     assert (slow.status, slow.last_error) == (WebhookDeliveryStatus.PENDING, "TIMEOUT")
 
 
 async def test_an_app_without_the_webhooks_scope_or_of_another_organization_manages_nothing(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], receiver: Receiver
 ) -> None:
-    crew, other = await _team(live_sessions), await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
+    hook = await hooked(hook_client, live_sessions, receiver.url)
+    crew, partner = hook.crew, hook.partner
     sibling = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
     reader = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER], scopes=("read", "write"))
-    stranger = await app(hook_client, live_sessions, other.org, [Role.RR_DISPATCHER])
-    endpoint, _ = await registered(hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"])
+    stranger = await app(hook_client, live_sessions, (await team(live_sessions)).org, [Role.RR_DISPATCHER])
     for caller, target in ((partner, sibling), (stranger, partner)):  # another app's, another organization's
-        payload = await register(hook_client, caller.token, target.gid, receiver.url, ["INCIDENT_REPORTED"])
+        payload = await register(hook_client, caller.token, target.gid, receiver.url, REPORTED)
         assert [e["code"] for e in payload["userErrors"]] == ["APP_NOT_FOUND"]
     for caller in (sibling, stranger, reader):  # another app's endpoint reads like a missing one
-        seen = await gql(hook_client, ENDPOINT, {"id": endpoint}, token=caller.token)
+        seen = await gql(hook_client, ENDPOINT, {"id": hook.endpoint}, token=caller.token)
         assert seen["data"] is None or seen["data"]["node"] is None, seen
     body = await gql(hook_client, "{ webhookEndpoints(first: 5) { nodes { id } } }", token=reader.token)
     assert "Cannot query field 'webhookEndpoints'" in body["errors"][0]["message"]
@@ -260,17 +225,13 @@ async def test_a_payload_over_the_size_cap_is_never_sent(
     hook_client: httpx.AsyncClient, live_sessions: async_sessionmaker[AsyncSession], live_sealer: Sealer,
     hook_settings: Settings, receiver: Receiver,
 ) -> None:  # fmt: skip
-    crew = await _team(live_sessions)
-    partner = await app(hook_client, live_sessions, crew.org, [Role.RR_DISPATCHER])
     wide = " ".join(f"a{n}: coarseArea b{n}: id" for n in range(14))  # about 2 KiB of answer
     document = f"subscription {{ incidentEvents {{ incident {{ {wide} }} }} }}"
-    endpoint, _ = await registered(
-        hook_client, partner.token, partner.gid, receiver.url, ["INCIDENT_REPORTED"], document
-    )
-    await _incidents(live_sessions, live_sealer, crew, 1)
+    hook = await hooked(hook_client, live_sessions, receiver.url, document)
+    await incidents(live_sessions, live_sealer, hook.crew, 1)
 
     await one_pass(live_sessions, live_sealer, hook_settings.model_copy(update={"webhooks_max_body_bytes": 1024}))
 
     assert receiver.requests == []
-    [capped] = await _deliveries(live_sessions, endpoint)
+    [capped] = await deliveries(live_sessions, hook.endpoint)
     assert (capped.status, capped.last_error) == (WebhookDeliveryStatus.FAILED, "PAYLOAD_TOO_LARGE")
