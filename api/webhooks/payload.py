@@ -4,7 +4,7 @@ The document registered with an endpoint is a GraphQL subscription of the API (e
 ``subscription { incidentEvents { kind incident { id status coarseArea } } }``), checked at registration
 against the schema of the app's ceiling (the per-audience schema of its roles: a field outside the ceiling
 fails like a field that does not exist) and its event kinds against those the subscription delivers. At each
-attempt it is rendered by the subscriptions' own path (:mod:`api.webhooks.rendering`), as the app is *then*
+attempt it is rendered by the subscriptions' own path (:func:`api.schema.engine.live.render_event`, with the facts its batch loaded for the app), as the app is *then*
 (authenticated, and its facts loaded, once for all its deliveries in a claimed batch: :mod:`api.webhooks.apps`):
 a record it may not read gives no payload, a field it may not read on this record is null and listed in
 ``withheld``, T2/T3 reads are audited as the app's, a document its narrowed ceiling no longer allows is refused.
@@ -23,10 +23,9 @@ from api.auth.viewer import Viewer
 from api.crypto import Sealer
 from api.events.event import Event
 from api.models.enums import EventKind
-from api.schema.engine.live import LiveRefused, prepare_operation
+from api.schema.engine.live import LiveRefused, prepare_operation, render_event
 from api.settings import Settings
 from api.webhooks.apps import AppNow
-from api.webhooks.rendering import render_event
 
 
 class DocumentRefused(ValueError):
@@ -73,7 +72,7 @@ async def render(state: RenderState, app: AppNow, document: str, event: Event) -
     """Render the document for ``event`` as ``app`` (the app now); audited by the rendering itself. The
     subscriptions keep a validated document per audience: only whether the app may see this event is new."""
     try:
-        body = await render_event(state, app, document, event)
+        body = await render_event(state, app.viewer, document, event, facts=app.facts)
     except LiveRefused:
         return Rendered(None, drop="DOCUMENT_INVALID")
     if body is None:

@@ -47,7 +47,7 @@ from graphql import (
 from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.auth.facts import load_facts
+from api.auth.facts import NO_FACTS, Facts, load_facts
 from api.auth.fields import WithheldReason
 from api.auth.live import may_subscribe
 from api.auth.viewer import ANONYMOUS, Viewer
@@ -211,17 +211,19 @@ async def render_event(
     *,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    facts: Facts | None = None,
 ) -> dict[str, Any] | None:
     """The body a subscription ``document`` delivers for ``event`` to ``viewer`` now, or None when the viewer may
     not see it (see the module's docstring: the contract webhooks rely on). :class:`LiveRefused` for a document
-    invalid in the viewer's schema."""
+    invalid in the viewer's schema. ``facts``: the viewer's, loaded just now by the caller (a webhook batch loads
+    each app's once); None: loaded here."""
     payload = {"query": document, "variables": variables, "operationName": operation_name}
     operation = prepare_operation(viewer, payload, state.settings)
-    return await render(state, viewer, operation, event, Horizon(event.id).cursor())
+    return await render(state, viewer, operation, event, Horizon(event.id).cursor(), facts=facts)
 
 
 async def render(
-    state: AppState, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str
+    state: AppState, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str, *, facts: Facts | None = None
 ) -> dict[str, Any] | None:
     """Authorize ``event`` for ``viewer`` as it is now and execute ``operation`` on its record (None: not for it),
     in a session of its own."""
@@ -229,7 +231,7 @@ async def render(
         return None
     async with state.sessionmaker() as session:
         await reading(session)
-        return await render_in(session, state, viewer, operation, event, cursor)
+        return await render_in(session, state, viewer, operation, event, cursor, facts=facts)
 
 
 async def reading(session: AsyncSession) -> None:
@@ -247,16 +249,25 @@ def concerns(viewer: Viewer, operation: LiveOperation, event: Event) -> bool:
 
 
 async def render_in(
-    session: AsyncSession, state: AppState, viewer: Viewer, operation: LiveOperation, event: Event, cursor: str
+    session: AsyncSession,
+    state: AppState,
+    viewer: Viewer,
+    operation: LiveOperation,
+    event: Event,
+    cursor: str,
+    *,
+    facts: Facts | None = None,
 ) -> dict[str, Any] | None:
     """:func:`render` in ``session`` (a fresh one, committed here: the audit of the T2/T3 fields it returned).
-    A public subscription (``spec.public``) renders what an anonymous caller may read, for any viewer allowed it."""
+    A public subscription (``spec.public``) renders what an anonymous caller may read, for any viewer allowed it.
+    ``facts``: the viewer's, loaded just now (None: loaded here, as they are now)."""
     spec = operation.spec
     if not concerns(viewer, operation, event):
         return None
     if spec.public:
-        viewer, operation = ANONYMOUS, rendering(operation)
-    facts = await load_facts(session, viewer)
+        viewer, operation, facts = ANONYMOUS, rendering(operation), NO_FACTS
+    if facts is None:
+        facts = await load_facts(session, viewer)
     if not spec.relevant(event, viewer, facts, operation.arguments):
         return None
     ctx = Context(
