@@ -64,6 +64,13 @@ def parse_args() -> argparse.Namespace:
         default=1,
         help="service instances on the database (subscribers spread over them in turn, as a load balancer would)",
     )
+    parser.add_argument(
+        "--affinity",
+        choices=("connection", "member"),
+        default="connection",
+        help="with several instances: connections spread in turn, or each member's on one instance (as a balancer "
+        "hashing the client's address places one person's devices on one network)",
+    )
     return parser.parse_args()
 
 
@@ -262,7 +269,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         ws_urls = [f"ws://127.0.0.1:{server.port}/graphql" for server in started]
         gate = asyncio.Semaphore(50)
 
+        placed: dict[str | None, int] = {}  # with --affinity member: each member's connections on one instance
+
         async def one(index: int, token: str | None, query: str) -> Subscriber:
+            if args.affinity == "member" and token is not None:
+                index = placed.setdefault(token, len(placed))
             async with gate:
                 return await subscribe(ws_urls[index % len(ws_urls)], token, query)
 
