@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     webhooks_allow_insecure: bool = False
     webhooks_allow_private: bool = False
     webhooks_interval_s: float = Field(default=5.0, ge=0)
+    # after an event wakes the webhook worker, it waits this long before its round: a burst of events is fanned out
+    # in one round, and the round does not compete with the subscriptions' fan-out of the same event for the loop
+    webhooks_settle_s: float = Field(default=0.05, ge=0, le=5)
     webhooks_concurrency: int = Field(default=8, ge=1, le=100)
     webhooks_batch: int = Field(default=50, ge=1, le=1000)
     # One attempt: connect and whole-request timeouts; the request body and the response read are capped.

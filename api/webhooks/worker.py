@@ -213,6 +213,7 @@ class Worker:
                 logger.error("webhook round failed: %s", type(error).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.webhooks_interval_s)
+                await asyncio.sleep(self._settings.webhooks_settle_s)  # woken by an event: let its burst settle
 
     async def _listen(self, hub: EventHub) -> None:
         while True:
