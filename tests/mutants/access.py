@@ -187,6 +187,7 @@ ROW_MUTANTS = (
 
 _fields = group("fields", "api/auth/fields.py", *FIELDS, *HISTORY, *MATRIX)
 _facts = group("fields", "api/auth/facts.py", *FIELDS, *HISTORY, *MATRIX)
+_bound = group("fields", "api/auth/bound_viewer.py", "tests/proofs/test_bound_viewer.py", *FIELDS, *MATRIX)
 FIELD_MUTANTS = (
     _fields("hub coordinators read members' contacts", "if tier is Tier.T2 and column not in _OWN_ADMINS_ONLY:",
             "if tier is Tier.T2:"),
@@ -231,6 +232,14 @@ FIELD_MUTANTS = (
     _facts("a released responder keeps the incident's details",
            '"dispatched_incident_ids": ((Role.RR_RESPONDER,), ties.active_dispatches)',
            '"dispatched_incident_ids": ((Role.RR_RESPONDER,), ties.dispatched_incidents)'),
+    _bound("facts' shared statement without the viewer's regions",
+           "region_ids=cast(frozenset[uuid.UUID], _REGIONS),", "region_ids=frozenset(),"),
+    _bound("facts' shared statement without the viewer's member", "member_id=cast(uuid.UUID, _MEMBER) if self.member",
+           "member_id=None if self.member"),
+    _bound("facts' shared statement bound to no region", '"viewer_region_ids": sorted(viewer.region_ids),',
+           '"viewer_region_ids": [],'),
+    _bound("facts' shared statement shared across roles", "return cls(viewer.roles, viewer.organization_kind,",
+           "return cls(frozenset(viewer.roles) - {Role.RR_DISPATCHER}, viewer.organization_kind,"),
 )  # fmt: skip
 
 _writes = group("writes", "api/auth/writable.py", *WRITES)

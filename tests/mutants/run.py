@@ -58,7 +58,9 @@ def _killed(mutant: Mutant) -> bool:
     path.write_text(original.replace(mutant.before, mutant.after))
     try:
         tests = list(dict.fromkeys(mutant.tests))
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+        # in one process (-n 0): in order, stopping at the first failure (under xdist, failures on two workers at
+        # once end the run "interrupted", exit status 2, which says nothing about the mutant)
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "no:cacheprovider", *tests]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)  # noqa: S603 (our own pytest)
     finally:
         path.write_text(original)

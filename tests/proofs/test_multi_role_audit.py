@@ -1,4 +1,5 @@
-"""Members and partner apps holding several roles are audited like anyone else (no 500, every role recorded)."""
+"""Members and partner apps holding several roles are audited like anyone else (no 500, every role recorded, an
+app's reads and writes under its own name)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,11 @@ async def test_a_partner_app_with_several_roles_is_audited_with_each_role(
     issued = await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret))
     assert issued.status_code == 200, issued.text
     app = Actor(where.coordinator.member, issued.json()["access_token"])
+    body = await gql(client, CASES, token=app.token)
+    assert "errors" not in body, body
+    assert [node["id"] for node in body["data"]["sanctuaryCases"]["nodes"]] == [gid(case)]  # its T3 field, read
     await ok(client, "hospitalityShiftCreate", _shift(gid(case)), app, "hospitalityShift { id }")
+    reads = await _events(db, AuditAction.READ, actor_client_id=row.client_id)  # the app's reads name the app
     writes = await _events(db, AuditAction.MUTATION, actor_client_id=row.client_id)
+    assert [(event.roles, event.record_ids) for event in reads] == [(sorted(ceiling), [case.id])]
     assert [event.roles for event in writes] == [sorted(ceiling)]
