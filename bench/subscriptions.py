@@ -7,8 +7,10 @@ database ``sanctuary_bench_live`` (dropped and created again each run). ``--memb
 (dispatchers of the incident's region, responders, coordinators, admins, volunteers, in turn) and anonymous
 callers hold the connections, one subscription each: dispatchers ``incidentEvents``, everyone else
 ``broadcastAlerts``. Each event is a confirmed incident broadcast in the dispatchers' region, so every
-subscriber receives it. Latency is from just before the event's transaction commits (in this process) to
-the moment each subscriber's message is read (the subscribers run in this process too, on one event loop).
+subscriber receives it. Latency is from just after the event's transaction committed (in this process) to
+the moment each subscriber's message is read (the subscribers run in this process too, on one event loop);
+per event, then over every delivery of every event, and over those after the first event (whose renders are the
+first on each pooled connection: asyncpg prepares its statements there).
 With ``--instances K``, K such services share the database and the subscribers connect to them in turn (as
 behind a load balancer); server CPU and memory are their sums. Cost per subscriber: the servers' resident
 memory (VmRSS) before and after the subscribers connected, divided by their number; per-delivery database
@@ -291,7 +293,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(1.0)
         loaded = sum(rss_kib(pid) for pid in pids)
         stats = await asyncpg.connect(url)
-        rounds = []
+        rounds: list[dict[str, Any]] = []
+        every: list[list[float]] = []  # each event's latencies, for the figures over all deliveries
         for round_index in range(args.events):
             before = await database_work(stats)
             TALLY.expect(len(subscribers))
@@ -303,6 +306,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(0.5)  # let the statistics collector catch up
             after = await database_work(stats)
             latencies = [(s.arrivals[round_index] - committed) * 1000 for s in subscribers]
+            every.append(latencies)
             rounds.append({
                 "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
                 "last_ms": max(latencies), "commit_ms": (committed - begun) * 1000,
@@ -317,11 +321,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "subscribers": args.subscribers, "members": args.members, "instances": args.instances, "anonymous": int(args.subscribers * args.anonymous),
             "connect_s": connect_s, "rss_idle_kib": idle, "rss_loaded_kib": loaded,
             "kib_per_subscriber": (loaded - idle) / args.subscribers, "rounds": rounds,
+            "all_events": overall(every), "after_the_first": overall(every[1:]),
             "cpus": os.cpu_count(), "loadavg": os.getloadavg()[0],
         }  # fmt: skip
     finally:
         for server in started:
             servers.stop(server)
+
+
+def overall(events: list[list[float]]) -> dict[str, float] | None:
+    """p50, p95 and the slowest over every delivery of ``events`` (None without any)."""
+    latencies = [latency for event in events for latency in event]
+    if not latencies:
+        return None
+    return {"deliveries": len(latencies), "p50_ms": statistics.median(latencies),
+            "p95_ms": percentile(latencies, 0.95), "last_ms": max(latencies)}  # fmt: skip
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -340,6 +354,12 @@ def summary(results: dict[str, Any]) -> str:
             f"  {index:<8}{row['p50_ms']:>10.1f}{row['p95_ms']:>10.1f}{row['last_ms']:>10.1f}{row['commit_ms']:>11.1f}"
             f"{row['server_cpu_ms']:>12.0f}{row['client_cpu_ms']:>12.0f}{row['transactions']:>8}{per:>11.3f}"
         )
+    for label, key in (("every delivery of every event", "all_events"), ("after the first event", "after_the_first")):
+        if figures := results[key]:
+            lines.append(
+                f"  {label} ({figures['deliveries']}): p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, "
+                f"slowest {figures['last_ms']:.1f} ms"
+            )
     return "\n".join(lines)
 
 
