@@ -4,9 +4,9 @@ The document registered with an endpoint is a GraphQL subscription of the API (e
 ``subscription { incidentEvents { kind incident { id status coarseArea } } }``), checked at registration
 against the schema of the app's ceiling (the per-audience schema of its roles: a field outside the ceiling
 fails like a field that does not exist) and its event kinds against those the subscription delivers. At each
-attempt it is rendered by the subscriptions' own path (:func:`api.schema.engine.live.render_event`, with the facts its batch loaded for the app), as the app is *then*
-(authenticated, and its facts loaded, once for all its deliveries in a claimed batch: :mod:`api.webhooks.apps`):
-a record it may not read gives no payload, a field it may not read on this record is null and listed in
+attempt it is rendered by the subscriptions' own path (:func:`api.schema.engine.live.render_event`), as the app
+is *then* (authenticated, and its facts loaded, once for all its deliveries in a claimed batch:
+:mod:`api.webhooks.apps`): a record it may not read gives no payload, a field it may not read on this record is null and listed in
 ``withheld``, T2/T3 reads are audited as the app's, a document its narrowed ceiling no longer allows is refused.
 The body is ``{"type", "timestamp", "data"}`` (Standard Webhooks' shape), plus ``withheld``.
 """

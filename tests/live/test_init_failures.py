@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Executable, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.crypto import Sealer
@@ -63,17 +63,26 @@ def failure_logged(caplog: pytest.LogCaptureFixture, token: str) -> None:
     assert token not in caplog.text
 
 
+async def _closed_1013_while_held(
+    served: Served, caller: Caller, sessions: Sessions, caplog: pytest.LogCaptureFixture, hold: Executable
+) -> None:
+    """Connect while another transaction holds what the instance's statement waits for (``hold``): closed 1013,
+    the failure logged by its type alone."""
+    async with sessions() as holder:  # the statement waits until it is cancelled, then the hold is let go
+        await holder.execute(hold)
+        with caplog.at_level(logging.INFO):
+            live = await open_live(served.url, caller.token, ack=False)
+            assert await live.closed_with() == TRY_AGAIN_LATER
+            assert live.ws.close_reason == "Internal error: try again later"
+        await holder.rollback()
+    failure_logged(caplog, caller.token)
+
+
 async def test_a_database_error_while_admitting_closes_1013(
     impatient: Served, caller: Caller, live_sessions: Sessions, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with live_sessions() as holder:  # the admit waits for the member's lock until its statement is cancelled
-        await holder.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, caller.lock)))
-        with caplog.at_level(logging.INFO):
-            live = await open_live(impatient.url, caller.token, ack=False)
-            assert await live.closed_with() == TRY_AGAIN_LATER
-            assert live.ws.close_reason == "Internal error: try again later"
-        await holder.commit()
-    failure_logged(caplog, caller.token)
+    member_lock = select(func.pg_advisory_xact_lock(LOCK_CLASS, caller.lock))  # the admit waits for it
+    await _closed_1013_while_held(impatient, caller, live_sessions, caplog, member_lock)
     again = await open_live(impatient.url, caller.token)  # the database answers again: admitted
     await again.close()
 
@@ -81,13 +90,7 @@ async def test_a_database_error_while_admitting_closes_1013(
 async def test_a_database_error_while_authenticating_closes_1013_not_4401(
     impatient: Served, caller: Caller, live_sessions: Sessions, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with live_sessions() as holder:  # the token's lookup waits for the table until its statement is cancelled
-        await holder.execute(text("LOCK TABLE personal_access_token IN ACCESS EXCLUSIVE MODE"))
-        with caplog.at_level(logging.INFO):
-            live = await open_live(impatient.url, caller.token, ack=False)
-            assert await live.closed_with() == TRY_AGAIN_LATER
-            assert live.ws.close_reason == "Internal error: try again later"
-        await holder.rollback()
-    failure_logged(caplog, caller.token)
+    tokens_locked = text("LOCK TABLE personal_access_token IN ACCESS EXCLUSIVE MODE")  # the token's lookup waits
+    await _closed_1013_while_held(impatient, caller, live_sessions, caplog, tokens_locked)
     refused = await open_live(impatient.url, "snt_pat_" + "x" * 43, ack=False)  # a refusal keeps its code
     assert await refused.closed_with() == 4401

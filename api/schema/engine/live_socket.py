@@ -6,10 +6,9 @@ A connection is accepted when its ``Origin`` (if any: browsers send one) is allo
 API accepts (none: anonymous, public fields only); a refused token closes 4401, a token without the
 ``read`` scope 4403, a member or app over its connections 4429, and the service failing to check or count it
 (its database failed) 1013, try again later. A personal access token's use is noted then, as a request's.
-The viewer's schema is the one its roles
-give it, as for queries. The credential is checked again every ``live_recheck_s`` and at each delivery:
-expired or invalid closes 4401, revoked (or its member deactivated, its app disabled) 4403, roles changed
-4403 (reconnect for the new schema). Messages over ``live_max_message_bytes`` close 1009; a second
+The viewer's schema is the one its roles give it, as for queries. The credential is checked again every
+``live_recheck_s`` and at each delivery: expired or invalid closes 4401, revoked (or its member deactivated,
+its app disabled) 4403, roles changed 4403 (reconnect for the new schema). Messages over ``live_max_message_bytes`` close 1009; a second
 ``connection_init`` 4429; a malformed message 4400; a subscription id in use 4409; the service shutting
 down 1012 (reconnect and resume with ``after``). Queries and mutations are served over HTTP only. A partner
 app's subscription follows the trusted-documents rule of requests (``documentId`` or Apollo's

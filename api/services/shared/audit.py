@@ -13,16 +13,18 @@ from api.models import AuditEvent
 from api.models.enums import AuditAction, AuditOutcome
 
 
+def _actor(viewer: Viewer) -> dict[str, object]:
+    """Who an event is by, as every event of a viewer records it: its organization, member, app and roles."""
+    return {
+        "organization_id": viewer.organization_id,
+        "actor_member_id": viewer.member_id,
+        "actor_client_id": viewer.client_id,
+        "roles": viewer.audit_roles,
+    }
+
+
 def _event(viewer: Viewer, action: AuditAction, outcome: AuditOutcome, **values: object) -> AuditEvent:
-    return AuditEvent(
-        organization_id=viewer.organization_id,
-        actor_member_id=viewer.member_id,
-        actor_client_id=viewer.client_id,
-        roles=viewer.audit_roles,
-        action=action,
-        outcome=outcome,
-        **values,
-    )
+    return AuditEvent(**_actor(viewer), action=action, outcome=outcome, **values)
 
 
 # One statement object for every read (SQLAlchemy memoizes its compiled form): a plain INSERT, not an ORM flush,
@@ -53,10 +55,7 @@ async def record_reads(
         _INSERT_READ,
         {
             "id": uuid.uuid4(),
-            "organization_id": viewer.organization_id,
-            "actor_member_id": viewer.member_id,
-            "actor_client_id": viewer.client_id,
-            "roles": viewer.audit_roles,
+            **_actor(viewer),
             "operation_name": (operation_name or "")[:200] or None,
             "document_hash": document_hash,
             "record_ids": sorted(record_id for record_id in reads if record_id is not None),
